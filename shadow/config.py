@@ -1,0 +1,392 @@
+"""Configuration: one YAML file plus ``SHADOW_*`` environment overrides.
+
+Precedence, highest first: keyword arguments to :func:`load_settings` (the CLI's
+flags) > environment variables (``SHADOW_KAFKA__BOOTSTRAP_SERVERS=…``; nested keys
+joined by ``__``, lists and maps as JSON) > the YAML file > defaults.
+
+Secrets are never in the file: candidate API keys are read from the environment
+variable a candidate names (``api_key_env``), passwords are ``SecretStr`` and
+print masked. Relative paths are relative to the working directory.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+from shadow.errors import ConfigError
+from shadow.events.models import Api
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SourceSettings(_Section):
+    """Where mirror events come from."""
+
+    kind: Literal["kafka", "ndjson"] = Field(
+        default="kafka", description="kafka (consumer group) or ndjson (file/stdin)"
+    )
+    path: str | None = Field(default=None, description="NDJSON file for kind=ndjson; '-' reads stdin")
+    dead_letter_path: str = Field(
+        default=".shadow/dead-letters.ndjson",
+        description="NDJSON file that receives bad lines of an NDJSON source",
+    )
+
+
+class KafkaSettings(_Section):
+    """The mirror topic, its consumer group and the dead-letter topic."""
+
+    bootstrap_servers: str = "127.0.0.1:9092"
+    topic: str = "llm.mirror.v1"
+    group_id: str = "shadow"
+    dead_letter_topic: str | None = Field(default=None, description="default: '<topic>.dlq'")
+    client_id: str = "shadow-worker"
+    auto_offset_reset: Literal["earliest", "latest"] = "earliest"
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_cafile: str | None = None
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None
+    max_poll_records: int = Field(default=500, gt=0)
+    commit_interval_s: float = Field(default=1.0, gt=0)
+    session_timeout_ms: int = Field(default=30_000, gt=0)
+    max_poll_interval_ms: int = Field(default=300_000, gt=0)
+
+    @property
+    def dlq_topic(self) -> str:
+        return self.dead_letter_topic or f"{self.topic}.dlq"
+
+
+class ClickHouseSettings(_Section):
+    """Where comparison rows go: a ClickHouse server or the embedded chDB engine."""
+
+    dsn: str = Field(
+        default="chdb:.shadow/chdb",
+        description="http(s)://host:port for a server; chdb:///abs/path or chdb:relative/path for embedded chDB",
+    )
+    database: str = "shadow"
+    username: str | None = None
+    password: SecretStr | None = None
+    batch_rows: int = Field(default=1000, gt=0, description="flush when this many rows are buffered")
+    flush_interval_s: float = Field(default=1.0, gt=0, description="flush at least this often")
+    ttl_days: int = Field(default=180, gt=0, description="rows older than this are dropped by ClickHouse")
+    max_text_chars: int = Field(default=8000, gt=0, description="texts stored in rows are cut to this length")
+    settings: dict[str, str | int | float] = Field(default_factory=dict, description="ClickHouse session settings")
+
+    @field_validator("database")
+    @classmethod
+    def _identifier(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,63}", value):
+            raise ValueError("must be a plain identifier (letters, digits, underscore)")
+        return value
+
+
+class CandidateSettings(_Section):
+    """A model to replay traffic against."""
+
+    name: str = Field(description="unique label stored in every row")
+    provider: Literal["openai", "anthropic"] = Field(description="wire format of the candidate endpoint")
+    base_url: str = Field(description="e.g. https://api.openai.com/v1 or https://api.anthropic.com")
+    model: str | None = Field(default=None, description="model name; null replays production's own model (control)")
+    role: Literal["candidate", "control"] = Field(
+        default="candidate",
+        description="control: the production model replayed, measuring the noise floor",
+    )
+    api_key_env: str | None = Field(default=None, description="environment variable holding the API key")
+    headers: dict[str, str] = Field(default_factory=dict, description="extra HTTP headers (no secrets here)")
+    overrides: dict[str, Any] = Field(
+        default_factory=dict,
+        description="request parameters to set on every replayed request; null removes a parameter",
+    )
+    timeout_s: float = Field(default=30.0, gt=0, description="total time allowed per attempt")
+    max_concurrency: int = Field(default=16, gt=0, description="requests in flight to this candidate")
+    max_retries: int = Field(default=2, ge=0, description="retries on 429, 5xx, timeouts and connection errors")
+    retry_backoff_s: float = Field(default=0.5, ge=0, description="first backoff; doubles per retry, with jitter")
+    max_backoff_s: float = Field(default=20.0, ge=0, description="cap on backoff and on honoured Retry-After")
+    rate_limit_rps: float | None = Field(default=None, gt=0, description="requests per second; null = unlimited")
+    enabled: bool = True
+    workflows: list[str] = Field(default_factory=list, description="workflows to replay; empty = all")
+    apis: list[Api] = Field(default_factory=list, description="production APIs to replay; empty = all")
+    anthropic_version: str = "2023-06-01"
+    default_max_tokens: int = Field(
+        default=1024,
+        gt=0,
+        description="max_tokens for Anthropic requests translated from OpenAI requests that set none",
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _NAME.fullmatch(value):
+            raise ValueError("must be 1-64 characters of letters, digits, '.', '_', ':' or '-'")
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _control_model(self) -> CandidateSettings:
+        if self.model is None and self.role != "control":
+            raise ValueError("model is required unless role is 'control' (which replays production's model)")
+        return self
+
+    def replays(self, workflow: str, api: Api) -> bool:
+        """Whether this candidate receives an event of this workflow and API."""
+        return (
+            self.enabled and (not self.workflows or workflow in self.workflows) and (not self.apis or api in self.apis)
+        )
+
+
+class WorkflowSettings(_Section):
+    """Per-workflow sampling and the JSON Schema its outputs must follow."""
+
+    sample_rate: float | None = Field(default=None, ge=0, le=1, description="default: sampling.default_rate")
+    output_schema: dict[str, Any] | None = Field(default=None, description="JSON Schema of the answer text")
+    output_schema_file: str | None = Field(default=None, description="file holding output_schema")
+
+    @model_validator(mode="after")
+    def _one_schema(self) -> WorkflowSettings:
+        if self.output_schema is not None and self.output_schema_file is not None:
+            raise ValueError("set output_schema or output_schema_file, not both")
+        return self
+
+
+class SamplingSettings(_Section):
+    """Sticky sampling: one conversation (subject) is in or out as a whole."""
+
+    default_rate: float = Field(default=1.0, ge=0, le=1)
+    salt: str = Field(default="", description="change to draw a different sample at the same rate")
+
+
+class PriceSettings(_Section):
+    """USD per million tokens."""
+
+    input_per_mtok: float = Field(ge=0)
+    output_per_mtok: float = Field(ge=0)
+
+
+class RedactionRule(_Section):
+    name: str
+    pattern: str
+    replacement: str = "[REDACTED]"
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression: {exc}") from exc
+        return value
+
+
+DEFAULT_REDACTION_RULES = (
+    RedactionRule(name="email", pattern=r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}", replacement="[EMAIL]"),
+    RedactionRule(
+        name="api_key",
+        pattern=r"\b(?:sk|pk|rk)-[A-Za-z0-9_-]{16,}\b|\bBearer\s+[A-Za-z0-9._~+/=-]{16,}",
+        replacement="[SECRET]",
+    ),
+    RedactionRule(name="card_number", pattern=r"\b(?:\d[ -]?){13,16}\b", replacement="[CARD]"),
+)
+
+
+class RedactionSettings(_Section):
+    """Rules applied to texts before they are stored in rows."""
+
+    enabled: bool = True
+    rules: list[RedactionRule] = Field(default_factory=lambda: list(DEFAULT_REDACTION_RULES))
+
+
+class DiffSettings(_Section):
+    """Tuning of the comparator."""
+
+    refusal_patterns: list[str] = Field(
+        default_factory=list,
+        description="extra regular expressions (case-insensitive) that mark a refusal at the start of an answer",
+    )
+    default_refusal_patterns: bool = Field(
+        default=True, description="also use the built-in English, Chinese and Japanese refusal patterns"
+    )
+
+    @field_validator("refusal_patterns")
+    @classmethod
+    def _compile(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a valid regular expression: {exc}") from exc
+        return value
+
+
+class PipelineSettings(_Section):
+    """How much work is in flight and how the worker stops."""
+
+    max_in_flight: int = Field(default=256, gt=0, description="events being replayed at once")
+    max_event_bytes: int = Field(default=1_048_576, gt=0, description="larger records go to the dead letters")
+    shutdown_grace_s: float = Field(
+        default=10.0,
+        ge=0,
+        description="on SIGTERM, time given to in-flight events before they are abandoned uncommitted",
+    )
+    stop_after_idle_s: float | None = Field(default=None, gt=0, description="exit after this long without input")
+
+
+_yaml_file: ContextVar[Path | None] = ContextVar("shadow_yaml_file", default=None)
+
+
+class Settings(BaseSettings):
+    """Everything a shadow worker needs; see the README's configuration reference."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SHADOW_",
+        env_nested_delimiter="__",
+        frozen=True,
+        extra="forbid",
+    )
+
+    config_version: str = Field(default="", description="a label of this configuration, stored in every row")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    source: SourceSettings = Field(default_factory=SourceSettings)
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    clickhouse: ClickHouseSettings = Field(default_factory=ClickHouseSettings)
+    candidates: list[CandidateSettings] = Field(default_factory=list)
+    workflows: dict[str, WorkflowSettings] = Field(default_factory=dict)
+    sampling: SamplingSettings = Field(default_factory=SamplingSettings)
+    prices: dict[str, PriceSettings] = Field(default_factory=dict, description="per model name")
+    redaction: RedactionSettings = Field(default_factory=RedactionSettings)
+    diff: DiffSettings = Field(default_factory=DiffSettings)
+    pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        yaml_file = _yaml_file.get()
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if yaml_file is not None:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=yaml_file, yaml_file_encoding="utf-8"))
+        return tuple(sources)
+
+    @model_validator(mode="after")
+    def _unique_candidates(self) -> Settings:
+        names = [c.name for c in self.candidates]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"candidate names must be unique; repeated: {', '.join(duplicates)}")
+        return self
+
+    def workflow(self, name: str) -> WorkflowSettings:
+        """The settings of a workflow (defaults when it is not configured)."""
+        return self.workflows.get(name) or WorkflowSettings()
+
+    def sample_rate(self, workflow: str) -> float:
+        rate = self.workflow(workflow).sample_rate
+        return self.sampling.default_rate if rate is None else rate
+
+    def masked(self) -> dict[str, Any]:
+        """The settings as plain data with every secret masked (safe to print or log)."""
+        return self.model_dump(mode="json")
+
+
+def format_config_error(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        loc = ".".join(str(p) for p in error["loc"]) or "(root)"
+        lines.append(f"  {loc}: {error['msg']}")
+    return "\n".join(lines)
+
+
+def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
+    """Load settings from ``config_file`` (YAML), the environment and ``overrides``.
+
+    Raises:
+        ConfigError: naming the file and each field at fault.
+    """
+    path = Path(config_file) if config_file is not None else None
+    if path is not None:
+        if not path.is_file():
+            raise ConfigError(f"config file {path} does not exist")
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"config file {path} is not valid YAML: {exc}") from exc
+        if loaded is not None and not isinstance(loaded, dict):
+            raise ConfigError(f"config file {path} must hold a mapping at the top level")
+    token = _yaml_file.set(path)
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        where = f"config file {path}" if path else "configuration"
+        raise ConfigError(f"{where} is invalid:\n{format_config_error(exc)}") from exc
+    finally:
+        _yaml_file.reset(token)
+
+
+def read_api_key(candidate: CandidateSettings) -> SecretStr | None:
+    """The candidate's API key from the environment variable it names.
+
+    Raises:
+        ConfigError: when the variable is named but not set (the value is never shown).
+    """
+    if candidate.api_key_env is None:
+        return None
+    value = os.environ.get(candidate.api_key_env)
+    if not value:
+        raise ConfigError(
+            f"candidate '{candidate.name}': environment variable {candidate.api_key_env} (api_key_env) is not set"
+        )
+    return SecretStr(value)
+
+
+def load_output_schema(settings: Settings, workflow: str) -> dict[str, Any] | None:
+    """The configured JSON Schema for a workflow's outputs, reading ``output_schema_file`` if set."""
+    config = settings.workflow(workflow)
+    if config.output_schema is not None:
+        return config.output_schema
+    if config.output_schema_file is None:
+        return None
+    path = Path(config.output_schema_file)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"workflows.{workflow}.output_schema_file {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"workflows.{workflow}.output_schema_file {path} must hold a JSON Schema object")
+    return data

@@ -1,0 +1,150 @@
+"""JSON family, part 1: is an answer JSON, where is the JSON, does it follow the schema.
+
+Strict validity follows RFC 8259 (orjson's parser: no NaN/Infinity, no trailing
+commas, no comments, no lone surrogates, nothing after the document). Extraction
+finds JSON a model wrapped in a Markdown fence or put after leading prose, so
+"valid but wrapped" is reported apart from "invalid".
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import orjson
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+from jsonschema.protocols import Validator
+
+_MISSING: Any = object()
+_FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:\n[ \t]*```|\Z)", re.DOTALL)
+_OPENERS = ("{", "[")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+_STRICT_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
+@dataclass(frozen=True, slots=True)
+class JsonText:
+    """What a text holds as JSON.
+
+    ``valid``: the whole text (modulo surrounding whitespace) is one RFC 8259 document.
+    ``extracted``: the text is not valid as a whole, but a JSON object or array was
+    found inside a Markdown fence or after leading prose. ``value`` is the parsed
+    document in either case (``None`` with ``found`` false otherwise).
+    """
+
+    valid: bool
+    extracted: bool
+    value: Any = None
+
+    @property
+    def found(self) -> bool:
+        return self.valid or self.extracted
+
+
+NOT_JSON = JsonText(False, False)
+
+
+def parse_strict(text: str) -> Any:
+    """Parse RFC 8259 JSON; raises ``ValueError`` (orjson.JSONDecodeError) when invalid."""
+    return orjson.loads(text)
+
+
+def inspect_json(text: str) -> JsonText:
+    """Classify ``text`` as valid JSON, JSON wrapped in a fence or prose, or not JSON."""
+    stripped = text.strip()
+    if not stripped:
+        return NOT_JSON
+    first = stripped[0]
+    if first in '{["-0123456789tfn':
+        try:
+            return JsonText(True, False, orjson.loads(stripped))
+        except orjson.JSONDecodeError:
+            pass
+    value = extract_json(stripped)
+    if value is _MISSING:
+        return NOT_JSON
+    return JsonText(False, True, value)
+
+
+def extract_json(text: str) -> Any:
+    """The first JSON object/array in a fence, else after leading prose; ``_MISSING`` if none."""
+    if "```" in text:
+        for match in _FENCE.finditer(text):
+            body = match.group(2).strip()
+            if body[:1] in _OPENERS:
+                try:
+                    return orjson.loads(body)
+                except orjson.JSONDecodeError:
+                    value = _raw_decode(body, 0)
+                    if value is not _MISSING:
+                        return value
+    for i, ch in enumerate(text):
+        if ch in _OPENERS:
+            closer = "}" if ch == "{" else "]"
+            end = text.rfind(closer)
+            if end > i:
+                try:
+                    return orjson.loads(text[i : end + 1])
+                except orjson.JSONDecodeError:
+                    pass
+            value = _raw_decode(text, i)
+            if value is not _MISSING:
+                return value
+    return _MISSING
+
+
+def _raw_decode(text: str, start: int) -> Any:
+    try:
+        value, _ = _STRICT_DECODER.raw_decode(text, start)
+    except ValueError:
+        return _MISSING
+    if not isinstance(value, dict | list):
+        return _MISSING
+    # raw_decode is lenient on lone surrogates; hold extracted JSON to the strict standard too.
+    try:
+        orjson.dumps(value)
+    except TypeError:
+        return _MISSING
+    return value
+
+
+@lru_cache(maxsize=512)
+def _validator(schema_json: bytes) -> Validator | None:
+    schema = orjson.loads(schema_json)
+    try:
+        cls = Draft202012Validator
+        cls.check_schema(schema)
+    except SchemaError:
+        return None
+    return cls(schema)
+
+
+def schema_key(schema: dict[str, Any]) -> bytes:
+    """A hashable, key-order-independent key of a schema (for validator caching)."""
+    return orjson.dumps(schema, option=orjson.OPT_SORT_KEYS)
+
+
+def validate_schema(value: Any, schema: dict[str, Any] | bytes, limit: int = 5) -> tuple[bool, tuple[str, ...]]:
+    """Validate ``value`` against a JSON Schema; returns (valid, up to ``limit`` "path: message" errors).
+
+    An invalid schema counts as no schema: (True, ("schema: invalid JSON Schema",)).
+    """
+    key = schema if isinstance(schema, bytes) else schema_key(schema)
+    validator = _validator(key)
+    if validator is None:
+        return True, ("schema: invalid JSON Schema, not checked",)
+    errors = []
+    for error in validator.iter_errors(value):
+        errors.append(f"{error.json_path}: {error.message[:160]}")
+        if len(errors) >= limit:
+            break
+    return not errors, tuple(errors)

@@ -1,0 +1,1 @@
+"""Events stage: records from Kafka or NDJSON decoded into validated mirror events."""

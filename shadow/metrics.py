@@ -1,0 +1,26 @@
+"""Prometheus metrics of the worker (served by ``shadow run --metrics-port``)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+RECORDS = Counter("shadow_records_total", "Records consumed, by outcome", ["outcome", "reason"], registry=REGISTRY)
+REPLAYS = Counter(
+    "shadow_replays_total",
+    "Candidate calls, by candidate and outcome",
+    ["candidate", "status", "error_kind"],
+    registry=REGISTRY,
+)
+REPLAY_LATENCY = Histogram(
+    "shadow_replay_latency_seconds",
+    "Candidate latency of successful calls",
+    ["candidate"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64),
+    registry=REGISTRY,
+)
+ROWS = Counter("shadow_rows_written_total", "Comparison rows stored", registry=REGISTRY)
+STORE_FAILURES = Counter("shadow_store_failures_total", "Failed writes to ClickHouse (retried)", registry=REGISTRY)
+IN_FLIGHT = Gauge("shadow_events_in_flight", "Events consumed and not yet stored", registry=REGISTRY)
+COMMITS = Counter("shadow_commits_total", "Offset commits, by result", ["result"], registry=REGISTRY)

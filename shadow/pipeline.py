@@ -1,0 +1,447 @@
+"""The only module that wires the stages: source → decode → sample → replay → diff → sink → commit.
+
+Events are processed concurrently inside a bounded in-flight window, not in
+lock-step batches: each record becomes a task as soon as the window has room,
+so one slow candidate answer holds one slot, not the stream. A slot is freed
+when the event's rows are stored; then its offset may be committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from shadow.config import Settings, load_output_schema, read_api_key
+from shadow.diff.behaviour import DEFAULT_REFUSAL_PATTERNS, RefusalDetector
+from shadow.diff.compare import DiffContext, compare, measure_side
+from shadow.diff.cost import Price
+from shadow.errors import ConfigError, DeadLetterError, DecodeError
+from shadow.events.dead_letters import DeadLetter, DeadLetterSink, FileDeadLetterSink
+from shadow.events.decode import DecodedEvent, decode_event
+from shadow.events.kafka import KafkaDeadLetterSink, KafkaSource
+from shadow.events.ndjson import NdjsonSource
+from shadow.events.offsets import OffsetTracker
+from shadow.events.records import Position, Source, SourceRecord, TopicPartition
+from shadow.metrics import COMMITS, IN_FLIGHT, RECORDS, REPLAY_LATENCY, REPLAYS
+from shadow.redaction import Redactor
+from shadow.replay.client import CandidateClient, Replayer
+from shadow.sample import Sampler
+from shadow.sink.batch import RowBatcher
+from shadow.sink.migrate import migrate
+from shadow.sink.rows import RowContext, build_comparison_row, build_ingest_row
+from shadow.sink.store import ClickHouseStore
+from shadow.sink.writer import ClickHouseSink, RowSink
+
+log = logging.getLogger(__name__)
+
+FETCH_TIMEOUT_S = 0.5
+
+
+@dataclass(slots=True)
+class RunStats:
+    """What one run did (also logged at the end)."""
+
+    consumed: int = 0
+    replayed: int = 0
+    skipped: int = 0
+    dead_lettered: int = 0
+    rows_written: int = 0
+    abandoned: int = 0
+    stopped_by: str = ""
+    by_outcome: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "consumed": self.consumed,
+            "replayed": self.replayed,
+            "skipped": self.skipped,
+            "dead_lettered": self.dead_lettered,
+            "rows_written": self.rows_written,
+            "abandoned": self.abandoned,
+            "stopped_by": self.stopped_by,
+        }
+
+
+class _Window:
+    """Counts events in flight (consumed, rows not yet stored); waits for room."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.used = 0
+        self._freed = asyncio.Event()
+
+    async def acquire(self, stop: asyncio.Event) -> bool:
+        while self.used >= self.size:
+            if stop.is_set():
+                return False
+            self._freed.clear()
+            waiters = [asyncio.ensure_future(self._freed.wait()), asyncio.ensure_future(stop.wait())]
+            try:
+                await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiter in waiters:
+                    waiter.cancel()
+        self.used += 1
+        IN_FLIGHT.set(self.used)
+        return True
+
+    def release(self, count: int = 1) -> None:
+        self.used -= count
+        IN_FLIGHT.set(self.used)
+        self._freed.set()
+
+
+def diff_context_factory(settings: Settings) -> Any:
+    """A function event → DiffContext with the workflow schema, refusal patterns and prices of ``settings``."""
+    patterns = list(DEFAULT_REFUSAL_PATTERNS) if settings.diff.default_refusal_patterns else []
+    refusal = RefusalDetector.from_patterns(patterns + settings.diff.refusal_patterns)
+    prices: Mapping[str, Price] = {
+        name: Price(p.input_per_mtok, p.output_per_mtok) for name, p in settings.prices.items()
+    }
+    schemas: dict[str, dict[str, Any] | None] = {}
+
+    def context(workflow: str, request: dict[str, Any]) -> DiffContext:
+        if workflow not in schemas:
+            schemas[workflow] = load_output_schema(settings, workflow)
+        return DiffContext.from_request(request, workflow_schema=schemas[workflow], refusal=refusal, prices=prices)
+
+    return context
+
+
+class Pipeline:
+    """Runs one worker: reads a source until it ends, is idle long enough, or is stopped."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        source: Source,
+        dead_letters: DeadLetterSink,
+        replayer: Replayer,
+        sink: RowSink,
+    ) -> None:
+        self.settings = settings
+        self.source = source
+        self.dead_letters = dead_letters
+        self.replayer = replayer
+        self.sampler = Sampler(settings)
+        self.tracker = OffsetTracker()
+        self.stats = RunStats()
+        self._window = _Window(settings.pipeline.max_in_flight)
+        self._batcher = RowBatcher(
+            sink,
+            batch_rows=settings.clickhouse.batch_rows,
+            flush_interval_s=settings.clickhouse.flush_interval_s,
+            on_stored=self._on_stored,
+        )
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._row_context = RowContext(
+            config_version=settings.config_version,
+            redactor=Redactor.from_settings(settings.redaction),
+            max_text_chars=settings.clickhouse.max_text_chars,
+        )
+        self._diff_context = diff_context_factory(settings)
+        self._stop = asyncio.Event()
+        self._halt = asyncio.Event()  # stops the batcher and committer loops at the very end
+
+    def stop(self) -> None:
+        """Ask the worker to stop (SIGTERM/SIGINT): stop reading, let in-flight events finish within the grace."""
+        if not self.stats.stopped_by:
+            self.stats.stopped_by = "signal"
+        self._stop.set()
+
+    # --- partitions -----------------------------------------------------------------------
+
+    async def _on_assigned(self, tps: list[TopicPartition]) -> None:
+        for tp in tps:
+            self.tracker.assign(tp)
+        log.info("assigned partitions %s", sorted(tps))
+
+    async def _on_revoked(self, tps: list[TopicPartition]) -> None:
+        # Store what is finished and commit it before the partitions move to another worker;
+        # events still in flight will be replayed by the new owner (rows replace each other).
+        await self._batcher.flush()
+        offsets = self.tracker.commit_points(tps)
+        if offsets:
+            await self.source.commit(offsets)
+        for tp in tps:
+            self.tracker.revoke(tp)
+        log.info("revoked partitions %s (committed %s)", sorted(tps), offsets)
+
+    def _on_stored(self, positions: list[Position]) -> None:
+        for position in positions:
+            self.tracker.finish(position)
+        self._window.release(len(positions))
+
+    # --- the loop ---------------------------------------------------------------------------
+
+    async def run(self) -> RunStats:
+        """Consume until the input ends, the idle limit passes, or :meth:`stop` is called.
+
+        Steps:
+            1. Start the source, the dead-letter sink, the batcher and the committer.
+            2. Read records; for each, wait for room in the window, then process it in its own task.
+            3. On stop: stop reading; give in-flight events ``shutdown_grace_s`` (all the time they
+               need when the input ended or went idle), then abandon the rest uncommitted.
+            4. Flush stored rows, commit what is stored, close everything.
+        """
+        # Step 1.
+        await self.dead_letters.start()
+        await self.source.start(self._on_assigned, self._on_revoked)
+        batcher_task = asyncio.create_task(self._batcher.run(self._halt), name="shadow-batcher")
+        committer_task = asyncio.create_task(self._commit_loop(), name="shadow-committer")
+        graceful = True
+        try:
+            # Step 2.
+            await self._consume()
+            graceful = self.stats.stopped_by in ("end_of_input", "idle")
+            # Step 3.
+            await self._drain(None if graceful else self.settings.pipeline.shutdown_grace_s)
+        finally:
+            # Step 4.
+            for task in list(self._tasks):
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            self._halt.set()
+            self._batcher.request_flush()
+            await asyncio.gather(batcher_task, committer_task, return_exceptions=True)
+            await self._batcher.flush(self._halt)
+            await self._commit()
+            await self.source.stop()
+            await self.dead_letters.close()
+        self.stats.rows_written = self._batcher.rows_written
+        log.info("stopped (%s): %s", self.stats.stopped_by, self.stats.as_dict())
+        return self.stats
+
+    async def _consume(self) -> None:
+        idle_limit = self.settings.pipeline.stop_after_idle_s
+        last_record = time.monotonic()
+        while not self._stop.is_set():
+            records = await self.source.fetch(FETCH_TIMEOUT_S)
+            if records is None:
+                self.stats.stopped_by = "end_of_input"
+                return
+            if not records:
+                idle = time.monotonic() - last_record
+                if idle_limit is not None and idle >= idle_limit and self._window.used == 0:
+                    self.stats.stopped_by = "idle"
+                    return
+                continue
+            last_record = time.monotonic()
+            for record in records:
+                if self._stop.is_set() or not await self._window.acquire(self._stop):
+                    return
+                tp = (record.position.source, record.position.partition)
+                position = replace(record.position, generation=self.tracker.generation(tp))
+                self.tracker.track(position)
+                self.stats.consumed += 1
+                task = asyncio.create_task(self._process(replace(record, position=position)))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+            if self._window.used >= self._window.size // 2:
+                self._batcher.request_flush()
+
+    async def _drain(self, grace_s: float | None) -> None:
+        if not self._tasks:
+            return
+        _, pending = await asyncio.wait(set(self._tasks), timeout=grace_s)
+        if pending:
+            log.warning("abandoning %d in-flight events after %.1fs; they stay uncommitted", len(pending), grace_s)
+            self.stats.abandoned = len(pending)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _commit_loop(self) -> None:
+        interval = self.settings.kafka.commit_interval_s
+        while not self._halt.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._halt.wait(), interval)
+            await self._commit()
+
+    async def _commit(self) -> None:
+        offsets = self.tracker.to_commit()
+        if not offsets:
+            return
+        if await self.source.commit(offsets):
+            self.tracker.mark_committed(offsets)
+            COMMITS.labels("ok").inc()
+        else:
+            COMMITS.labels("failed").inc()
+
+    # --- one event ----------------------------------------------------------------------------
+
+    async def _process(self, record: SourceRecord) -> None:
+        handed_over = False
+        try:
+            handed_over = await self._handle(record)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("internal error on %s; sending it to the dead letters", record.position)
+            handed_over = await self._dead_letter(
+                record, "internal_error", f"internal error: {type(exc).__name__}: {exc}"
+            )
+        finally:
+            if not handed_over:
+                # Not stored and never will be in this run: free the slot, leave the offset uncommitted.
+                self._window.release()
+
+    async def _handle(self, record: SourceRecord) -> bool:
+        """Process one record; True once its rows are handed to the batcher."""
+        position = record.position
+        try:
+            decoded = decode_event(record.value, max_bytes=self.settings.pipeline.max_event_bytes)
+        except DecodeError as exc:
+            return await self._dead_letter(record, exc.kind, exc.reason)
+        event = decoded.event
+        if not self.sampler.sampled(event):
+            return self._skip(position, event, "sampling")
+        targets = self.replayer.targets(event)
+        if not targets:
+            return self._skip(position, event, "no_candidate")
+        results = await self.replayer.replay(event, targets)
+        rows = self._rows(position, decoded, results, targets)
+        self._batcher.add(
+            position,
+            rows,
+            build_ingest_row(position=position, outcome="replayed", event=event, candidates=len(rows)),
+        )
+        self.stats.replayed += 1
+        RECORDS.labels("replayed", "").inc()
+        return True
+
+    def _rows(
+        self, position: Position, decoded: DecodedEvent, results: list[Any], targets: list[Any]
+    ) -> list[dict[str, Any]]:
+        event, production = decoded.event, decoded.production
+        context = self._diff_context(event.workflow, event.request)
+        production_side = measure_side(production, context) if production is not None else None
+        rows = []
+        for client, result in zip(targets, results, strict=True):
+            comparison = compare(
+                production,
+                result.output,
+                context,
+                production_side=production_side,
+                production_latency_ms=event.latency_ms,
+                candidate_latency_ms=result.latency_ms if result.ok else None,
+            )
+            rows.append(
+                build_comparison_row(
+                    event=event,
+                    position=position,
+                    candidate=client.settings,
+                    production=production,
+                    result=result,
+                    comparison=comparison,
+                    diff_context=context,
+                    ctx=self._row_context,
+                )
+            )
+            REPLAYS.labels(result.candidate, "ok" if result.ok else "error", result.error_kind or "").inc()
+            if result.ok:
+                REPLAY_LATENCY.labels(result.candidate).observe(result.latency_ms / 1000)
+        return rows
+
+    def _skip(self, position: Position, event: Any, reason: str) -> bool:
+        self._batcher.add(
+            position, [], build_ingest_row(position=position, outcome="skipped", reason=reason, event=event)
+        )
+        self.stats.skipped += 1
+        RECORDS.labels("skipped", reason).inc()
+        return True
+
+    async def _dead_letter(self, record: SourceRecord, kind: str, reason: str) -> bool:
+        letter = DeadLetter(record, kind, reason)
+        backoff = 0.5
+        while True:
+            try:
+                await self.dead_letters.send(letter)
+                break
+            except DeadLetterError as exc:
+                if self._stop.is_set():
+                    log.error("dead letter for %s not written at shutdown: %s", record.position, exc)
+                    return False
+                log.warning("%s; retrying in %.1fs", exc, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+        log.warning("dead letter %s (%s): %s", record.position, kind, reason)
+        self._batcher.add(
+            record.position,
+            [],
+            build_ingest_row(
+                position=record.position,
+                outcome="dead_letter",
+                reason=kind,
+                detail=reason,
+                timestamp_ms=record.timestamp_ms,
+            ),
+        )
+        self.stats.dead_lettered += 1
+        RECORDS.labels("dead_letter", kind).inc()
+        return True
+
+    @property
+    def store_failures(self) -> int:
+        return self._batcher.store_failures
+
+
+def build_replayer(settings: Settings) -> Replayer:
+    """One client per enabled candidate; API keys come from the environment variables they name."""
+    clients = [CandidateClient(c, read_api_key(c)) for c in settings.candidates if c.enabled]
+    if not clients:
+        raise ConfigError("no enabled candidates: configure at least one under 'candidates:'")
+    return Replayer(clients)
+
+
+def build_source(settings: Settings) -> tuple[Source, DeadLetterSink]:
+    """The configured source and its dead-letter sink."""
+    if settings.source.kind == "kafka":
+        return KafkaSource(settings.kafka), KafkaDeadLetterSink(settings.kafka)
+    if not settings.source.path:
+        raise ConfigError("source.path is required when source.kind is ndjson ('-' reads stdin)")
+    return NdjsonSource(settings.source.path), FileDeadLetterSink(settings.source.dead_letter_path)
+
+
+async def run_worker(
+    settings: Settings,
+    *,
+    store: ClickHouseStore | None = None,
+    handle_signals: bool = True,
+    auto_migrate: bool = True,
+) -> RunStats:
+    """Run one worker with the configured source, candidates and ClickHouse until it stops.
+
+    SIGTERM and SIGINT stop it cleanly: in-flight events get ``pipeline.shutdown_grace_s``
+    and whatever is not stored by then stays uncommitted, to be replayed.
+    """
+    replayer = build_replayer(settings)
+    own_store = store is None
+    store = store or ClickHouseStore(settings.clickhouse)
+    try:
+        if auto_migrate:
+            await asyncio.to_thread(migrate, store, settings.clickhouse.ttl_days)
+        source, dead_letters = build_source(settings)
+        pipeline = Pipeline(
+            settings, source=source, dead_letters=dead_letters, replayer=replayer, sink=ClickHouseSink(store)
+        )
+        loop = asyncio.get_running_loop()
+        signals = (signal.SIGTERM, signal.SIGINT) if handle_signals else ()
+        for sig in signals:
+            loop.add_signal_handler(sig, pipeline.stop)
+        try:
+            return await pipeline.run()
+        finally:
+            for sig in signals:
+                loop.remove_signal_handler(sig)
+    finally:
+        await replayer.aclose()
+        if own_store:
+            store.close()

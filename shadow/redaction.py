@@ -1,0 +1,37 @@
+"""Scrub secrets and personal data from texts before they are stored or logged."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from shadow.config import RedactionSettings
+
+_URL_USERINFO = re.compile(r"(https?://)[^/@\s]+@")
+
+
+@dataclass(frozen=True, slots=True)
+class Redactor:
+    """Applies the configured rules, in order, to a text."""
+
+    rules: tuple[tuple[re.Pattern[str], str], ...]
+
+    @classmethod
+    def from_settings(cls, settings: RedactionSettings) -> Redactor:
+        if not settings.enabled:
+            return cls(())
+        return cls(tuple((re.compile(rule.pattern), rule.replacement) for rule in settings.rules))
+
+    def __call__(self, text: str) -> str:
+        for pattern, replacement in self.rules:
+            text = pattern.sub(replacement, text)
+        return text
+
+
+def scrub_secrets(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """Remove known secret values and URL credentials from a message (e.g. an error text)."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "[SECRET]")
+    return _URL_USERINFO.sub(r"\1[SECRET]@", text)

@@ -1,0 +1,1 @@
+"""Replay stage: a mirror event's request sent to each candidate model over HTTP."""

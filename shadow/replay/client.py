@@ -1,0 +1,337 @@
+"""Send one event's request to one candidate and return its output or its failure as a value.
+
+The HTTP client is httpx on the aiohttp transport (httpx-aiohttp): httpx's own
+transport collapses at a few hundred requests in flight on small machines,
+aiohttp's connection pool does not (see ``benchmarks/replay_transport.py``).
+
+A candidate failure never raises: timeouts, connection errors, 4xx, 5xx and
+unparsable bodies come back as a :class:`ReplayResult` with ``status="error"``
+and an ``error_kind``, so one bad candidate cannot cancel its siblings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import random
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import aiohttp
+import httpx
+import orjson
+from httpx_aiohttp import AiohttpTransport
+from pydantic import SecretStr
+
+from shadow import __version__
+from shadow.config import CandidateSettings
+from shadow.errors import ResponseFormatError, TranslationError
+from shadow.events.models import Api, MirrorEvent
+from shadow.events.output import Output
+from shadow.events.wire import parse_response
+from shadow.redaction import scrub_secrets
+from shadow.replay.translate import rewrite_request
+
+log = logging.getLogger(__name__)
+
+_MAX_ERROR_CHARS = 300
+
+
+class ErrorKind(StrEnum):
+    """Why a candidate call produced no output."""
+
+    TIMEOUT = "timeout"
+    CONNECT_ERROR = "connect_error"
+    TRANSPORT_ERROR = "transport_error"
+    RATE_LIMITED = "rate_limited"
+    HTTP_4XX = "http_4xx"
+    HTTP_5XX = "http_5xx"
+    INVALID_RESPONSE = "invalid_response"
+    TRANSLATION_ERROR = "translation_error"
+    INTERNAL_ERROR = "internal_error"
+
+
+_RETRIABLE = {
+    ErrorKind.TIMEOUT,
+    ErrorKind.CONNECT_ERROR,
+    ErrorKind.TRANSPORT_ERROR,
+    ErrorKind.RATE_LIMITED,
+    ErrorKind.HTTP_5XX,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayResult:
+    """A candidate's answer to one event, or why there is none."""
+
+    candidate: str
+    model: str
+    output: Output | None
+    error_kind: ErrorKind | None = None
+    http_status: int = 0
+    error_message: str = ""
+    latency_ms: float = 0.0
+    attempts: int = 1
+    started_at: datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.output is not None
+
+
+class _Attempt(Exception):
+    """A failed attempt, carried as an exception only inside this module."""
+
+    def __init__(self, kind: ErrorKind, message: str, http_status: int = 0, retry_after_s: float | None = None):
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.http_status = http_status
+        self.retry_after_s = retry_after_s
+
+
+@contextmanager
+def map_transport_errors() -> Iterator[None]:
+    """Translate httpx/aiohttp exceptions into a classified failed attempt."""
+    try:
+        yield
+    except TimeoutError as exc:
+        raise _Attempt(ErrorKind.TIMEOUT, "no complete answer within timeout_s") from exc
+    except httpx.TransportError as exc:
+        cause = exc.__cause__
+        # httpx-aiohttp maps every aiohttp connection error to ConnectTimeout; look at the cause.
+        if isinstance(cause, aiohttp.ServerTimeoutError | aiohttp.SocketTimeoutError):
+            kind = ErrorKind.TIMEOUT
+        elif isinstance(cause, aiohttp.ClientConnectorError) or isinstance(exc, httpx.ConnectError):
+            kind = ErrorKind.CONNECT_ERROR
+        elif cause is not None and isinstance(cause, aiohttp.ClientError):
+            kind = ErrorKind.TRANSPORT_ERROR
+        elif isinstance(exc, httpx.TimeoutException):
+            kind = ErrorKind.TIMEOUT
+        else:
+            kind = ErrorKind.TRANSPORT_ERROR
+        detail = str(cause or exc) or type(cause or exc).__name__
+        raise _Attempt(kind, f"{type(cause or exc).__name__}: {detail}") from exc
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    now_ts = time.time() if now is None else now
+    return max(0.0, when.timestamp() - now_ts)
+
+
+class RateLimiter:
+    """Spaces requests at most ``rate`` per second (no bursts)."""
+
+    def __init__(self, rate: float) -> None:
+        self._interval = 1.0 / rate
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        async with self._lock:
+            now = time.monotonic()
+            delay = self._next - now
+            self._next = max(now, self._next) + self._interval
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+def candidate_api(settings: CandidateSettings) -> Api:
+    return Api.OPENAI_CHAT if settings.provider == "openai" else Api.ANTHROPIC_MESSAGES
+
+
+def endpoint_url(settings: CandidateSettings) -> str:
+    """The full URL: OpenAI SDK style ``…/v1`` + ``/chat/completions``; Anthropic ``…`` + ``/v1/messages``."""
+    base = settings.base_url
+    if settings.provider == "openai":
+        return f"{base}/chat/completions"
+    return f"{base}/messages" if base.endswith("/v1") else f"{base}/v1/messages"
+
+
+def make_transport(max_connections: int) -> httpx.AsyncBaseTransport:
+    """The aiohttp-backed transport every candidate client uses."""
+    limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+    return AiohttpTransport(limits=limits)
+
+
+class CandidateClient:
+    """Replays requests against one candidate with its own timeout, concurrency and rate limit."""
+
+    def __init__(
+        self,
+        settings: CandidateSettings,
+        api_key: SecretStr | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.settings = settings
+        self.api = candidate_api(settings)
+        self.url = endpoint_url(settings)
+        self._api_key = api_key
+        self._semaphore = asyncio.Semaphore(settings.max_concurrency)
+        self._limiter = RateLimiter(settings.rate_limit_rps) if settings.rate_limit_rps else None
+        self._rng = rng or random.Random()
+        headers = {
+            "content-type": "application/json",
+            "user-agent": f"shadow/{__version__}",
+            **settings.headers,
+        }
+        if api_key is not None:
+            if self.api is Api.OPENAI_CHAT:
+                headers["authorization"] = f"Bearer {api_key.get_secret_value()}"
+            else:
+                headers["x-api-key"] = api_key.get_secret_value()
+        if self.api is Api.ANTHROPIC_MESSAGES:
+            headers.setdefault("anthropic-version", settings.anthropic_version)
+        # httpx's own timeout is a backstop; the per-attempt deadline is asyncio.timeout(timeout_s).
+        self._http = httpx.AsyncClient(
+            transport=transport or make_transport(settings.max_concurrency),
+            headers=headers,
+            timeout=httpx.Timeout(settings.timeout_s + 5.0),
+            follow_redirects=False,
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    def _scrub(self, text: str) -> str:
+        secret = self._api_key.get_secret_value() if self._api_key else None
+        return scrub_secrets(text, [secret])[:_MAX_ERROR_CHARS]
+
+    def _model_for(self, event: MirrorEvent) -> str:
+        return self.settings.model or event.production_model
+
+    def build_body(self, event: MirrorEvent) -> dict[str, Any]:
+        """The request body this candidate receives for ``event``."""
+        return rewrite_request(
+            event.request,
+            source=event.api,
+            target=self.api,
+            model=self._model_for(event),
+            overrides=self.settings.overrides,
+            default_max_tokens=self.settings.default_max_tokens,
+        )
+
+    async def replay(self, event: MirrorEvent) -> ReplayResult:
+        """Send ``event``'s request to this candidate, retrying retriable failures with backoff."""
+        name, model = self.settings.name, self._model_for(event)
+        started_at = datetime.now(UTC)
+        try:
+            content = orjson.dumps(self.build_body(event))
+        except TranslationError as exc:
+            return ReplayResult(name, model, None, ErrorKind.TRANSLATION_ERROR, 0, str(exc)[:_MAX_ERROR_CHARS])
+        attempt = 0
+        while True:
+            attempt += 1
+            start = time.perf_counter()
+            try:
+                output = await self._attempt(content)
+            except _Attempt as failure:
+                latency_ms = (time.perf_counter() - start) * 1000
+                if failure.kind in _RETRIABLE and attempt <= self.settings.max_retries:
+                    await asyncio.sleep(self._backoff(attempt, failure.retry_after_s))
+                    continue
+                return ReplayResult(
+                    name,
+                    model,
+                    None,
+                    failure.kind,
+                    failure.http_status,
+                    self._scrub(failure.message),
+                    latency_ms,
+                    attempt,
+                    started_at,
+                )
+            latency_ms = (time.perf_counter() - start) * 1000
+            return ReplayResult(name, model, output, None, 200, "", latency_ms, attempt, started_at)
+
+    def _backoff(self, attempt: int, retry_after_s: float | None) -> float:
+        cap = self.settings.max_backoff_s
+        if retry_after_s is not None:
+            return min(retry_after_s, cap)
+        base: float = self.settings.retry_backoff_s * 2.0 ** (attempt - 1)
+        return min(cap, base * self._rng.uniform(0.5, 1.5))
+
+    async def _attempt(self, content: bytes) -> Output:
+        async with self._semaphore:
+            if self._limiter is not None:
+                await self._limiter.wait()
+            with map_transport_errors():
+                async with asyncio.timeout(self.settings.timeout_s):
+                    response = await self._http.post(self.url, content=content)
+        status = response.status_code
+        if status >= 300:
+            body_text = response.text.strip().replace("\n", " ")
+            message = f"HTTP {status}: {body_text}"
+            if status == 429:
+                retry_after = parse_retry_after(response.headers.get("retry-after"))
+                raise _Attempt(ErrorKind.RATE_LIMITED, message, status, retry_after)
+            if status >= 500:
+                raise _Attempt(
+                    ErrorKind.HTTP_5XX,
+                    message,
+                    status,
+                    parse_retry_after(response.headers.get("retry-after")),
+                )
+            raise _Attempt(ErrorKind.HTTP_4XX, message, status)
+        try:
+            body = orjson.loads(response.content)
+        except orjson.JSONDecodeError as exc:
+            raise _Attempt(ErrorKind.INVALID_RESPONSE, f"body is not JSON: {exc}", status) from exc
+        try:
+            return parse_response(self.api, body)
+        except ResponseFormatError as exc:
+            raise _Attempt(ErrorKind.INVALID_RESPONSE, str(exc), status) from exc
+
+
+class Replayer:
+    """Fans one event out to every candidate that replays its workflow and API."""
+
+    def __init__(self, clients: list[CandidateClient]) -> None:
+        self.clients = clients
+
+    def targets(self, event: MirrorEvent) -> list[CandidateClient]:
+        return [c for c in self.clients if c.settings.replays(event.workflow, event.api)]
+
+    async def replay(self, event: MirrorEvent, targets: list[CandidateClient] | None = None) -> list[ReplayResult]:
+        """Replay against all targets concurrently; one result per target, in order."""
+        targets = self.targets(event) if targets is None else targets
+        return list(await asyncio.gather(*(self._safe(c, event) for c in targets)))
+
+    @staticmethod
+    async def _safe(client: CandidateClient, event: MirrorEvent) -> ReplayResult:
+        try:
+            return await client.replay(event)
+        except Exception as exc:
+            log.exception("internal error replaying event %s against %s", event.event_id, client.settings.name)
+            return ReplayResult(
+                client.settings.name,
+                client.settings.model or event.production_model,
+                None,
+                ErrorKind.INTERNAL_ERROR,
+                0,
+                f"{type(exc).__name__}: {exc}"[:_MAX_ERROR_CHARS],
+            )
+
+    async def aclose(self) -> None:
+        await asyncio.gather(*(c.aclose() for c in self.clients))

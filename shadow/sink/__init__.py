@@ -1,0 +1,1 @@
+"""Sink stage: comparison rows and ingest-log rows, batched into ClickHouse or chDB."""

@@ -1,0 +1,268 @@
+"""One ClickHouse connection, server or embedded chDB, behind a small seam.
+
+``clickhouse.dsn`` picks the engine: ``http(s)://host:port`` for a ClickHouse
+server (or cluster), ``chdb:///abs/path`` or ``chdb:relative/path`` for the
+embedded chDB engine through clickhouse-connect's chdb backend. chDB runs one
+data directory per process and one process per directory; shadow holds a lock
+file in the directory so a second process gets a clear :class:`StoreBusyError`
+instead of an engine error.
+
+clickhouse-connect's client is synchronous: every call runs on one dedicated
+thread so the event loop never blocks and the client is never shared across threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import os
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+import clickhouse_connect
+from clickhouse_connect.driver.client import Client
+from clickhouse_connect.driver.exceptions import ClickHouseError
+
+from shadow.config import ClickHouseSettings
+from shadow.errors import ConfigError, StoreBusyError, StoreError
+
+T = TypeVar("T")
+
+_LOCK_NAME = ".shadow.lock"
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where a DSN points: an embedded chDB directory or a server URL."""
+
+    embedded_path: Path | None
+    url: str | None
+
+    def __str__(self) -> str:
+        return f"chdb:{self.embedded_path}" if self.embedded_path is not None else _redact_url(self.url or "")
+
+
+def _redact_url(url: str) -> str:
+    if "@" in url.split("//", 1)[-1].split("/", 1)[0]:
+        scheme, rest = url.split("//", 1)
+        return f"{scheme}//[SECRET]@{rest.split('@', 1)[1]}"
+    return url
+
+
+def parse_dsn(dsn: str) -> Target:
+    """Resolve ``clickhouse.dsn``.
+
+    Raises:
+        ConfigError: for an unknown scheme or a chDB DSN without a path.
+    """
+    if dsn.startswith("chdb:"):
+        rest = dsn[len("chdb:") :]
+        if rest.startswith("///"):
+            path = Path(rest[2:])
+        elif rest.startswith("//"):
+            raise ConfigError(f"clickhouse.dsn {dsn!r}: use chdb:///absolute/path or chdb:relative/path")
+        else:
+            path = Path(rest)
+        if not str(path).strip():
+            raise ConfigError(f"clickhouse.dsn {dsn!r} names no directory")
+        return Target(path.resolve(), None)
+    if dsn.startswith(("http://", "https://", "clickhouse://", "clickhouses://")):
+        return Target(None, dsn)
+    raise ConfigError(f"clickhouse.dsn {dsn!r} must start with http://, https:// or chdb:")
+
+
+class _EmbeddedLock:
+    """Process-wide ownership of one chDB directory (an flock held while clients are open)."""
+
+    _guard = threading.Lock()
+    _held: ClassVar[dict[Path, tuple[int, int]]] = {}  # path -> (fd, refcount)
+
+    @classmethod
+    def acquire(cls, path: Path) -> None:
+        with cls._guard:
+            for other in cls._held:
+                if other != path:
+                    raise StoreBusyError(
+                        f"this process already uses the embedded ClickHouse store {other}; "
+                        f"chDB allows one directory per process, so {path} cannot be opened too"
+                    )
+            if path in cls._held:
+                fd, count = cls._held[path]
+                cls._held[path] = (fd, count + 1)
+                return
+            path.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path / _LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.read(fd, 64).decode(errors="replace").strip() or "unknown"
+                os.close(fd)
+                raise StoreBusyError(
+                    f"the embedded ClickHouse store {path} is in use by another process (pid {holder}); "
+                    "chDB allows one process per directory: stop that process, or point "
+                    "clickhouse.dsn (SHADOW_CLICKHOUSE__DSN) at another directory or a ClickHouse server"
+                ) from None
+            os.ftruncate(fd, 0)
+            os.write(fd, str(os.getpid()).encode())
+            cls._held[path] = (fd, 1)
+
+    @classmethod
+    def release(cls, path: Path) -> None:
+        with cls._guard:
+            if path not in cls._held:
+                return
+            fd, count = cls._held[path]
+            if count > 1:
+                cls._held[path] = (fd, count - 1)
+                return
+            del cls._held[path]
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+
+@contextmanager
+def map_clickhouse_errors(action: str) -> Iterator[None]:
+    """Translate clickhouse-connect and chDB errors into :class:`StoreError`."""
+    try:
+        yield
+    except StoreError:
+        raise
+    except ClickHouseError as exc:
+        raise StoreError(f"ClickHouse {action} failed: {str(exc).strip()[:500]}") from exc
+    except OSError as exc:
+        raise StoreError(f"ClickHouse {action} failed: {exc}") from exc
+
+
+class ClickHouseStore:
+    """A clickhouse-connect client for the configured DSN, used from one thread."""
+
+    def __init__(self, settings: ClickHouseSettings) -> None:
+        self.settings = settings
+        self.database = settings.database
+        self.target = parse_dsn(settings.dsn)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shadow-clickhouse")
+        self._client: Client | None = None
+        self._closed = False
+
+    @property
+    def embedded(self) -> bool:
+        return self.target.embedded_path is not None
+
+    def _connect(self) -> Client:
+        if self._client is not None:
+            return self._client
+        session_settings = dict(self.settings.settings)
+        if self.target.embedded_path is not None:
+            path = self.target.embedded_path
+            _EmbeddedLock.acquire(path)
+            try:
+                with map_clickhouse_errors(f"opening the embedded store {path}"):
+                    self._client = clickhouse_connect.get_client(
+                        interface="chdb", path=str(path), settings=session_settings
+                    )
+            except StoreError as exc:
+                _EmbeddedLock.release(path)
+                if "already initialized with path" in str(exc):
+                    raise StoreBusyError(
+                        f"this process already runs chDB on another directory; cannot open {path}"
+                    ) from exc
+                raise
+        else:
+            password = self.settings.password.get_secret_value() if self.settings.password else ""
+            with map_clickhouse_errors(f"connecting to {self.target}"):
+                self._client = clickhouse_connect.get_client(
+                    dsn=self.target.url,
+                    username=self.settings.username,
+                    password=password,
+                    settings=session_settings,
+                    autogenerate_session_id=False,
+                )
+        return self._client
+
+    def _run(self, action: str, fn: Any) -> Any:
+        # Runs on the store's thread only.
+        if self._closed:
+            raise StoreError("the ClickHouse store is closed")
+        client = self._connect()
+        with map_clickhouse_errors(action):
+            return fn(client)
+
+    def _command(self, sql: str, parameters: dict[str, Any] | None) -> Any:
+        return self._run("command", lambda c: c.command(sql, parameters=parameters))
+
+    def _query_dicts(self, sql: str, parameters: dict[str, Any] | None) -> list[dict[str, Any]]:
+        def run(client: Client) -> list[dict[str, Any]]:
+            result = client.query(sql, parameters=parameters)
+            names = result.column_names
+            return [dict(zip(names, row, strict=True)) for row in result.result_rows]
+
+        return self._run("query", run)  # type: ignore[no-any-return]
+
+    def _query_rows(self, sql: str, parameters: dict[str, Any] | None) -> list[tuple[Any, ...]]:
+        return self._run("query", lambda c: list(c.query(sql, parameters=parameters).result_rows))  # type: ignore[no-any-return]
+
+    def _insert(self, table: str, rows: Sequence[Sequence[Any]], columns: Sequence[str]) -> None:
+        if rows:
+            self._run(
+                f"insert into {self.database}.{table}",
+                lambda c: c.insert(f"{self.database}.{table}", list(rows), column_names=list(columns)),
+            )
+
+    def _on_thread(self, fn: Callable[..., T], *args: Any) -> T:
+        return self._executor.submit(fn, *args).result()
+
+    async def _off_loop(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    # --- synchronous API (the CLI and other sync callers) ---
+
+    def command(self, sql: str, parameters: dict[str, Any] | None = None) -> Any:
+        return self._on_thread(self._command, sql, parameters)
+
+    def query_rows(self, sql: str, parameters: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        return self._on_thread(self._query_rows, sql, parameters)
+
+    def query_dicts(self, sql: str, parameters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        return self._on_thread(self._query_dicts, sql, parameters)
+
+    def insert(self, table: str, rows: Sequence[Sequence[Any]], columns: Sequence[str]) -> None:
+        self._on_thread(self._insert, table, rows, columns)
+
+    # --- asynchronous API (the pipeline): same calls, awaited off the event loop ---
+
+    async def acommand(self, sql: str, parameters: dict[str, Any] | None = None) -> Any:
+        return await self._off_loop(self._command, sql, parameters)
+
+    async def aquery_dicts(self, sql: str, parameters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        return await self._off_loop(self._query_dicts, sql, parameters)
+
+    async def ainsert(self, table: str, rows: Sequence[Sequence[Any]], columns: Sequence[str]) -> None:
+        await self._off_loop(self._insert, table, rows, columns)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+
+        def shutdown() -> None:
+            self._closed = True
+            if self._client is not None:
+                try:
+                    self._client.close()
+                finally:
+                    self._client = None
+                    if self.target.embedded_path is not None:
+                        _EmbeddedLock.release(self.target.embedded_path)
+
+        self._executor.submit(shutdown).result()
+        self._executor.shutdown(wait=True)
+
+    def __enter__(self) -> ClickHouseStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
