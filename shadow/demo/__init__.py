@@ -1,0 +1,1 @@
+"""The embedded default: bundled sample events, a local candidate endpoint and the demo run."""

@@ -1,0 +1,1 @@
+"""Report stage: the read side — summary, gate and report queries over ClickHouse."""
