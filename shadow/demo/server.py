@@ -273,7 +273,8 @@ class CandidateServer:
             body = orjson.loads(raw)
         except orjson.JSONDecodeError:
             return web.Response(status=400, body=_error_body(api, "invalid_request_error", "body is not JSON"))
-        self.received.append(ReceivedRequest(api, request.path, dict(request.headers), body))
+        headers = {name.lower(): value for name, value in request.headers.items()}
+        self.received.append(ReceivedRequest(api, request.path, headers, body))
         answer = self.responder(api, body)
         if inspect.isawaitable(answer):
             answer = await answer

@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class Api(StrEnum):
@@ -63,8 +63,23 @@ class MirrorEvent(BaseModel):
     request: dict[str, Any] = Field(description="the provider request body as production sent it")
     response: dict[str, Any] | None = Field(description="the provider response body, or null when production failed")
     error: ProductionError | None = Field(default=None, description="set when production failed")
-    latency_ms: float = Field(ge=0, description="production latency in milliseconds")
+    latency_ms: float = Field(strict=True, ge=0, description="production latency in milliseconds")
     tags: dict[str, str] = Field(default_factory=dict, description="free-form labels, e.g. prompt_version, release")
+
+    @field_validator("schema_version", mode="before")
+    @classmethod
+    def _version_integer(cls, value: Any) -> Any:
+        if type(value) is not int:
+            raise ValueError(f"must be the integer 1, got {type(value).__name__}")
+        return value
+
+    @field_validator("occurred_at", mode="before")
+    @classmethod
+    def _timestamp_text(cls, value: Any) -> Any:
+        # JSON has no timestamp type: the contract is an RFC 3339 string, not epoch numbers.
+        if not isinstance(value, str):
+            raise ValueError("must be an RFC 3339 timestamp string such as 2026-11-23T10:00:00.123Z")
+        return value
 
     @model_validator(mode="after")
     def _response_or_error(self) -> MirrorEvent:
