@@ -60,23 +60,33 @@ class SourceSettings(_Section):
 class KafkaSettings(_Section):
     """The mirror topic, its consumer group and the dead-letter topic."""
 
-    bootstrap_servers: str = "127.0.0.1:9092"
-    topic: str = "llm.mirror.v1"
-    group_id: str = "shadow"
+    bootstrap_servers: str = Field(default="127.0.0.1:9092", description="comma-separated host:port list")
+    topic: str = Field(default="llm.mirror.v1", description="topic the mirror events are published to")
+    group_id: str = Field(default="shadow", description="consumer group; workers with the same group share partitions")
     dead_letter_topic: str | None = Field(default=None, description="default: '<topic>.dlq'")
-    client_id: str = "shadow-worker"
-    auto_offset_reset: Literal["earliest", "latest"] = "earliest"
-    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
-    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
-    sasl_username: str | None = None
-    sasl_password: SecretStr | None = None
-    ssl_cafile: str | None = None
-    ssl_certfile: str | None = None
-    ssl_keyfile: str | None = None
-    max_poll_records: int = Field(default=500, gt=0)
-    commit_interval_s: float = Field(default=1.0, gt=0)
-    session_timeout_ms: int = Field(default=30_000, gt=0)
-    max_poll_interval_ms: int = Field(default=300_000, gt=0)
+    client_id: str = Field(default="shadow-worker", description="client id shown in broker logs and metrics")
+    auto_offset_reset: Literal["earliest", "latest"] = Field(
+        default="earliest", description="where a new group starts reading"
+    )
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT", description="how to talk to the brokers"
+    )
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = Field(
+        default=None, description="SASL mechanism (default PLAIN when a SASL protocol is used)"
+    )
+    sasl_username: str | None = Field(default=None, description="SASL user")
+    sasl_password: SecretStr | None = Field(
+        default=None, description="SASL password; set it with SHADOW_KAFKA__SASL_PASSWORD, not in the file"
+    )
+    ssl_cafile: str | None = Field(default=None, description="CA bundle to verify the brokers (SSL protocols)")
+    ssl_certfile: str | None = Field(default=None, description="client certificate (mutual TLS)")
+    ssl_keyfile: str | None = Field(default=None, description="client private key (mutual TLS)")
+    max_poll_records: int = Field(default=500, gt=0, description="most records fetched per poll")
+    commit_interval_s: float = Field(default=1.0, gt=0, description="how often stored offsets are committed")
+    session_timeout_ms: int = Field(default=30_000, gt=0, description="group session timeout")
+    max_poll_interval_ms: int = Field(
+        default=300_000, gt=0, description="longest pause between polls before the group evicts the worker"
+    )
 
     @property
     def dlq_topic(self) -> str:
@@ -90,9 +100,11 @@ class ClickHouseSettings(_Section):
         default="chdb:.shadow/chdb",
         description="http(s)://host:port for a server; chdb:///abs/path or chdb:relative/path for embedded chDB",
     )
-    database: str = "shadow"
-    username: str | None = None
-    password: SecretStr | None = None
+    database: str = Field(default="shadow", description="database holding the comparisons and ingest_log tables")
+    username: str | None = Field(default=None, description="ClickHouse user (servers only)")
+    password: SecretStr | None = Field(
+        default=None, description="ClickHouse password; set it with SHADOW_CLICKHOUSE__PASSWORD, not in the file"
+    )
     batch_rows: int = Field(default=1000, gt=0, description="flush when this many rows are buffered")
     flush_interval_s: float = Field(default=1.0, gt=0, description="flush at least this often")
     ttl_days: int = Field(default=180, gt=0, description="rows older than this are dropped by ClickHouse")
@@ -130,10 +142,10 @@ class CandidateSettings(_Section):
     retry_backoff_s: float = Field(default=0.5, ge=0, description="first backoff; doubles per retry, with jitter")
     max_backoff_s: float = Field(default=20.0, ge=0, description="cap on backoff and on honoured Retry-After")
     rate_limit_rps: float | None = Field(default=None, gt=0, description="requests per second; null = unlimited")
-    enabled: bool = True
+    enabled: bool = Field(default=True, description="false stops replaying to this candidate (kill switch)")
     workflows: list[str] = Field(default_factory=list, description="workflows to replay; empty = all")
     apis: list[Api] = Field(default_factory=list, description="production APIs to replay; empty = all")
-    anthropic_version: str = "2023-06-01"
+    anthropic_version: str = Field(default="2023-06-01", description="anthropic-version header")
     default_max_tokens: int = Field(
         default=1024,
         gt=0,
@@ -184,21 +196,25 @@ class WorkflowSettings(_Section):
 class SamplingSettings(_Section):
     """Sticky sampling: one conversation (subject) is in or out as a whole."""
 
-    default_rate: float = Field(default=1.0, ge=0, le=1)
+    default_rate: float = Field(
+        default=1.0, ge=0, le=1, description="share of events replayed when a workflow sets none"
+    )
     salt: str = Field(default="", description="change to draw a different sample at the same rate")
 
 
 class PriceSettings(_Section):
     """USD per million tokens."""
 
-    input_per_mtok: float = Field(ge=0)
-    output_per_mtok: float = Field(ge=0)
+    input_per_mtok: float = Field(ge=0, description="USD per million input (prompt) tokens")
+    output_per_mtok: float = Field(ge=0, description="USD per million output (completion) tokens")
 
 
 class RedactionRule(_Section):
-    name: str
-    pattern: str
-    replacement: str = "[REDACTED]"
+    """A regular expression whose matches are replaced before texts are stored."""
+
+    name: str = Field(description="label of the rule")
+    pattern: str = Field(description="Python regular expression")
+    replacement: str = Field(default="[REDACTED]", description="text put in place of each match")
 
     @field_validator("pattern")
     @classmethod
@@ -224,8 +240,11 @@ DEFAULT_REDACTION_RULES = (
 class RedactionSettings(_Section):
     """Rules applied to texts before they are stored in rows."""
 
-    enabled: bool = True
-    rules: list[RedactionRule] = Field(default_factory=lambda: list(DEFAULT_REDACTION_RULES))
+    enabled: bool = Field(default=True, description="false stores texts unredacted")
+    rules: list[RedactionRule] = Field(
+        default_factory=lambda: list(DEFAULT_REDACTION_RULES),
+        description="applied in order; default: e-mail addresses, API keys and bearer tokens, card numbers",
+    )
 
 
 class DiffSettings(_Section):
@@ -277,12 +296,14 @@ class Settings(BaseSettings):
     )
 
     config_version: str = Field(default="", description="a label of this configuration, stored in every row")
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", description="log verbosity")
     source: SourceSettings = Field(default_factory=SourceSettings)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     clickhouse: ClickHouseSettings = Field(default_factory=ClickHouseSettings)
-    candidates: list[CandidateSettings] = Field(default_factory=list)
-    workflows: dict[str, WorkflowSettings] = Field(default_factory=dict)
+    candidates: list[CandidateSettings] = Field(default_factory=list, description="models to replay against")
+    workflows: dict[str, WorkflowSettings] = Field(
+        default_factory=dict, description="per-workflow sampling and output schema, by workflow name"
+    )
     sampling: SamplingSettings = Field(default_factory=SamplingSettings)
     prices: dict[str, PriceSettings] = Field(default_factory=dict, description="per model name")
     redaction: RedactionSettings = Field(default_factory=RedactionSettings)
@@ -390,3 +411,61 @@ def load_output_schema(settings: Settings, workflow: str) -> dict[str, Any] | No
     if not isinstance(data, dict):
         raise ConfigError(f"workflows.{workflow}.output_schema_file {path} must hold a JSON Schema object")
     return data
+
+
+def _type_name(annotation: Any) -> str:
+    text = getattr(annotation, "__name__", None) if isinstance(annotation, type) else None
+    text = text or str(annotation)
+    text = re.sub(r"typing\.|shadow\.\w+\.\w+\.|pydantic\.types\.|<class '([^']+)'>", r"\1", text)
+    text = re.sub(r"^Optional\[(.*)\]$", r"\1 | None", text)
+    text = re.sub(r"\bNone(Type)?\b", "null", text).replace("Literal", "one of ")
+    return text.replace("|", "\\|")
+
+
+def _default_text(field: Any) -> str:
+    if field.is_required():
+        return "required"
+    if field.default_factory is not None:
+        value = field.default_factory()
+        if isinstance(value, BaseModel):
+            return ""
+        if isinstance(value, list) and value and isinstance(value[0], BaseModel):
+            return "see description"
+        return f"`{value!r}`" if value else "empty"
+    return "`null`" if field.default is None else f"`{field.default!r}`"
+
+
+def config_reference() -> str:
+    """Every setting as Markdown tables (the README's configuration reference is generated from this)."""
+    sections: list[tuple[str, type[BaseModel], str]] = [("", Settings, "SHADOW_")]
+    lines: list[str] = []
+    containers = {
+        "candidates": ("candidates[]", CandidateSettings),
+        "workflows": ("workflows.<name>", WorkflowSettings),
+        "prices": ("prices.<model>", PriceSettings),
+    }
+    while sections:
+        prefix, model, env = sections.pop(0)
+        rows = []
+        for name, field in model.model_fields.items():
+            key = f"{prefix}{name}"
+            annotation = field.annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                sections.append((f"{key}.", annotation, f"{env}{name.upper()}__"))
+                continue
+            if model is Settings and name in containers:
+                label, sub = containers[name]
+                sections.append((f"{label}.", sub, ""))
+                rows.append((key, "list" if name == "candidates" else "map", "empty", field.description or "", ""))
+                continue
+            if model is RedactionSettings and name == "rules":
+                sections.append(("redaction.rules[].", RedactionRule, ""))
+            env_name = f"{env}{name.upper()}" if env else ""
+            rows.append((key, _type_name(annotation), _default_text(field), field.description or "", env_name))
+        title = prefix.rstrip(".") or "top level"
+        lines += [f"#### `{title}`", "", "| setting | type | default | environment | description |", "|---|---|---|---|---|"]
+        for key, kind, default, description, env_name in rows:
+            env_cell = f"`{env_name}`" if env_name else ""
+            lines.append(f"| `{key}` | {kind} | {default} | {env_cell} | {description} |")
+        lines.append("")
+    return "\n".join(lines)

@@ -264,6 +264,11 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_config(args: argparse.Namespace) -> int:
+    if args.reference:
+        from shadow.config import config_reference
+
+        sys.stdout.write(config_reference())
+        return EXIT_OK
     settings = _settings(args)
     _print_json(settings.masked())
     return EXIT_OK
@@ -440,6 +445,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=_Formatter,
     )
     _common(config)
+    config.add_argument("--reference", action="store_true", help="print every setting as Markdown (README reference)")
     config.set_defaults(handler=cmd_config)
 
     server = sub.add_parser(
