@@ -439,7 +439,7 @@ def config_reference() -> str:
     """Every setting as Markdown tables (the README's configuration reference is generated from this)."""
     sections: list[tuple[str, type[BaseModel], str]] = [("", Settings, "SHADOW_")]
     lines: list[str] = []
-    containers = {
+    containers: dict[str, tuple[str, type[BaseModel]]] = {
         "candidates": ("candidates[]", CandidateSettings),
         "workflows": ("workflows.<name>", WorkflowSettings),
         "prices": ("prices.<model>", PriceSettings),

@@ -139,6 +139,27 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - now_ts)
 
 
+class _Clock:
+    """Measures one attempt's time on the wire, not its wait for a concurrency slot."""
+
+    __slots__ = ("_end", "_start")
+
+    def __init__(self) -> None:
+        self._start: float | None = None
+        self._end: float | None = None
+
+    def start(self) -> None:
+        self._start = time.perf_counter()
+
+    def stop(self) -> None:
+        self._end = time.perf_counter()
+
+    def elapsed_ms(self) -> float:
+        if self._start is None:
+            return 0.0
+        return ((self._end or time.perf_counter()) - self._start) * 1000
+
+
 class RateLimiter:
     """Spaces requests at most ``rate`` per second (no bursts)."""
 
@@ -243,11 +264,11 @@ class CandidateClient:
         attempt = 0
         while True:
             attempt += 1
-            start = time.perf_counter()
+            clock = _Clock()
             try:
-                output = await self._attempt(content)
+                output = await self._attempt(content, clock)
             except _Attempt as failure:
-                latency_ms = (time.perf_counter() - start) * 1000
+                latency_ms = clock.elapsed_ms()
                 if failure.kind in _RETRIABLE and attempt <= self.settings.max_retries:
                     await asyncio.sleep(self._backoff(attempt, failure.retry_after_s))
                     continue
@@ -262,8 +283,7 @@ class CandidateClient:
                     attempt,
                     started_at,
                 )
-            latency_ms = (time.perf_counter() - start) * 1000
-            return ReplayResult(name, model, output, None, 200, "", latency_ms, attempt, started_at)
+            return ReplayResult(name, model, output, None, 200, "", clock.elapsed_ms(), attempt, started_at)
 
     def _backoff(self, attempt: int, retry_after_s: float | None) -> float:
         cap = self.settings.max_backoff_s
@@ -272,13 +292,18 @@ class CandidateClient:
         base: float = self.settings.retry_backoff_s * 2.0 ** (attempt - 1)
         return min(cap, base * self._rng.uniform(0.5, 1.5))
 
-    async def _attempt(self, content: bytes) -> Output:
+    async def _attempt(self, content: bytes, clock: _Clock) -> Output:
         async with self._semaphore:
             if self._limiter is not None:
                 await self._limiter.wait()
-            with map_transport_errors():
-                async with asyncio.timeout(self.settings.timeout_s):
-                    response = await self._http.post(self.url, content=content)
+            # Latency is the candidate's: the clock starts once our own queue has let the request go.
+            clock.start()
+            try:
+                with map_transport_errors():
+                    async with asyncio.timeout(self.settings.timeout_s):
+                        response = await self._http.post(self.url, content=content)
+            finally:
+                clock.stop()
         status = response.status_code
         if status >= 300:
             body_text = response.text.strip().replace("\n", " ")
