@@ -35,6 +35,9 @@ format: $(STAMP) ## apply ruff's formatter and fixes
 schemas: $(STAMP) ## regenerate schemas/mirror_event.v1.schema.json from the model
 	$(BIN)/shadow schema > schemas/mirror_event.v1.schema.json
 
+readme: $(STAMP) ## regenerate the configuration reference in README.md
+	$(BIN)/python scripts/update_readme.py
+
 kafka-start: ## start the local single-node Kafka (scripts/kafka-local.sh)
 	scripts/kafka-local.sh start
 
@@ -48,4 +51,4 @@ bench: $(STAMP) ## run the benchmarks in benchmarks/ (prints figures)
 clean: ## remove .venv and local state (.shadow/)
 	rm -rf $(VENV) .shadow .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: help install demo test lint format schemas kafka-start kafka-stop bench clean
+.PHONY: help install demo test lint format schemas readme kafka-start kafka-stop bench clean

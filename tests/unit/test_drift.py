@@ -1,0 +1,46 @@
+"""Generated artifacts stay equal to the code: JSON Schema, DDL column list, README configuration reference."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import orjson
+
+from shadow.config import config_reference
+from shadow.events.models import mirror_event_json_schema
+from shadow.sink.migrate import load_migrations
+from shadow.sink.rows import COMPARISON_COLUMNS, INGEST_COLUMNS
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def ddl_columns(table: str) -> tuple[str, ...]:
+    for migration in load_migrations():
+        for statement in migration.statements("db", 1):
+            if re.search(rf"CREATE TABLE IF NOT EXISTS db\.{table}\b", statement):
+                body = statement[statement.index("(") + 1 : statement.rindex(")")]
+                return tuple(
+                    m.group(1) for m in re.finditer(r"^\s*([a-z_][a-z0-9_]*)\s+[A-Z]", body, re.MULTILINE)
+                )
+    raise AssertionError(f"no CREATE TABLE for {table}")
+
+
+def test_committed_json_schema_equals_the_model() -> None:
+    committed = orjson.loads((ROOT / "schemas" / "mirror_event.v1.schema.json").read_bytes())
+    assert committed == mirror_event_json_schema(), "run `make schemas` and commit the result"
+
+
+def test_comparison_columns_equal_the_ddl() -> None:
+    assert ddl_columns("comparisons") == COMPARISON_COLUMNS
+
+
+def test_ingest_columns_equal_the_ddl() -> None:
+    assert ddl_columns("ingest_log") == INGEST_COLUMNS
+
+
+def test_readme_configuration_reference_is_current() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start, end = "<!-- config-reference:start -->\n", "\n<!-- config-reference:end -->"
+    block = readme[readme.index(start) + len(start) : readme.index(end)]
+    assert block == config_reference(), "run `make readme` and commit the result"
