@@ -432,7 +432,8 @@ def build_parser() -> argparse.ArgumentParser:
         "schema",
         help="print the JSON Schema of mirror event v1",
         description="Print the JSON Schema generated from the MirrorEvent model (committed as "
-        "schemas/mirror_event.v1.schema.json).",
+        "schemas/mirror_event.v1.schema.json). Producers can validate events against it before publishing; "
+        "the worker validates every event the same way and dead-letters what fails.",
         formatter_class=_Formatter,
     )
     schema.set_defaults(handler=cmd_schema)

@@ -1,0 +1,119 @@
+"""The ClickHouse side: migrations, the replacing engine, the embedded store's lock."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from datetime import UTC, datetime
+
+import pytest
+
+from shadow.errors import MigrationError, StoreBusyError
+from shadow.sink.migrate import applied_versions, load_migrations, migrate
+from shadow.sink.rows import COMPARISON_COLUMNS, INGEST_COLUMNS
+from shadow.sink.store import ClickHouseStore, parse_dsn
+
+pytestmark = pytest.mark.clickhouse
+
+
+def test_migrate_is_versioned_and_idempotent(store: ClickHouseStore) -> None:
+    versions = [m.version for m in load_migrations()]
+    assert applied_versions(store) == versions
+    assert migrate(store, 30) == []  # second run applies nothing
+    assert applied_versions(store) == versions
+    rows = store.query_rows(f"SELECT count() FROM {store.database}.schema_migrations")
+    assert rows == [(len(versions),)]
+
+
+def test_tables_have_the_columns_the_code_writes(store: ClickHouseStore) -> None:
+    for table, columns in (("comparisons", COMPARISON_COLUMNS), ("ingest_log", INGEST_COLUMNS)):
+        described = store.query_rows(f"DESCRIBE TABLE {store.database}.{table}")
+        assert tuple(r[0] for r in described) == columns
+    engine = store.query_rows(
+        "SELECT engine, sorting_key FROM system.tables WHERE database = {db:String} AND name = 'comparisons'",
+        {"db": store.database},
+    )
+    assert engine == [("ReplacingMergeTree", "workflow, candidate, toStartOfHour(occurred_at), event_id")]
+
+
+def test_an_edited_applied_migration_is_refused(store: ClickHouseStore) -> None:
+    store.command(
+        f"ALTER TABLE {store.database}.schema_migrations UPDATE checksum = 'edited' WHERE version = 1 "
+        "SETTINGS mutations_sync = 1"
+    )
+    assert store.query_rows(f"SELECT checksum FROM {store.database}.schema_migrations WHERE version = 1") == [
+        ("edited",)
+    ]
+    with pytest.raises(MigrationError, match="changed after it was applied"):
+        migrate(store, 30)
+
+
+def test_replacing_engine_keeps_the_newest_row(store: ClickHouseStore) -> None:
+    columns = ["event_id", "candidate", "workflow", "occurred_at", "compared_at", "status", "row_version"]
+    at = datetime(2026, 11, 23, 10, tzinfo=UTC)
+    store.insert("comparisons", [["e1", "c", "w", at, at, "candidate_error", 1]], columns)
+    store.insert("comparisons", [["e1", "c", "w", at, at, "ok", 2]], columns)
+    assert store.query_rows(f"SELECT status FROM {store.database}.comparisons FINAL") == [("ok",)]
+    assert store.query_rows(f"SELECT count() FROM {store.database}.comparisons") == [(2,)]
+
+
+def test_dsn_forms() -> None:
+    assert parse_dsn("chdb:///var/lib/shadow").embedded_path is not None
+    assert str(parse_dsn("chdb:///var/lib/shadow").embedded_path) == "/var/lib/shadow"
+    assert parse_dsn("https://u:p@ch.example:8443").url == "https://u:p@ch.example:8443"
+    assert str(parse_dsn("https://u:p@ch.example:8443")) == "https://[SECRET]@ch.example:8443"
+    from shadow.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="must start with"):
+        parse_dsn("postgres://x")
+    with pytest.raises(ConfigError, match="chdb:///absolute/path"):
+        parse_dsn("chdb://relative")
+
+
+def test_a_second_process_on_the_embedded_store_gets_a_clear_error(tmp_path, clickhouse) -> None:
+    if not clickhouse.embedded:
+        pytest.skip("only the embedded engine is single-process")
+    path = tmp_path / "store"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import sys, time
+            from shadow.config import ClickHouseSettings
+            from shadow.sink.store import ClickHouseStore
+            store = ClickHouseStore(ClickHouseSettings(dsn="chdb://{path}"))
+            store.command("SELECT 1")
+            print("ready", flush=True)
+            time.sleep(60)
+        """)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        probe = subprocess.run(
+            [sys.executable, "-m", "shadow", "migrate"],
+            env={"SHADOW_CLICKHOUSE__DSN": f"chdb://{path}", "PATH": "/usr/bin:/bin"},
+            capture_output=True, text=True, timeout=60,
+        )
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
+    assert probe.returncode == 1
+    assert f"in use by another process (pid {holder.pid})" in probe.stderr
+    assert "Traceback" not in probe.stderr
+
+
+def test_one_process_cannot_open_two_embedded_stores(tmp_path, clickhouse) -> None:
+    if not clickhouse.embedded:
+        pytest.skip("only the embedded engine is single-directory")
+    from shadow.config import ClickHouseSettings
+
+    first = ClickHouseStore(ClickHouseSettings(dsn=clickhouse.dsn, database="t_lock"))
+    second = ClickHouseStore(ClickHouseSettings(dsn=f"chdb://{tmp_path / 'other'}"))
+    try:
+        first.command("SELECT 1")
+        with pytest.raises(StoreBusyError, match="one directory per process"):
+            second.command("SELECT 1")
+    finally:
+        second.close()
+        first.close()
