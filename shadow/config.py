@@ -463,7 +463,12 @@ def config_reference() -> str:
             env_name = f"{env}{name.upper()}" if env else ""
             rows.append((key, _type_name(annotation), _default_text(field), field.description or "", env_name))
         title = prefix.rstrip(".") or "top level"
-        lines += [f"#### `{title}`", "", "| setting | type | default | environment | description |", "|---|---|---|---|---|"]
+        lines += [
+            f"#### `{title}`",
+            "",
+            "| setting | type | default | environment | description |",
+            "|---|---|---|---|---|",
+        ]
         for key, kind, default, description, env_name in rows:
             env_cell = f"`{env_name}`" if env_name else ""
             lines.append(f"| `{key}` | {kind} | {default} | {env_cell} | {description} |")

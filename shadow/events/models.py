@@ -6,6 +6,7 @@ from it (``shadow schema``) and a test keeps the two equal.
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -79,6 +80,14 @@ class MirrorEvent(BaseModel):
         # JSON has no timestamp type: the contract is an RFC 3339 string, not epoch numbers.
         if not isinstance(value, str):
             raise ValueError("must be an RFC 3339 timestamp string such as 2026-11-23T10:00:00.123Z")
+        return value
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _plausible_time(cls, value: datetime) -> datetime:
+        # ClickHouse DateTime64 partitions and TTLs need a sane range; year 9999 is a producer bug.
+        if not 1970 <= value.year < 2100:
+            raise ValueError(f"year {value.year} is outside 1970-2099")
         return value
 
     @model_validator(mode="after")

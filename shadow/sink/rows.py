@@ -112,6 +112,13 @@ def _status(production: Output | None, candidate: Output | None) -> str:
     return "ok"
 
 
+def _u32(value: int | None) -> int | None:
+    # Providers report what they like; a negative or huge count must not poison a batch insert.
+    if value is None or value < 0:
+        return None
+    return min(value, 2**32 - 1)
+
+
 def _opt_bool(value: bool | None) -> bool | None:
     return None if value is None else bool(value)
 
@@ -126,10 +133,10 @@ def diff_columns(comparison: Comparison) -> Row:
             if pair and comparison.candidate_latency_ms is not None and comparison.production_latency_ms
             else None
         ),
-        "production_input_tokens": p.input_tokens if p else None,
-        "production_output_tokens": p.output_tokens if p else None,
-        "candidate_input_tokens": c.input_tokens if c else None,
-        "candidate_output_tokens": c.output_tokens if c else None,
+        "production_input_tokens": _u32(p.input_tokens) if p else None,
+        "production_output_tokens": _u32(p.output_tokens) if p else None,
+        "candidate_input_tokens": _u32(c.input_tokens) if c else None,
+        "candidate_output_tokens": _u32(c.output_tokens) if c else None,
         "production_cost_usd": p.cost_usd if p else None,
         "candidate_cost_usd": c.cost_usd if c else None,
         "cost_ratio": pair.cost_ratio if pair else None,
@@ -143,15 +150,15 @@ def diff_columns(comparison: Comparison) -> Row:
         "json_equal": pair.json_equal if pair else None,
         "json_diff_paths": [d.path for d in pair.json_differences] if pair else [],
         "json_diff_kinds": [d.kind.value for d in pair.json_differences] if pair else [],
-        "production_chars": p.chars if p else None,
-        "candidate_chars": c.chars if c else None,
-        "production_words": p.words if p else None,
-        "candidate_words": c.words if c else None,
+        "production_chars": _u32(p.chars) if p else None,
+        "candidate_chars": _u32(c.chars) if c else None,
+        "production_words": _u32(p.words) if p else None,
+        "candidate_words": _u32(c.words) if c else None,
         "length_ratio": pair.length_ratio if pair else None,
         "word_ratio": pair.word_ratio if pair else None,
         "output_token_ratio": pair.output_token_ratio if pair else None,
-        "production_tool_calls": p.tool_calls if p else None,
-        "candidate_tool_calls": c.tool_calls if c else None,
+        "production_tool_calls": min(p.tool_calls, 65535) if p else None,
+        "candidate_tool_calls": min(c.tool_calls, 65535) if c else None,
         "tool_names_match": tools.names_match if tools else None,
         "tool_args_match": tools.arguments_match if tools else None,
         "candidate_tool_args_valid": c.tool_arguments_valid if c else None,

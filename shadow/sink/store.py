@@ -210,7 +210,13 @@ class ClickHouseStore:
         if rows:
             self._run(
                 f"insert into {self.database}.{table}",
-                lambda c: c.insert(f"{self.database}.{table}", list(rows), column_names=list(columns)),
+                lambda c: c.insert(
+                    f"{self.database}.{table}",
+                    list(rows),
+                    column_names=list(columns),
+                    # A batch may span many months of occurred_at; never refuse it for that.
+                    settings={"max_partitions_per_insert_block": 0},
+                ),
             )
 
     def _on_thread(self, fn: Callable[..., T], *args: Any) -> T:

@@ -38,12 +38,25 @@ def write(path: Path, data: object) -> str:
 
 def test_diff_prints_every_first_cut_metric_for_openai_tool_calls(tmp_path: Path) -> None:
     request = openai_request("Weather in Paris and Tokyo?", tools=[WEATHER_TOOL])
-    production = openai_response(None, tool_calls=[("get_weather", {"city": "Paris"}), ("get_weather", {"city": "Tokyo"})])
-    candidate = openai_response(None, tool_calls=[("get_weather", {"city": "Tokyo", "unit": "kelvin"}),
-                                                  ("get_weather", {"town": "Paris"})], completion_tokens=30)
-    done = shadow("diff", write(tmp_path / "p.json", production), write(tmp_path / "c.json", candidate),
-                  "--request", write(tmp_path / "r.json", request),
-                  "--production-latency-ms", "800", "--candidate-latency-ms", "1200")
+    production = openai_response(
+        None, tool_calls=[("get_weather", {"city": "Paris"}), ("get_weather", {"city": "Tokyo"})]
+    )
+    candidate = openai_response(
+        None,
+        tool_calls=[("get_weather", {"city": "Tokyo", "unit": "kelvin"}), ("get_weather", {"town": "Paris"})],
+        completion_tokens=30,
+    )
+    done = shadow(
+        "diff",
+        write(tmp_path / "p.json", production),
+        write(tmp_path / "c.json", candidate),
+        "--request",
+        write(tmp_path / "r.json", request),
+        "--production-latency-ms",
+        "800",
+        "--candidate-latency-ms",
+        "1200",
+    )
     assert done.returncode == 0, done.stderr
     metrics = orjson.loads(done.stdout)
     assert metrics["json"]["valid"] == {"production": False, "candidate": False}
@@ -62,7 +75,9 @@ def test_diff_prints_every_first_cut_metric_for_openai_tool_calls(tmp_path: Path
 
 def test_diff_of_anthropic_answers_with_json_and_truncation(tmp_path: Path) -> None:
     production = anthropic_response('{"vendor": "上海示例科技有限公司", "total": 1280.5}')
-    candidate = anthropic_response('```json\n{"vendor": "上海示例科技有限公司", "total": "1280.50"', stop_reason="max_tokens")
+    candidate = anthropic_response(
+        '```json\n{"vendor": "上海示例科技有限公司", "total": "1280.50"', stop_reason="max_tokens"
+    )
     done = shadow("diff", write(tmp_path / "p.json", production), write(tmp_path / "c.json", candidate))
     assert done.returncode == 0, done.stderr
     metrics = orjson.loads(done.stdout)

@@ -32,8 +32,17 @@ pytestmark = [pytest.mark.kafka, pytest.mark.clickhouse, pytest.mark.e2e]
 SHADOW = [sys.executable, "-m", "shadow"]
 
 
-def write_config(path: Path, *, bootstrap: str, topic: str, group: str, ch: ClickHouseTarget, database: str,
-                 base_url: str, **pipeline: object) -> Path:
+def write_config(
+    path: Path,
+    *,
+    bootstrap: str,
+    topic: str,
+    group: str,
+    ch: ClickHouseTarget,
+    database: str,
+    base_url: str,
+    **pipeline: object,
+) -> Path:
     clickhouse: dict[str, object] = {"dsn": ch.dsn, "database": database, "flush_interval_s": 0.2}
     if ch.username:
         clickhouse["username"] = ch.username
@@ -43,10 +52,23 @@ def write_config(path: Path, *, bootstrap: str, topic: str, group: str, ch: Clic
         "clickhouse": clickhouse,
         "pipeline": {"max_in_flight": 64, **pipeline},
         "candidates": [
-            {"name": "cand-openai", "provider": "openai", "base_url": base_url, "model": "gpt-4.1-mini",
-             "api_key_env": "SHADOW_TEST_OPENAI_KEY", "timeout_s": 5, "max_retries": 0},
-            {"name": "cand-anthropic", "provider": "anthropic", "base_url": base_url, "model": "claude-haiku-4-5",
-             "timeout_s": 5, "max_retries": 0},
+            {
+                "name": "cand-openai",
+                "provider": "openai",
+                "base_url": base_url,
+                "model": "gpt-4.1-mini",
+                "api_key_env": "SHADOW_TEST_OPENAI_KEY",
+                "timeout_s": 5,
+                "max_retries": 0,
+            },
+            {
+                "name": "cand-anthropic",
+                "provider": "anthropic",
+                "base_url": base_url,
+                "model": "claude-haiku-4-5",
+                "timeout_s": 5,
+                "max_retries": 0,
+            },
         ],
     }
     path.write_text(yaml.safe_dump(config))
@@ -88,32 +110,72 @@ def test_kcat_published_events_are_stored_and_bad_messages_dead_lettered(
     source = tmp_path / "kcat.txt"
     source.write_bytes(b"\n".join(lines) + b"\n")
     subprocess.run(
-        ["kcat", "-b", kafka_bootstrap, "-P", "-t", topic, "-K", "\t", "-l", "-X", "message.max.bytes=2000000",
-         str(source)],
-        check=True, timeout=60,
+        [
+            "kcat",
+            "-b",
+            kafka_bootstrap,
+            "-P",
+            "-t",
+            topic,
+            "-K",
+            "\t",
+            "-l",
+            "-X",
+            "message.max.bytes=2000000",
+            str(source),
+        ],
+        check=True,
+        timeout=60,
     )
 
     with serve_in_thread(answer_slowly) as server:
-        config = write_config(tmp_path / "shadow.yaml", bootstrap=kafka_bootstrap, topic=topic, group=group,
-                              ch=clickhouse, database=database, base_url=server.base_url)
-        run = subprocess.run([*SHADOW, "run", "--config", str(config), "--stop-after-idle", "4"],
-                             env=env_for(clickhouse), capture_output=True, text=True, timeout=240)
+        config = write_config(
+            tmp_path / "shadow.yaml",
+            bootstrap=kafka_bootstrap,
+            topic=topic,
+            group=group,
+            ch=clickhouse,
+            database=database,
+            base_url=server.base_url,
+        )
+        run = subprocess.run(
+            [*SHADOW, "run", "--config", str(config), "--stop-after-idle", "4"],
+            env=env_for(clickhouse),
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
         assert run.returncode == 0, run.stderr[-3000:]
         keys = {r.headers.get("authorization") for r in server.received if r.api.value == "openai.chat.completions"}
     assert keys == {"Bearer sk-test-secret-value-123456789"}
     assert "sk-test-secret-value" not in run.stderr
 
-    rows = query(clickhouse, database, "SELECT event_id, candidate, count() FROM {db}.comparisons FINAL "
-                 "GROUP BY event_id, candidate")
+    rows = query(
+        clickhouse,
+        database,
+        "SELECT event_id, candidate, count() FROM {db}.comparisons FINAL GROUP BY event_id, candidate",
+    )
     assert sorted((r[0], r[1]) for r in rows) == sorted(
         (e["event_id"], c) for e in events for c in ("cand-anthropic", "cand-openai")
     )
     assert {r[2] for r in rows} == {1}
 
     letters = subprocess.run(
-        ["kcat", "-b", kafka_bootstrap, "-C", "-t", f"{topic}.dlq", "-e", "-J", "-X",
-         "fetch.message.max.bytes=4000000"],
-        check=True, capture_output=True, timeout=60,
+        [
+            "kcat",
+            "-b",
+            kafka_bootstrap,
+            "-C",
+            "-t",
+            f"{topic}.dlq",
+            "-e",
+            "-J",
+            "-X",
+            "fetch.message.max.bytes=4000000",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
     ).stdout.splitlines()
     found = {}
     for line in letters:
@@ -135,17 +197,30 @@ def test_kill_9_mid_stream_then_restart_stores_every_pair_exactly_once(
     events = [make_event(event_id=f"evt_{i:04d}", text=f"question {i}") for i in range(400)]
     ndjson = tmp_path / "events.ndjson"
     ndjson.write_bytes(b"\n".join(event_bytes(e) for e in events) + b"\n")
-    produced = subprocess.run([*SHADOW, "produce", str(ndjson), "--topic", topic, "-b", kafka_bootstrap],
-                              capture_output=True, text=True, timeout=120)
+    produced = subprocess.run(
+        [*SHADOW, "produce", str(ndjson), "--topic", topic, "-b", kafka_bootstrap],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert produced.returncode == 0, produced.stderr
     assert f"published 400 messages to {topic}" in produced.stdout
 
     with serve_in_thread(answer_slowly) as server:
-        config = write_config(tmp_path / "shadow.yaml", bootstrap=kafka_bootstrap, topic=topic, group=group,
-                              ch=clickhouse, database=database, base_url=server.base_url, max_in_flight=16)
+        config = write_config(
+            tmp_path / "shadow.yaml",
+            bootstrap=kafka_bootstrap,
+            topic=topic,
+            group=group,
+            ch=clickhouse,
+            database=database,
+            base_url=server.base_url,
+            max_in_flight=16,
+        )
         log = (tmp_path / "first.log").open("w")
-        first = subprocess.Popen([*SHADOW, "run", "--config", str(config)], env=env_for(clickhouse),
-                                 stdout=log, stderr=subprocess.STDOUT)
+        first = subprocess.Popen(
+            [*SHADOW, "run", "--config", str(config)], env=env_for(clickhouse), stdout=log, stderr=subprocess.STDOUT
+        )
         deadline = time.monotonic() + 120
         while len(server.received) < 300 and time.monotonic() < deadline:
             assert first.poll() is None, (tmp_path / "first.log").read_text()[-3000:]
@@ -156,15 +231,25 @@ def test_kill_9_mid_stream_then_restart_stores_every_pair_exactly_once(
         replayed_before_kill = len(server.received)
         assert 300 <= replayed_before_kill < 800, "the kill must land mid-stream"
 
-        second = subprocess.run([*SHADOW, "run", "--config", str(config), "--stop-after-idle", "4"],
-                                env=env_for(clickhouse), capture_output=True, text=True, timeout=240)
+        second = subprocess.run(
+            [*SHADOW, "run", "--config", str(config), "--stop-after-idle", "4"],
+            env=env_for(clickhouse),
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
         assert second.returncode == 0, second.stderr[-3000:]
 
-    final = query(clickhouse, database, "SELECT event_id, candidate, count() AS n FROM {db}.comparisons FINAL "
-                  "GROUP BY event_id, candidate")
+    final = query(
+        clickhouse,
+        database,
+        "SELECT event_id, candidate, count() AS n FROM {db}.comparisons FINAL GROUP BY event_id, candidate",
+    )
     assert len(final) == 800
     assert {r[2] for r in final} == {1}
-    assert {(r[0], r[1]) for r in final} == {(e["event_id"], c) for e in events for c in ("cand-anthropic", "cand-openai")}
+    assert {(r[0], r[1]) for r in final} == {
+        (e["event_id"], c) for e in events for c in ("cand-anthropic", "cand-openai")
+    }
     ingest = query(clickhouse, database, "SELECT count(), uniqExact(event_id) FROM {db}.ingest_log FINAL")
     assert ingest == [(400, 400)]
     assert asyncio.run(committed_offsets(kafka_bootstrap, group, topic, 3)) == asyncio.run(
@@ -177,10 +262,21 @@ def test_sigterm_stops_the_worker_cleanly(kafka_bootstrap: str, clickhouse: Clic
     topic, group, database = unique("mirror"), unique("shadow"), unique("e2e")
     asyncio.run(create_topic(kafka_bootstrap, topic, partitions=1))
     with serve_in_thread(answer_slowly) as server:
-        config = write_config(tmp_path / "shadow.yaml", bootstrap=kafka_bootstrap, topic=topic, group=group,
-                              ch=clickhouse, database=database, base_url=server.base_url)
-        worker = subprocess.Popen([*SHADOW, "run", "--config", str(config), "--log-level", "INFO"],
-                                  env=env_for(clickhouse), stderr=subprocess.PIPE, text=True)
+        config = write_config(
+            tmp_path / "shadow.yaml",
+            bootstrap=kafka_bootstrap,
+            topic=topic,
+            group=group,
+            ch=clickhouse,
+            database=database,
+            base_url=server.base_url,
+        )
+        worker = subprocess.Popen(
+            [*SHADOW, "run", "--config", str(config), "--log-level", "INFO"],
+            env=env_for(clickhouse),
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         time.sleep(6)
         assert worker.poll() is None
         worker.send_signal(signal.SIGTERM)
@@ -209,4 +305,3 @@ def test_run_without_the_api_key_variable_says_which(tmp_path: Path, clickhouse:
     run = subprocess.run([*SHADOW, "run", "--config", str(config)], capture_output=True, text=True, env=env, timeout=60)
     assert run.returncode == 2
     assert "SHADOW_TEST_MISSING_KEY" in run.stderr and "not set" in run.stderr
-

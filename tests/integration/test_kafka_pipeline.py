@@ -41,8 +41,12 @@ async def publish(bootstrap: str, topic: str, messages: list[tuple[bytes | None,
 
 async def read_all(bootstrap: str, topic: str, expected: int, timeout_s: float = 20.0) -> list:
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=unique("reader"),
-        fetch_max_bytes=4 * 1024 * 1024, max_partition_fetch_bytes=4 * 1024 * 1024,
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        group_id=unique("reader"),
+        fetch_max_bytes=4 * 1024 * 1024,
+        max_partition_fetch_bytes=4 * 1024 * 1024,
     )
     await consumer.start()
     messages: list = []

@@ -101,8 +101,13 @@ async def test_a_slow_candidate_answer_does_not_stall_other_events(tmp_path: Pat
 
 
 async def test_candidate_failures_become_rows(tmp_path: Path, store, clickhouse_settings) -> None:
-    faults = {"q-timeout": "timeout", "q-429": "rate_limit", "q-500": "server_error", "q-body": "invalid_body",
-              "q-400": "bad_request"}
+    faults = {
+        "q-timeout": "timeout",
+        "q-429": "rate_limit",
+        "q-500": "server_error",
+        "q-body": "invalid_body",
+        "q-400": "bad_request",
+    }
     events = [make_event(event_id=f"evt_{k}", text=k) for k in [*faults, "q-ok"]]
     path = tmp_path / "events.ndjson"
     path.write_bytes(b"\n".join(event_bytes(e) for e in events) + b"\n")

@@ -76,7 +76,10 @@ def test_a_second_process_on_the_embedded_store_gets_a_clear_error(tmp_path, cli
         pytest.skip("only the embedded engine is single-process")
     path = tmp_path / "store"
     holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
             import sys, time
             from shadow.config import ClickHouseSettings
             from shadow.sink.store import ClickHouseStore
@@ -84,15 +87,19 @@ def test_a_second_process_on_the_embedded_store_gets_a_clear_error(tmp_path, cli
             store.command("SELECT 1")
             print("ready", flush=True)
             time.sleep(60)
-        """)],
-        stdout=subprocess.PIPE, text=True,
+        """),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "ready"
         probe = subprocess.run(
             [sys.executable, "-m", "shadow", "migrate"],
             env={"SHADOW_CLICKHOUSE__DSN": f"chdb://{path}", "PATH": "/usr/bin:/bin"},
-            capture_output=True, text=True, timeout=60,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
     finally:
         holder.kill()

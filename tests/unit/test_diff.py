@@ -42,7 +42,7 @@ def out(text: str = "", *calls: tuple[str, str], finish: FinishReason = FinishRe
         ('```json\n{"total": 12.5}\n```', False, True, {"total": 12.5}),
         ('Here is the data:\n```\n[{"id": 1}]\n```\nLet me know!', False, True, [{"id": 1}]),
         ('Sure! {"vendor": "Acme", "total": 3}', False, True, {"vendor": "Acme", "total": 3}),
-        ("好的，结果如下：{\"发票号\": \"A1\"} 希望有帮助", False, True, {"发票号": "A1"}),
+        ('好的，结果如下：{"发票号": "A1"} 希望有帮助', False, True, {"发票号": "A1"}),
         ("The total is 42.", False, False, None),
         ("", False, False, None),
         ('{"a": [1, 2}', False, False, None),
@@ -110,11 +110,18 @@ def test_response_format_schema_comes_from_the_request_and_beats_the_workflow_sc
         ({"a": True}, {"a": 1}, [("$.a", "type_changed")]),
         ({"a": 1}, {}, [("$.a", "missing")]),
         ({}, {"b": None}, [("$.b", "extra")]),
-        ({"a": [1, 2]}, {"a": [1, 3, 4]}, [("$.a", "length_changed"), ("$.a[1]", "value_changed"), ("$.a[2]", "extra")]),
+        (
+            {"a": [1, 2]},
+            {"a": [1, 3, 4]},
+            [("$.a", "length_changed"), ("$.a[1]", "value_changed"), ("$.a[2]", "extra")],
+        ),
         ({"城市": "北京"}, {"城市": "上海"}, [('$["城市"]', "value_changed")]),
         ({"a b": {"c": 1}}, {"a b": {"c": 2}}, [('$["a b"].c', "value_changed")]),
-        ({"args": '{"city": "Paris", "days": 2}'}, {"args": '{"days": 2, "city": "Lyon"}'},
-         [("$.args@json.city", "value_changed")]),
+        (
+            {"args": '{"city": "Paris", "days": 2}'},
+            {"args": '{"days": 2, "city": "Lyon"}'},
+            [("$.args@json.city", "value_changed")],
+        ),
         ({"args": '{"x": 1}'}, {"args": '{ "x" : 1.0 }'}, []),
     ],
 )
@@ -306,10 +313,23 @@ def test_diff_imports_no_io_libraries() -> None:
 
 
 def test_comparison_json_has_every_family() -> None:
-    result = compare(out("hi", usage=Usage(3, 1), model="m"), out("hello", usage=Usage(3, 2), model="m"),
-                     production_latency_ms=100, candidate_latency_ms=150)
+    result = compare(
+        out("hi", usage=Usage(3, 1), model="m"),
+        out("hello", usage=Usage(3, 2), model="m"),
+        production_latency_ms=100,
+        candidate_latency_ms=150,
+    )
     data = orjson.loads(orjson.dumps(result.to_dict()))
-    assert set(data) == {"comparator_version", "json", "tool_calls", "length", "similarity", "behaviour", "latency",
-                         "tokens", "cost"}
+    assert set(data) == {
+        "comparator_version",
+        "json",
+        "tool_calls",
+        "length",
+        "similarity",
+        "behaviour",
+        "latency",
+        "tokens",
+        "cost",
+    }
     assert data["latency"] == {"production_ms": 100, "candidate_ms": 150, "ratio": 1.5}
     assert data["tokens"]["output"] == {"production": 1, "candidate": 2}

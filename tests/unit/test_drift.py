@@ -20,9 +20,7 @@ def ddl_columns(table: str) -> tuple[str, ...]:
         for statement in migration.statements("db", 1):
             if re.search(rf"CREATE TABLE IF NOT EXISTS db\.{table}\b", statement):
                 body = statement[statement.index("(") + 1 : statement.rindex(")")]
-                return tuple(
-                    m.group(1) for m in re.finditer(r"^\s*([a-z_][a-z0-9_]*)\s+[A-Z]", body, re.MULTILINE)
-                )
+                return tuple(m.group(1) for m in re.finditer(r"^\s*([a-z_][a-z0-9_]*)\s+[A-Z]", body, re.MULTILINE))
     raise AssertionError(f"no CREATE TABLE for {table}")
 
 

@@ -1,0 +1,122 @@
+"""Invariants of the scorers, checked on generated values (fixed max_examples, no deadline flakiness)."""
+
+from __future__ import annotations
+
+import orjson
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from shadow.diff import compare
+from shadow.diff.jsondiff import apply_differences, diff_json
+from shadow.diff.text import similarity_scores
+from shadow.diff.tools import compare_tool_calls
+from shadow.events.output import Output, ToolCall
+
+SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+keys = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=8)
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53), 2**53)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=12)
+)
+json_values = st.recursive(
+    scalars,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(keys, children, max_size=4),
+    max_leaves=20,
+)
+texts = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cs",)) | st.sampled_from(list("的是我你好中文退款订单")),
+    max_size=80,
+)
+
+
+def shuffled_keys(value, data):
+    if isinstance(value, dict):
+        items = list(value.items())
+        order = data.draw(st.permutations(range(len(items))))
+        return {items[i][0]: shuffled_keys(items[i][1], data) for i in order}
+    if isinstance(value, list):
+        return [shuffled_keys(v, data) for v in value]
+    return value
+
+
+@SETTINGS
+@given(json_values)
+def test_a_value_has_no_differences_with_itself(value) -> None:
+    assert diff_json(value, value) == []
+
+
+@SETTINGS
+@given(json_values, json_values)
+def test_applying_differences_to_production_reproduces_the_candidate(before, after) -> None:
+    patched = apply_differences(before, diff_json(before, after, parse_strings=False))
+    assert diff_json(patched, after, parse_strings=False) == []
+
+
+@SETTINGS
+@given(json_values, st.data())
+def test_key_order_never_matters(value, data) -> None:
+    assert diff_json(value, shuffled_keys(value, data)) == []
+
+
+@SETTINGS
+@given(st.dictionaries(keys, st.integers(-1000, 1000), max_size=5))
+def test_number_spelling_does_not_matter(value) -> None:
+    as_floats = {k: float(v) for k, v in value.items()}
+    assert diff_json(value, as_floats) == []
+    calls_a = (ToolCall("f", orjson.dumps(value).decode()),)
+    calls_b = (ToolCall("f", orjson.dumps(as_floats).decode()),)
+    assert compare_tool_calls(calls_a, calls_b).arguments_match
+
+
+@SETTINGS
+@given(texts, texts)
+def test_similarity_is_symmetric_and_bounded(a, b) -> None:
+    forward, backward = similarity_scores(a, b), similarity_scores(b, a)
+    assert forward == backward
+    assert all(0.0 <= score <= 1.0 for score in forward)
+
+
+@SETTINGS
+@given(texts)
+def test_identical_texts_score_one(text) -> None:
+    assert similarity_scores(text, text) == (1.0, 1.0, 1.0)
+
+
+tool_calls = st.lists(
+    st.tuples(st.sampled_from(["get_weather", "search", "book"]), st.dictionaries(keys, scalars, max_size=3)),
+    max_size=4,
+).map(lambda calls: tuple(ToolCall(n, orjson.dumps(a).decode()) for n, a in calls))
+
+
+@SETTINGS
+@given(tool_calls, st.randoms(use_true_random=False))
+def test_identical_tool_calls_in_any_order_match_perfectly(calls, rng) -> None:
+    shuffled = list(calls)
+    rng.shuffle(shuffled)
+    result = compare_tool_calls(calls, tuple(shuffled))
+    assert result.arguments_match and result.names_match
+    assert (result.precision, result.recall, result.f1, result.name_f1) == (1.0, 1.0, 1.0, 1.0)
+
+
+@SETTINGS
+@given(tool_calls, tool_calls)
+def test_tool_f1_is_symmetric(a, b) -> None:
+    forward, backward = compare_tool_calls(a, b), compare_tool_calls(b, a)
+    assert forward.f1 == backward.f1 and forward.name_f1 == backward.name_f1
+    assert (forward.precision, forward.recall) == (backward.recall, backward.precision)
+
+
+@SETTINGS
+@given(texts, tool_calls)
+def test_identical_outputs_give_perfect_scores_and_no_differences(text, calls) -> None:
+    output = Output(text=text, tool_calls=calls)
+    pair = compare(output, output).pair
+    assert pair is not None
+    assert (pair.similarity, pair.levenshtein_similarity, pair.token_set_similarity) == (1.0, 1.0, 1.0)
+    assert pair.json_differences == () and pair.json_equal in (None, True)
+    assert pair.tools.arguments_match and pair.tools.f1 == 1.0
+    assert not (pair.finish_reason_changed or pair.truncated or pair.new_refusal)
