@@ -38,6 +38,7 @@ from shadow.errors import ConfigError
 from shadow.events.models import Api
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+_URL_USERINFO = re.compile(r"^([a-z]+://)[^/@\s]+@")
 
 
 class _Section(BaseModel):
@@ -230,10 +231,11 @@ DEFAULT_REDACTION_RULES = (
     RedactionRule(name="email", pattern=r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}", replacement="[EMAIL]"),
     RedactionRule(
         name="api_key",
-        pattern=r"\b(?:sk|pk|rk)-[A-Za-z0-9_-]{16,}\b|\bBearer\s+[A-Za-z0-9._~+/=-]{16,}",
+        # Lookarounds instead of \b: a key written against Chinese text has no word boundary.
+        pattern=r"(?<![A-Za-z0-9_-])(?:sk|pk|rk)-[A-Za-z0-9_-]{16,}|\bBearer\s+[A-Za-z0-9._~+/=-]{16,}",
         replacement="[SECRET]",
     ),
-    RedactionRule(name="card_number", pattern=r"\b(?:\d[ -]?){13,16}\b", replacement="[CARD]"),
+    RedactionRule(name="card_number", pattern=r"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)", replacement="[CARD]"),
 )
 
 
@@ -343,7 +345,10 @@ class Settings(BaseSettings):
 
     def masked(self) -> dict[str, Any]:
         """The settings as plain data with every secret masked (safe to print or log)."""
-        return self.model_dump(mode="json")
+        data = self.model_dump(mode="json")
+        # A DSN may carry user:password; SecretStr cannot protect a plain string field.
+        data["clickhouse"]["dsn"] = _URL_USERINFO.sub(r"\1[SECRET]@", data["clickhouse"]["dsn"])
+        return data
 
 
 def format_config_error(exc: ValidationError) -> str:
@@ -374,7 +379,7 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Se
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        where = f"config file {path}" if path else "configuration"
+        where = f"configuration (file {path} and SHADOW_* environment)" if path else "configuration"
         raise ConfigError(f"{where} is invalid:\n{format_config_error(exc)}") from exc
     finally:
         _yaml_file.reset(token)

@@ -72,7 +72,9 @@ def anthropic_response(
     if text:
         content.append({"type": "text", "text": text})
     for i, (name, arguments) in enumerate(tool_uses or []):
-        content.append({"type": "tool_use", "id": f"toolu_0{i}{uuid.uuid4().hex[:12]}", "name": name, "input": arguments})
+        content.append(
+            {"type": "tool_use", "id": f"toolu_0{i}{uuid.uuid4().hex[:12]}", "name": name, "input": arguments}
+        )
     return {
         "id": "msg_01" + uuid.uuid4().hex[:20],
         "type": "message",
@@ -106,7 +108,10 @@ WEATHER_TOOL = {
 def openai_request(text: str = "Hello", **extra: Any) -> dict[str, Any]:
     return {
         "model": "gpt-4o-2024-08-06",
-        "messages": [{"role": "system", "content": "You are a helpful support agent."}, {"role": "user", "content": text}],
+        "messages": [
+            {"role": "system", "content": "You are a helpful support agent."},
+            {"role": "user", "content": text},
+        ],
         "temperature": 0.2,
         **extra,
     }

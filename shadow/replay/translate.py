@@ -201,7 +201,8 @@ def openai_to_anthropic(request: dict[str, Any], *, default_max_tokens: int = 10
         tool_choice = {"type": "none"}
     elif isinstance(choice, dict) and (choice.get("function") or {}).get("name"):
         tool_choice = {"type": "tool", "name": choice["function"]["name"]}
-    if request.get("parallel_tool_calls") is False and tools:
+    if request.get("parallel_tool_calls") is False and tools and (tool_choice or {}).get("type") != "none":
+        # Anthropic's "none" choice takes no options.
         tool_choice = {**(tool_choice or {"type": "auto"}), "disable_parallel_tool_use": True}
     if tool_choice is not None and tools:
         body["tool_choice"] = tool_choice

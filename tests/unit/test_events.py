@@ -180,6 +180,8 @@ def _without_event_id() -> bytes:
                      ["occurred_at", "timezone"], id="naive-timestamp"),
         pytest.param(encode(event_with(occurred_at="昨天下午")), "invalid_event", ["occurred_at"],
                      id="chinese-timestamp"),
+        pytest.param(encode(event_with(occurred_at="9999-12-31T23:59:59Z")), "invalid_event",
+                     ["occurred_at", "9999"], id="implausible-year"),
         pytest.param(encode(event_with(latency_ms="850")), "invalid_event", ["latency_ms", "850"],
                      id="latency-string"),
         pytest.param(encode(event_with(latency_ms=True)), "invalid_event", ["latency_ms"], id="latency-bool"),
@@ -379,7 +381,14 @@ def test_parse_openai_malformed_names_the_field(body: Any, needle: str) -> None:
 
 
 def test_openai_error_body_keeps_the_provider_message() -> None:
-    body = {"error": {"message": "您的账户余额不足", "type": "insufficient_quota", "param": None, "code": "insufficient_quota"}}
+    body = {
+        "error": {
+            "message": "您的账户余额不足",
+            "type": "insufficient_quota",
+            "param": None,
+            "code": "insufficient_quota",
+        }
+    }
     with pytest.raises(ResponseFormatError, match="您的账户余额不足"):
         parse_response(Api.OPENAI_CHAT, body)
 

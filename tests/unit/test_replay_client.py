@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -204,7 +205,9 @@ async def echo_server() -> AsyncIterator[str]:
         if request.path.endswith("/messages"):
             body = orjson.dumps({"type": "error", "error": {"type": "authentication_error", "message": message}})
         else:
-            body = orjson.dumps({"error": {"message": message, "type": "invalid_request_error", "code": "invalid_api_key"}})
+            body = orjson.dumps(
+                {"error": {"message": message, "type": "invalid_request_error", "code": "invalid_api_key"}}
+            )
         if mode == "text":
             return web.Response(status=401, text="x" * 280 + key + " is not a valid key")
         if mode == "429":
@@ -253,7 +256,7 @@ async def test_api_key_never_in_error_message(echo_server, client_factory, mode,
 
 
 async def test_timeout_returns_within_timeout_s(server_factory, client_factory) -> None:
-    server, base_url = await server_factory(always(Answer.failing("timeout")), timeout_s=1.0)
+    _, base_url = await server_factory(always(Answer.failing("timeout")), timeout_s=1.0)
     client = client_factory(base_url, timeout_s=0.3, max_retries=0)
     started = time.monotonic()
     result = await client.replay(mirror_event())
@@ -310,7 +313,7 @@ async def test_rate_limited_until_retries_run_out(server_factory, client_factory
     assert result.http_status == 429
     assert result.attempts == 3 and len(server.received) == 3
     assert "Rate limit reached" in result.error_message
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert all(0.15 <= gap <= 0.6 for gap in gaps), gaps
 
 
@@ -416,7 +419,9 @@ async def test_replayer_targets_honour_filters(client_factory) -> None:
         client_factory(base, name="refunds-only", workflows=["refund_flow"]),
         client_factory(base, name="anthropic-only", apis=["anthropic.messages"]),
         client_factory(base, name="disabled", enabled=False),
-        client_factory(base, name="support-openai", workflows=["support_chat", "退款"], apis=["openai.chat.completions"]),
+        client_factory(
+            base, name="support-openai", workflows=["support_chat", "退款"], apis=["openai.chat.completions"]
+        ),
     ]
     replayer = Replayer(clients)
 

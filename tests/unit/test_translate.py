@@ -121,7 +121,12 @@ def test_openai_conversation_to_anthropic(openai_conversation: dict[str, Any]) -
     assert body["messages"][0]["content"] == [{"type": "text", "text": "What's the weather in Paris and 北京?"}]
     assert body["messages"][1]["content"] == [
         {"type": "tool_use", "id": "call_Paris01", "name": "get_weather", "input": {"city": "Paris"}},
-        {"type": "tool_use", "id": "call_Beijing02", "name": "get_weather", "input": {"city": "北京", "unit": "celsius"}},
+        {
+            "type": "tool_use",
+            "id": "call_Beijing02",
+            "name": "get_weather",
+            "input": {"city": "北京", "unit": "celsius"},
+        },
     ]
     # Both tool results in one user turn, in call order.
     assert body["messages"][2]["content"] == [
@@ -191,7 +196,11 @@ def test_openai_tool_call_arguments_become_input(arguments: str, expected_input:
         "model": "gpt-4o",
         "messages": [
             {"role": "user", "content": "Weather?"},
-            {"role": "assistant", "content": "Checking.", "tool_calls": [tool_call("call_1", "get_weather", arguments)]},
+            {
+                "role": "assistant",
+                "content": "Checking.",
+                "tool_calls": [tool_call("call_1", "get_weather", arguments)],
+            },
             {"role": "tool", "tool_call_id": "call_1", "content": "18°C"},
         ],
     }
@@ -337,9 +346,7 @@ def test_openai_tool_choice_without_tools_is_dropped() -> None:
         pytest.param({"type": "json_object"}, "Respond with a single JSON object and nothing else.", id="json-object"),
     ],
 )  # fmt: skip
-def test_openai_response_format_becomes_system_instruction(
-    response_format: dict[str, Any], expected_tail: str
-) -> None:
+def test_openai_response_format_becomes_system_instruction(response_format: dict[str, Any], expected_tail: str) -> None:
     body = openai_to_anthropic(openai_request("分类这张工单", response_format=response_format))
     assert body["system"] == "You are a helpful support agent.\n\n" + expected_tail
     assert "response_format" not in body
