@@ -75,37 +75,57 @@ def inspect_json(text: str) -> JsonText:
     return JsonText(False, True, value)
 
 
+# Bounds that keep extraction linear on adversarial answers (100k opening brackets, say).
+_MAX_FENCES = 5
+_MAX_OPENERS = 4
+
+
 def extract_json(text: str) -> Any:
     """The first JSON object/array in a fence, else after leading prose; ``_MISSING`` if none."""
     if "```" in text:
-        for match in _FENCE.finditer(text):
+        for n, match in enumerate(_FENCE.finditer(text)):
+            if n >= _MAX_FENCES:
+                break
             body = match.group(2).strip()
             if body[:1] in _OPENERS:
-                try:
-                    return orjson.loads(body)
-                except orjson.JSONDecodeError:
+                value = _loads(body)
+                if value is _MISSING:
                     value = _raw_decode(body, 0)
-                    if value is not _MISSING:
-                        return value
-    for i, ch in enumerate(text):
-        if ch in _OPENERS:
-            closer = "}" if ch == "{" else "]"
-            end = text.rfind(closer)
-            if end > i:
-                try:
-                    return orjson.loads(text[i : end + 1])
-                except orjson.JSONDecodeError:
-                    pass
+                if value is not _MISSING:
+                    return value
+    start, tried = 0, 0
+    while tried < _MAX_OPENERS:
+        i = _first_opener(text, start)
+        if i < 0:
+            break
+        tried += 1
+        closer = "}" if text[i] == "{" else "]"
+        end = text.rfind(closer)
+        value = _loads(text[i : end + 1]) if end > i else _MISSING
+        if value is _MISSING:
             value = _raw_decode(text, i)
-            if value is not _MISSING:
-                return value
+        if value is not _MISSING:
+            return value
+        start = i + 1
     return _MISSING
+
+
+def _first_opener(text: str, start: int) -> int:
+    positions = [p for p in (text.find("{", start), text.find("[", start)) if p >= 0]
+    return min(positions) if positions else -1
+
+
+def _loads(text: str) -> Any:
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return _MISSING
 
 
 def _raw_decode(text: str, start: int) -> Any:
     try:
         value, _ = _STRICT_DECODER.raw_decode(text, start)
-    except ValueError:
+    except (ValueError, RecursionError):
         return _MISSING
     if not isinstance(value, dict | list):
         return _MISSING
