@@ -14,7 +14,7 @@ from tests.factories import WEATHER_TOOL, anthropic_response, make_event, openai
 
 ROOT = Path(__file__).resolve().parents[2]
 SHADOW = [sys.executable, "-m", "shadow"]
-COMMANDS = ["run", "migrate", "produce", "diff", "summary", "demo", "schema", "config", "candidate-server"]
+COMMANDS = ["run", "migrate", "produce", "diff", "summary", "rescore", "demo", "schema", "config", "candidate-server"]
 
 
 def shadow(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 120):
