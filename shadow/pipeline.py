@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from shadow.config import Settings, load_output_schema, read_api_key
-from shadow.diff.behaviour import DEFAULT_REFUSAL_PATTERNS, RefusalDetector
+from shadow.diff.behaviour import RefusalDetector
 from shadow.diff.compare import DiffContext, compare, measure_side
 from shadow.diff.cost import Price
 from shadow.errors import ConfigError, DeadLetterError, DecodeError
@@ -97,13 +97,16 @@ class _Window:
         self._freed.set()
 
 
+def comparator_options(settings: Settings) -> tuple[RefusalDetector, Mapping[str, Price]]:
+    """The refusal detector and price table ``settings`` configure."""
+    refusal = RefusalDetector.build(settings.diff.refusal_patterns, use_defaults=settings.diff.default_refusal_patterns)
+    prices = {name: Price(p.input_per_mtok, p.output_per_mtok) for name, p in settings.prices.items()}
+    return refusal, prices
+
+
 def diff_context_factory(settings: Settings) -> Any:
     """A function event → DiffContext with the workflow schema, refusal patterns and prices of ``settings``."""
-    patterns = list(DEFAULT_REFUSAL_PATTERNS) if settings.diff.default_refusal_patterns else []
-    refusal = RefusalDetector.from_patterns(patterns + settings.diff.refusal_patterns)
-    prices: Mapping[str, Price] = {
-        name: Price(p.input_per_mtok, p.output_per_mtok) for name, p in settings.prices.items()
-    }
+    refusal, prices = comparator_options(settings)
     schemas: dict[str, dict[str, Any] | None] = {}
 
     def context(workflow: str, request: dict[str, Any]) -> DiffContext:

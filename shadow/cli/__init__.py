@@ -12,15 +12,18 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 
 from shadow import __version__
 from shadow.config import Settings, load_settings
 from shadow.errors import ConfigError, ShadowError
+
+if TYPE_CHECKING:
+    from shadow.diff.cost import Price
 
 log = logging.getLogger("shadow")
 
@@ -162,9 +165,8 @@ def _detect_api(body: Any, forced: str | None, what: str) -> Any:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from shadow.diff.behaviour import DEFAULT_REFUSAL_PATTERNS, RefusalDetector
+    from shadow.diff.behaviour import DEFAULT_REFUSAL_DETECTOR
     from shadow.diff.compare import DiffContext, compare
-    from shadow.diff.cost import Price
     from shadow.errors import ResponseFormatError
     from shadow.events.models import MirrorEvent
     from shadow.events.wire import parse_response
@@ -191,12 +193,12 @@ def cmd_diff(args: argparse.Namespace) -> int:
     if args.request:
         request = _read_json_file(args.request, "request")
     schema = _read_json_file(args.schema, "schema") if args.schema else None
-    settings = _settings(args) if (args.config or os.environ.get("SHADOW_CONFIG")) else None
-    prices = {n: Price(p.input_per_mtok, p.output_per_mtok) for n, p in (settings.prices if settings else {}).items()}
-    patterns = list(DEFAULT_REFUSAL_PATTERNS) + (settings.diff.refusal_patterns if settings else [])
-    context = DiffContext.from_request(
-        request, workflow_schema=schema, refusal=RefusalDetector.from_patterns(patterns), prices=prices
-    )
+    refusal, prices = DEFAULT_REFUSAL_DETECTOR, cast("Mapping[str, Price]", {})
+    if args.config or os.environ.get("SHADOW_CONFIG"):
+        from shadow.pipeline import comparator_options
+
+        refusal, prices = comparator_options(_settings(args))
+    context = DiffContext.from_request(request, workflow_schema=schema, refusal=refusal, prices=prices)
     comparison = compare(
         sides[0], sides[1], context, production_latency_ms=latencies[0], candidate_latency_ms=latencies[1]
     )
@@ -228,6 +230,33 @@ def cmd_summary(args: argparse.Namespace) -> int:
         _print_json(summary)
     else:
         sys.stdout.write(render_table(summary, filters.window, color=sys.stdout.isatty()))
+    return EXIT_OK
+
+
+def cmd_rescore(args: argparse.Namespace) -> int:
+    from shadow.pipeline import comparator_options
+    from shadow.sink.rescore import rescore
+    from shadow.sink.store import ClickHouseStore
+
+    settings = _settings(args)
+    _configure_logging(args.log_level or "WARNING")
+    filters = _filters(args)
+    where, params = filters.where()
+    refusal, prices = comparator_options(settings)
+    with ClickHouseStore(settings.clickhouse) as store:
+        result = rescore(
+            store,
+            where,
+            params,
+            refusal=refusal,
+            prices=prices,
+            outdated_only=args.outdated_only,
+            progress=lambda n: print(f"  {n} rows re-scored", file=sys.stderr, flush=True),
+        )
+    print(
+        f"re-scored {result.rows} rows with comparator version {result.comparator_version} "
+        f"({result.outdated} were written by an older version); window: {filters.window.describe()}"
+    )
     return EXIT_OK
 
 
@@ -413,6 +442,22 @@ def build_parser() -> argparse.ArgumentParser:
     _window(summary)
     summary.add_argument("--format", choices=["table", "json"], default="table")
     summary.set_defaults(handler=cmd_summary)
+
+    rescore = sub.add_parser(
+        "rescore",
+        help="recompute the diff columns of stored rows with the current comparator (no model calls)",
+        description="Read the rows in the window, compare their stored outputs again with the current comparator, "
+        "refusal patterns and prices, and write them back with a newer row_version; the replacing engine then "
+        "shows the re-scored rows. Stored texts are redacted and capped at clickhouse.max_text_chars, so answers "
+        "longer than that are re-scored on their first max_text_chars characters.",
+        formatter_class=_Formatter,
+    )
+    _common(rescore)
+    _window(rescore)
+    rescore.add_argument(
+        "--outdated-only", action="store_true", help="only rows written by an older comparator_version"
+    )
+    rescore.set_defaults(handler=cmd_rescore)
 
     demo = sub.add_parser(
         "demo",

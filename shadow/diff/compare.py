@@ -15,7 +15,7 @@ from shadow.diff.behaviour import DEFAULT_REFUSAL_DETECTOR, RefusalDetector, is_
 from shadow.diff.cost import Price, request_cost_usd
 from shadow.diff.jsondiff import JsonDifference, diff_json
 from shadow.diff.jsontext import JsonText, inspect_json, schema_key, validate_schema
-from shadow.diff.text import count_words, ratio, similarity_scores
+from shadow.diff.text import EMPTY_UNITS, TextUnits, ratio, similarity_of, text_units
 from shadow.diff.tools import (
     ToolComparison,
     arguments_are_object,
@@ -85,6 +85,7 @@ class SideMetrics:
     empty: bool
     cost_usd: float | None
     json_text: JsonText = field(repr=False, compare=False, default=JsonText(False, False))
+    text_units: TextUnits = field(repr=False, compare=False, default=EMPTY_UNITS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,14 +208,15 @@ def measure_side(output: Output, context: DiffContext) -> SideMetrics:
         else:
             schema_valid, schema_errors = False, ("$: answer is not JSON",)
     calls = output.tool_calls
-    tool_schema_valid, tool_schema_errors = validate_tool_calls(calls, dict(context.tool_schemas))
+    tool_schema_valid, tool_schema_errors = validate_tool_calls(calls, context.tool_schemas)
+    units = text_units(output.text)
     return SideMetrics(
         json_valid=json_text.valid,
         json_extracted=json_text.extracted,
         schema_valid=schema_valid,
         schema_errors=schema_errors,
         chars=len(output.text),
-        words=count_words(output.text),
+        words=units.words,
         input_tokens=output.usage.input_tokens,
         output_tokens=output.usage.output_tokens,
         tool_calls=len(calls),
@@ -226,6 +228,7 @@ def measure_side(output: Output, context: DiffContext) -> SideMetrics:
         empty=is_empty(output),
         cost_usd=request_cost_usd(output.usage, output.model, context.prices),
         json_text=json_text,
+        text_units=units,
     )
 
 
@@ -262,7 +265,7 @@ def _pair(production: Output, candidate: Output, p: SideMetrics, c: SideMetrics)
     if p.json_text.found and c.json_text.found:
         differences = tuple(diff_json(p.json_text.value, c.json_text.value))
         json_equal = not differences
-    indel, levenshtein, token_set = similarity_scores(production.text, candidate.text)
+    indel, levenshtein, token_set = similarity_of(p.text_units, c.text_units)
     tools = compare_tool_calls(
         production.tool_calls,
         candidate.tool_calls,

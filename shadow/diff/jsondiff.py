@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -49,24 +50,28 @@ class JsonDifference:
         return out
 
 
+_TYPE_NAMES: dict[type, str] = {
+    type(None): "null",
+    bool: "boolean",
+    int: "number",
+    float: "number",
+    str: "string",
+    list: "array",
+    dict: "object",
+}
+
+
 def json_type(value: Any) -> str:
     """The JSON type name of a parsed value."""
-    if value is None:
-        return "null"
-    if value is True or value is False:
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    raise TypeError(f"not a JSON value: {type(value).__name__}")
+    try:
+        return _TYPE_NAMES[type(value)]
+    except KeyError:
+        raise TypeError(f"not a JSON value: {type(value).__name__}") from None
 
 
+@lru_cache(maxsize=4096)
 def key_segment(key: str) -> str:
+    """The path segment of an object key: ``.name`` or ``["any key"]``."""
     if _IDENT.match(key):
         return "." + key
     return "[" + orjson.dumps(key).decode() + "]"
@@ -91,6 +96,11 @@ def diff_json(before: Any, after: Any, path: str = "$", *, parse_strings: bool =
 
 
 def _diff(a: Any, b: Any, path: str, out: list[JsonDifference], parse_strings: bool) -> None:
+    if type(a) is type(b) and type(a) in _SCALARS:
+        # The common leaf case, without type-name lookups.
+        if a != b:
+            _changed_scalar(a, b, path, out, parse_strings)
+        return
     ta, tb = json_type(a), json_type(b)
     if ta != tb:
         out.append(JsonDifference(path, DiffKind.TYPE_CHANGED, a, b))
@@ -116,17 +126,20 @@ def _diff(a: Any, b: Any, path: str, out: list[JsonDifference], parse_strings: b
         for i in range(common, len(b)):
             out.append(JsonDifference(f"{path}[{i}]", DiffKind.EXTRA, None, b[i]))
     elif a != b:
-        if parse_strings and ta == "string":
-            pa, pb = _parse_container(a), _parse_container(b)
-            if pa is not None and pb is not None:
-                inner: list[JsonDifference] = []
-                _diff(pa, pb, path + JSON_IN_STRING, inner, parse_strings)
-                if inner:
-                    out.extend(inner)
-                    return
-                # Same JSON, spelled differently (spacing, key order): not a difference.
-                return
-        out.append(JsonDifference(path, DiffKind.VALUE_CHANGED, a, b))
+        _changed_scalar(a, b, path, out, parse_strings)
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _changed_scalar(a: Any, b: Any, path: str, out: list[JsonDifference], parse_strings: bool) -> None:
+    if parse_strings and type(a) is str and type(b) is str:
+        pa, pb = _parse_container(a), _parse_container(b)
+        if pa is not None and pb is not None:
+            # Both hold JSON: diff inside; the same JSON spelled differently is no difference.
+            _diff(pa, pb, path + JSON_IN_STRING, out, parse_strings)
+            return
+    out.append(JsonDifference(path, DiffKind.VALUE_CHANGED, a, b))
 
 
 def count_leaves(value: Any) -> int:

@@ -104,15 +104,35 @@ def extract_json(text: str) -> Any:
         value = _loads(text[i : end + 1]) if end > i else _MISSING
         if value is _MISSING:
             value = _raw_decode(text, i)
-        if value is not _MISSING:
+        if _structured(value):
             return value
         start = i + 1
     return _MISSING
 
 
+# What may follow an opening bracket in JSON; "[doc 1]" and "{name}" in prose are not JSON.
+_AFTER_BRACE = frozenset('"}')
+_AFTER_BRACKET = frozenset('{["-0123456789tfn]')
+
+
+def _structured(value: Any) -> bool:
+    """In prose, an object, or an array holding objects or arrays: "[1]" is a citation, not JSON."""
+    if isinstance(value, dict):
+        return True
+    return isinstance(value, list) and any(isinstance(item, dict | list) for item in value)
+
+
 def _first_opener(text: str, start: int) -> int:
-    positions = [p for p in (text.find("{", start), text.find("[", start)) if p >= 0]
-    return min(positions) if positions else -1
+    """The next ``{`` or ``[`` that could open a JSON document (judged by what follows it)."""
+    while True:
+        positions = [p for p in (text.find("{", start), text.find("[", start)) if p >= 0]
+        if not positions:
+            return -1
+        i = min(positions)
+        follower = text[i + 1 : i + 64].lstrip()[:1]
+        if follower and follower in (_AFTER_BRACE if text[i] == "{" else _AFTER_BRACKET):
+            return i
+        start = i + 1
 
 
 def _loads(text: str) -> Any:

@@ -8,7 +8,9 @@ so a renamed tool still shows its argument differences. No tool is executed.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -55,8 +57,13 @@ class ToolComparison:
     difference_kinds: tuple[str, ...] = field(default=())
 
 
+@lru_cache(maxsize=4096)
 def parse_arguments(arguments: str) -> Any:
-    """Parsed arguments, or ``_UNPARSED`` when they are not valid JSON."""
+    """Parsed arguments, or ``_UNPARSED`` when they are not valid JSON.
+
+    Cached: every side and pair of a comparison asks, and parallel candidates repeat production's
+    arguments. The parsed value is shared, so callers never modify it.
+    """
     if not arguments.strip():
         return {}
     try:
@@ -69,11 +76,18 @@ def arguments_are_object(arguments: str) -> bool:
     return isinstance(parse_arguments(arguments), dict)
 
 
-def _closeness(a: Any, b: Any) -> float:
+def _differences(production: ToolCall, candidate: ToolCall, a: Any, b: Any) -> tuple[JsonDifference, ...]:
+    if a is _UNPARSED or b is _UNPARSED:
+        if production.arguments == candidate.arguments:
+            return ()
+        return (JsonDifference("$", DiffKind.VALUE_CHANGED, production.arguments, candidate.arguments),)
+    return tuple(diff_json(a, b))
+
+
+def _closeness(a: Any, b: Any, differences: tuple[JsonDifference, ...]) -> float:
     """1.0 for equal arguments, falling with the share of differing leaves."""
     if a is _UNPARSED or b is _UNPARSED:
         return 0.0
-    differences = diff_json(a, b)
     if not differences:
         return 1.0
     leaves = max(count_leaves(a), count_leaves(b))
@@ -89,19 +103,6 @@ def _prf(tp: int, n_pred: int, n_true: int) -> tuple[float, float, float]:
     return precision, recall, f1
 
 
-def _canonical(value: Any) -> Any:
-    """A hashable form of parsed arguments where 5 == 5.0 and key order does not matter."""
-    if isinstance(value, dict):
-        return ("o", frozenset((k, _canonical(v)) for k, v in value.items()))
-    if isinstance(value, list):
-        return ("a", tuple(_canonical(v) for v in value))
-    if value is True or value is False:
-        return ("b", value)
-    if isinstance(value, int | float):
-        return ("n", float(value) if isinstance(value, float) and not value.is_integer() else int(value))
-    return ("s", value) if isinstance(value, str) else ("z", value)
-
-
 def compare_tool_calls(
     production: tuple[ToolCall, ...],
     candidate: tuple[ToolCall, ...],
@@ -110,20 +111,31 @@ def compare_tool_calls(
     candidate_has_text: bool = False,
 ) -> ToolComparison:
     """Match and compare two sides' tool calls."""
+    if not production and not candidate:
+        return _NO_CALLS
     parsed_p = [parse_arguments(c.arguments) for c in production]
     parsed_c = [parse_arguments(c.arguments) for c in candidate]
     left_p = list(range(len(production)))
     left_c = list(range(len(candidate)))
     matches: list[tuple[int, int]] = []
+    found: dict[tuple[int, int], tuple[JsonDifference, ...]] = {}
+
+    def differences(i: int, j: int) -> tuple[JsonDifference, ...]:
+        if (i, j) not in found:
+            found[i, j] = _differences(production[i], candidate[j], parsed_p[i], parsed_c[j])
+        return found[i, j]
 
     def match(same_name: bool) -> None:
-        scored = []
-        for i in left_p:
-            for j in left_c:
-                if (production[i].name == candidate[j].name) == same_name:
-                    scored.append((-_closeness(parsed_p[i], parsed_c[j]), i, j))
-        scored.sort()
-        for _, i, j in scored:
+        if len(left_p) == 1 and len(left_c) == 1:
+            # One call each (the common case): they pair up, whatever their names.
+            if (production[left_p[0]].name == candidate[left_c[0]].name) == same_name:
+                matches.append((left_p.pop(), left_c.pop()))
+            return
+        options = [(i, j) for i in left_p for j in left_c if (production[i].name == candidate[j].name) == same_name]
+        if len(options) > 1:
+            # Closest arguments first; ties keep production order.
+            options.sort(key=lambda ij: (-_closeness(parsed_p[ij[0]], parsed_c[ij[1]], differences(*ij)), ij))
+        for i, j in options:
             if i in left_p and j in left_c:
                 matches.append((i, j))
                 left_p.remove(i)
@@ -135,31 +147,25 @@ def compare_tool_calls(
     pairs = []
     paths: list[str] = []
     kinds: list[str] = []
+    # Equal calls match each other first (closeness 1.0), so the matched equal pairs are exactly the
+    # multiset intersection of (name, arguments), with arguments compared as the diff compares them.
+    tp = 0
     for i, j in sorted(matches):
-        a, b = parsed_p[i], parsed_c[j]
-        valid = isinstance(b, dict)
-        if a is _UNPARSED or b is _UNPARSED:
-            differences: tuple[JsonDifference, ...] = (
-                (JsonDifference("$", DiffKind.VALUE_CHANGED, production[i].arguments, candidate[j].arguments),)
-                if production[i].arguments != candidate[j].arguments
-                else ()
-            )
-        else:
-            differences = tuple(diff_json(a, b))
+        pair_differences = differences(i, j)
+        name_match = production[i].name == candidate[j].name
         pairs.append(
-            ToolCallPair(production[i], candidate[j], production[i].name == candidate[j].name, valid, differences)
+            ToolCallPair(production[i], candidate[j], name_match, isinstance(parsed_c[j], dict), pair_differences)
         )
+        if name_match and not pair_differences and parsed_p[i] is not _UNPARSED and parsed_c[j] is not _UNPARSED:
+            tp += 1
         name = candidate[j].name
-        for d in differences:
+        for d in pair_differences:
             paths.append(name + d.path[1:] if d.path != "$" else name)
             kinds.append(d.kind.value)
 
-    exact_p = Counter((c.name, _canonical(a)) for c, a in zip(production, parsed_p, strict=True) if a is not _UNPARSED)
-    exact_c = Counter((c.name, _canonical(a)) for c, a in zip(candidate, parsed_c, strict=True) if a is not _UNPARSED)
-    tp = sum((exact_p & exact_c).values())
     precision, recall, f1 = _prf(tp, len(candidate), len(production))
-    names_p, names_c = Counter(c.name for c in production), Counter(c.name for c in candidate)
-    name_tp = sum((names_p & names_c).values())
+    names_p, names_c = sorted(c.name for c in production), sorted(c.name for c in candidate)
+    name_tp = len(names_p) if names_p == names_c else sum((Counter(names_p) & Counter(names_c)).values())
     name_precision, name_recall, name_f1 = _prf(name_tp, len(candidate), len(production))
 
     unmatched_p = tuple(production[i] for i in left_p)
@@ -191,6 +197,22 @@ def compare_tool_calls(
     )
 
 
+_NO_CALLS = ToolComparison(
+    pairs=(),
+    unmatched_production=(),
+    unmatched_candidate=(),
+    names_match=True,
+    arguments_match=True,
+    precision=1.0,
+    recall=1.0,
+    f1=1.0,
+    name_precision=1.0,
+    name_recall=1.0,
+    name_f1=1.0,
+    tool_vs_text=False,
+)
+
+
 def tool_schemas(request: dict[str, Any]) -> dict[str, bytes]:
     """Parameter schemas the request declared, by tool name (OpenAI ``tools`` or Anthropic ``input_schema``)."""
     out: dict[str, bytes] = {}
@@ -207,7 +229,9 @@ def tool_schemas(request: dict[str, Any]) -> dict[str, bytes]:
     return out
 
 
-def validate_tool_calls(calls: tuple[ToolCall, ...], schemas: dict[str, bytes]) -> tuple[bool | None, tuple[str, ...]]:
+def validate_tool_calls(
+    calls: tuple[ToolCall, ...], schemas: Mapping[str, bytes]
+) -> tuple[bool | None, tuple[str, ...]]:
     """Check calls against the declared parameter schemas: (all valid, errors). None when nothing was declared."""
     if not calls or not schemas:
         return None, ()

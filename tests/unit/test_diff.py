@@ -231,7 +231,13 @@ def test_faithful_chinese_paraphrase_scores_far_above_an_unrelated_answer() -> N
     unrelated = "请问您想预订哪一天的航班？我们目前有经济舱和商务舱可选。"
     close, far = similarity_scores(production, paraphrase), similarity_scores(production, unrelated)
     assert close[0] > 0.6 > 0.2 > far[0]
-    assert close[2] > 0.6 > far[2]
+    assert close[2] > 0.5 > 0.1 > far[2]
+    assert close[1] > 4 * far[1]
+
+
+def test_a_truncated_answer_is_not_a_perfect_token_set_match() -> None:
+    full = "Your refund was approved. It will reach your card in three to five business days."
+    assert similarity_scores(full, "Your refund was approved.")[2] < 0.6
 
 
 def test_similarity_edges() -> None:
@@ -251,6 +257,11 @@ def test_similarity_edges() -> None:
         ("I can't help with that request.", True),
         ("As an AI language model, I cannot provide medical advice.", True),
         ("抱歉，我无法协助处理这个请求。", True),
+        ("Thanks for asking. I must decline to share internal pricing.", True),
+        ("I won't comply with that request.", True),
+        ("我无法协助处理这个请求。", True),
+        ("申し訳ございませんが、その件はお手伝いできません。", True),
+        ("Sure! I can help with that.", False),
         ("很抱歉，我不能提供这方面的信息。", True),
         ("I'm sorry for the delay! Your order ships today.", False),
         ("I can't find order A-12 in our system; could you double-check the number?", False),
@@ -333,3 +344,16 @@ def test_comparison_json_has_every_family() -> None:
     }
     assert data["latency"] == {"production_ms": 100, "candidate_ms": 150, "ratio": 1.5}
     assert data["tokens"]["output"] == {"production": 1, "candidate": 2}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "According to the policy [1], refunds take 5 days [2, 3].",
+        "Use the {name} placeholder in the template.",
+        "See [doc-4] and [doc-7] for details.",
+        "根据文档[1]，退款需要5个工作日。",
+    ],
+)
+def test_citations_and_placeholders_in_prose_are_not_json(text) -> None:
+    assert not inspect_json(text).found
