@@ -110,6 +110,12 @@ class ClickHouseSettings(_Section):
     flush_interval_s: float = Field(default=1.0, gt=0, description="flush at least this often")
     ttl_days: int = Field(default=180, gt=0, description="rows older than this are dropped by ClickHouse")
     max_text_chars: int = Field(default=8000, gt=0, description="texts stored in rows are cut to this length")
+    rollup_refresh_minutes: int = Field(
+        default=5, gt=0, description="how often ClickHouse recomputes the hourly rollups (set at migrate time)"
+    )
+    rollup_lookback_hours: int = Field(
+        default=72, gt=0, description="how many recent hours each rollup refresh recomputes (set at migrate time)"
+    )
     settings: dict[str, str | int | float] = Field(default_factory=dict, description="ClickHouse session settings")
 
     @field_validator("database")

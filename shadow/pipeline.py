@@ -430,7 +430,7 @@ async def run_worker(
     store = store or ClickHouseStore(settings.clickhouse)
     try:
         if auto_migrate:
-            await asyncio.to_thread(migrate, store, settings.clickhouse.ttl_days)
+            await asyncio.to_thread(migrate, store)
         source, dead_letters = build_source(settings)
         pipeline = Pipeline(
             settings, source=source, dead_letters=dead_letters, replayer=replayer, sink=ClickHouseSink(store)

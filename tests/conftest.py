@@ -204,7 +204,7 @@ def clickhouse_settings(clickhouse: ClickHouseTarget, database: str) -> ClickHou
 def store(clickhouse_settings: ClickHouseSettings) -> Iterator[ClickHouseStore]:
     """A migrated, empty database of its own; closed after the test (so subprocesses can open chDB)."""
     store = ClickHouseStore(clickhouse_settings)
-    migrate(store, clickhouse_settings.ttl_days)
+    migrate(store)
     try:
         yield store
     finally:

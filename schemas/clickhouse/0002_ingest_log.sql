@@ -8,6 +8,7 @@ CREATE TABLE IF NOT EXISTS ${database}.ingest_log
     position        String,
     event_id        String,
     workflow        LowCardinality(String),
+    api             LowCardinality(String),
     tenant          String,
     occurred_at     DateTime64(3, 'UTC'),
     ingested_at     DateTime64(3, 'UTC'),

@@ -90,7 +90,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     settings = _settings(args)
     _configure_logging(args.log_level or settings.log_level)
     with ClickHouseStore(settings.clickhouse) as store:
-        done = migrate(store, settings.clickhouse.ttl_days)
+        done = migrate(store)
         versions = applied_versions(store)
         target = str(store.target)
     if done:

@@ -73,7 +73,9 @@ class RefusalDetector:
     def build(cls, extra_patterns: Iterable[str] = (), *, use_defaults: bool = True) -> RefusalDetector:
         """The built-in patterns (unless ``use_defaults`` is false) and ``extra_patterns`` (case-insensitive)."""
         # Built-in patterns are lower-case and run on the lower-cased opening: no IGNORECASE needed.
-        return cls(_compile(DEFAULT_REFUSAL_PATTERNS, 0, _BUILTIN_FIRST) if use_defaults else None, _compile(extra_patterns))
+        return cls(
+            _compile(DEFAULT_REFUSAL_PATTERNS, 0, _BUILTIN_FIRST) if use_defaults else None, _compile(extra_patterns)
+        )
 
     @classmethod
     def from_patterns(cls, patterns: Iterable[str]) -> RefusalDetector:

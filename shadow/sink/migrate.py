@@ -3,7 +3,8 @@
 Files are named ``NNNN_name.sql`` and applied in order, once: the
 ``schema_migrations`` table records each version with a checksum. Statements are
 written ``IF NOT EXISTS`` so a migration interrupted half-way can run again.
-``${database}`` and ``${ttl_days}`` are substituted from the configuration.
+``${database}``, ``${ttl_days}``, ``${rollup_refresh_minutes}`` and ``${rollup_lookback_hours}``
+are substituted from the ``clickhouse`` settings.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
+from shadow.config import ClickHouseSettings
 from shadow.errors import MigrationError
 from shadow.sink.store import ClickHouseStore
 
@@ -42,8 +44,13 @@ class Migration:
     def checksum(self) -> str:
         return hashlib.sha256(self.sql.encode()).hexdigest()[:16]
 
-    def statements(self, database: str, ttl_days: int) -> list[str]:
-        text = Template(self.sql).substitute(database=database, ttl_days=ttl_days)
+    def statements(self, settings: ClickHouseSettings) -> list[str]:
+        text = Template(self.sql).substitute(
+            database=settings.database,
+            ttl_days=settings.ttl_days,
+            rollup_refresh_minutes=settings.rollup_refresh_minutes,
+            rollup_lookback_hours=settings.rollup_lookback_hours,
+        )
         body = "\n".join(line for line in text.splitlines() if not line.strip().startswith("--"))
         return [s.strip() for s in re.split(r";\s*(?:\n|$)", body) if s.strip()]
 
@@ -63,7 +70,7 @@ def load_migrations(directory: Path | None = None) -> list[Migration]:
     return migrations
 
 
-def migrate(store: ClickHouseStore, ttl_days: int) -> list[Migration]:
+def migrate(store: ClickHouseStore) -> list[Migration]:
     """Create the database and apply every migration not applied yet; returns those applied now.
 
     Steps:
@@ -91,7 +98,7 @@ def migrate(store: ClickHouseStore, ttl_days: int) -> list[Migration]:
                 )
             continue
         # Step 3.
-        for statement in migration.statements(db, ttl_days):
+        for statement in migration.statements(store.settings):
             try:
                 store.command(statement)
             except Exception as exc:

@@ -45,7 +45,7 @@ COMPARISON_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 
 INGEST_COLUMNS: tuple[str, ...] = (
-    "source", "partition", "offset", "position", "event_id", "workflow", "tenant", "occurred_at",
+    "source", "partition", "offset", "position", "event_id", "workflow", "api", "tenant", "occurred_at",
     "ingested_at", "outcome", "reason", "detail", "candidates", "row_version",
 )  # fmt: skip
 
@@ -266,6 +266,7 @@ def build_ingest_row(
         "position": str(position),
         "event_id": event.event_id if event else "",
         "workflow": event.workflow if event else "",
+        "api": event.api.value if event else "",
         "tenant": (event.tenant or "") if event else "",
         "occurred_at": occurred_at,
         "ingested_at": now,

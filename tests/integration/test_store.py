@@ -20,7 +20,7 @@ pytestmark = pytest.mark.clickhouse
 def test_migrate_is_versioned_and_idempotent(store: ClickHouseStore) -> None:
     versions = [m.version for m in load_migrations()]
     assert applied_versions(store) == versions
-    assert migrate(store, 30) == []  # second run applies nothing
+    assert migrate(store) == []  # second run applies nothing
     assert applied_versions(store) == versions
     rows = store.query_rows(f"SELECT count() FROM {store.database}.schema_migrations")
     assert rows == [(len(versions),)]
@@ -46,7 +46,7 @@ def test_an_edited_applied_migration_is_refused(store: ClickHouseStore) -> None:
         ("edited",)
     ]
     with pytest.raises(MigrationError, match="changed after it was applied"):
-        migrate(store, 30)
+        migrate(store)
 
 
 def test_replacing_engine_keeps_the_newest_row(store: ClickHouseStore) -> None:

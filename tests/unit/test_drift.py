@@ -7,7 +7,7 @@ from pathlib import Path
 
 import orjson
 
-from shadow.config import config_reference
+from shadow.config import ClickHouseSettings, config_reference
 from shadow.events.models import mirror_event_json_schema
 from shadow.sink.migrate import load_migrations
 from shadow.sink.rows import COMPARISON_COLUMNS, INGEST_COLUMNS
@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def ddl_columns(table: str) -> tuple[str, ...]:
     for migration in load_migrations():
-        for statement in migration.statements("db", 1):
+        for statement in migration.statements(ClickHouseSettings(database="db")):
             if re.search(rf"CREATE TABLE IF NOT EXISTS db\.{table}\b", statement):
                 body = statement[statement.index("(") + 1 : statement.rindex(")")]
                 return tuple(m.group(1) for m in re.finditer(r"^\s*([a-z_][a-z0-9_]*)\s+[A-Z]", body, re.MULTILINE))

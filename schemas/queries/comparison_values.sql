@@ -1,0 +1,37 @@
+-- comparison_values: per-comparison values of one candidate, for the gate's statistics and the
+-- report's distributions. Read with FINAL: each (event, candidate) once.
+--
+-- Parameters: db Identifier; start, end DateTime64(3, 'UTC'); candidate String (required);
+--             workflow, tenant ('' = all); limit UInt64 (0 = no limit; a deterministic sample by event_id).
+SELECT
+    event_id,
+    workflow,
+    status,
+    error_kind,
+    production_json_valid,
+    candidate_json_valid,
+    production_schema_valid,
+    candidate_schema_valid,
+    production_tool_calls,
+    candidate_tool_calls,
+    tool_names_match,
+    tool_args_match,
+    tool_f1,
+    production_refusal,
+    candidate_refusal,
+    truncated,
+    similarity,
+    length_ratio,
+    production_latency_ms,
+    candidate_latency_ms,
+    production_output_tokens,
+    candidate_output_tokens,
+    production_cost_usd,
+    candidate_cost_usd
+FROM {db:Identifier}.comparisons FINAL
+WHERE candidate = {candidate:String}
+  AND occurred_at >= {start:DateTime64(3, 'UTC')} AND occurred_at < {end:DateTime64(3, 'UTC')}
+  AND ({workflow:String} = '' OR workflow = {workflow:String})
+  AND ({tenant:String} = '' OR tenant = {tenant:String})
+ORDER BY cityHash64(event_id), event_id
+LIMIT if({limit:UInt64} = 0, 18446744073709551615, {limit:UInt64})
