@@ -21,7 +21,7 @@ from shadow.config import Settings, load_output_schema, read_api_key
 from shadow.diff.behaviour import RefusalDetector
 from shadow.diff.compare import DiffContext, compare, measure_side
 from shadow.diff.cost import Price
-from shadow.errors import ConfigError, DeadLetterError, DecodeError
+from shadow.errors import ConfigError, DeadLetterError, DecodeError, ShadowError
 from shadow.events.dead_letters import DeadLetter, DeadLetterSink, FileDeadLetterSink
 from shadow.events.decode import DecodedEvent, decode_event
 from shadow.events.kafka import KafkaDeadLetterSink, KafkaSource
@@ -137,6 +137,7 @@ class Pipeline:
         self.tracker = OffsetTracker()
         self.stats = RunStats()
         self._window = _Window(settings.pipeline.max_in_flight)
+        self.sink = sink
         self._batcher = RowBatcher(
             sink,
             batch_rows=settings.clickhouse.batch_rows,
@@ -216,6 +217,7 @@ class Pipeline:
             await asyncio.gather(batcher_task, committer_task, return_exceptions=True)
             await self._batcher.flush(self._halt)
             await self._commit()
+            await self._close_sink()
             await self.source.stop()
             await self.dead_letters.close()
         self.stats.rows_written = self._batcher.rows_written
@@ -260,6 +262,12 @@ class Pipeline:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _close_sink(self) -> None:
+        try:
+            await self.sink.close()
+        except ShadowError as exc:
+            log.warning("finishing the sink's deferred work failed: %s", exc)
 
     async def _commit_loop(self) -> None:
         interval = self.settings.kafka.commit_interval_s

@@ -129,3 +129,6 @@ TO ${database}.comparisons_hourly
 AS SELECT *
 FROM ${database}.comparisons_hourly_source
 WHERE hour >= toStartOfHour(now() - INTERVAL ${rollup_lookback_hours} HOUR);
+
+-- Roll up what is already stored (later hours are kept current by the view above and by shadow).
+INSERT INTO ${database}.comparisons_hourly SELECT * FROM ${database}.comparisons_hourly_source

@@ -6,6 +6,7 @@
 SELECT
     event_id,
     workflow,
+    api,
     status,
     error_kind,
     production_json_valid,

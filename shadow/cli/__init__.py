@@ -1,6 +1,7 @@
-"""The ``shadow`` command line: run, migrate, produce, diff, summary, demo and tools.
+"""The ``shadow`` command line: run, migrate, produce, diff, summary, gate, serve, report, demo and tools.
 
 Exit codes: 0 success; 1 a runtime failure (store, Kafka); 2 bad usage, configuration or input.
+``shadow gate`` answers 0 promote, 1 rollback, 2 hold, and 3 when it cannot decide at all.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("shadow")
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+EXIT_GATE_ERROR = 3  # `gate` uses 0/1/2 for promote/rollback/hold
 
 
 def _configure_logging(level: str) -> None:
@@ -218,30 +220,103 @@ def _filters(args: argparse.Namespace) -> Any:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    from shadow.report.summary import query_summary, render_table
+    from shadow.report.summary import query_summary, render_markdown, render_table
     from shadow.sink.store import ClickHouseStore
 
     settings = _settings(args)
     _configure_logging(args.log_level or "WARNING")
     filters = _filters(args)
     with ClickHouseStore(settings.clickhouse) as store:
-        summary = query_summary(store, filters)
+        summary = query_summary(store, filters, settings)
     if args.format == "json":
         _print_json(summary)
+    elif args.format == "markdown":
+        sys.stdout.write(render_markdown(summary, filters.window))
     else:
         sys.stdout.write(render_table(summary, filters.window, color=sys.stdout.isatty()))
     return EXIT_OK
 
 
-def cmd_rescore(args: argparse.Namespace) -> int:
-    from shadow.pipeline import comparator_options
-    from shadow.sink.rescore import rescore
+def cmd_gate(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from shadow.report.gate import evaluate_gate, load_policy, render_gate
+    from shadow.sink.store import ClickHouseStore
+
+    if args.start:
+        args.since = None
+    try:
+        policy = load_policy(args.policy)
+        if args.seed is not None:
+            policy = policy.model_copy(update={"seed": args.seed})
+        settings = _settings(args)
+        filters = _filters(args)
+    except ConfigError as exc:
+        print(f"shadow gate: {exc}", file=sys.stderr)
+        return EXIT_GATE_ERROR
+    _configure_logging(args.log_level or "WARNING")
+    start, end = filters.window.bounds(datetime.now(UTC))
+    try:
+        with ClickHouseStore(settings.clickhouse) as store:
+            result = evaluate_gate(store, policy, args.candidate, start, end, tenant=args.tenant)
+    except ShadowError as exc:
+        print(f"shadow gate: {exc}", file=sys.stderr)
+        return EXIT_GATE_ERROR
+    if args.format == "json":
+        _print_json(result.to_dict())
+    else:
+        sys.stdout.write(render_gate(result, color=sys.stdout.isatty()))
+    return result.exit_code
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from shadow.report.gate import load_policy
+    from shadow.report.serve import GateService, serve
+    from shadow.sink.store import ClickHouseStore
+
+    settings = _settings(args)
+    policy = load_policy(args.policy)
+    _configure_logging(args.log_level or settings.log_level)
+
+    async def run() -> None:
+        with ClickHouseStore(settings.clickhouse) as store:
+            service = GateService(store, policy, default_since=args.since, cache_s=args.cache_s)
+            await serve(service, args.host, args.port)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
+    return EXIT_OK
+
+
+def cmd_rollup(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from shadow.sink.rollup import refresh_rollups
     from shadow.sink.store import ClickHouseStore
 
     settings = _settings(args)
     _configure_logging(args.log_level or "WARNING")
     filters = _filters(args)
-    where, params = filters.where()
+    start, end = filters.window.bounds(datetime.now(UTC))
+    with ClickHouseStore(settings.clickhouse) as store:
+        hours = refresh_rollups(store, start, end)
+    print(f"recomputed {hours} hourly rollups for {filters.window.describe()}")
+    return EXIT_OK
+
+
+def cmd_rescore(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from shadow.pipeline import comparator_options
+    from shadow.sink.rescore import rescore, window_clause
+    from shadow.sink.rollup import refresh_rollups
+    from shadow.sink.store import ClickHouseStore
+
+    settings = _settings(args)
+    _configure_logging(args.log_level or "WARNING")
+    filters = _filters(args)
+    start, end = filters.window.bounds(datetime.now(UTC))
+    where, params = window_clause(start, end, filters.candidate, filters.workflow, filters.tenant)
     refusal, prices = comparator_options(settings)
     with ClickHouseStore(settings.clickhouse) as store:
         result = rescore(
@@ -253,9 +328,11 @@ def cmd_rescore(args: argparse.Namespace) -> int:
             outdated_only=args.outdated_only,
             progress=lambda n: print(f"  {n} rows re-scored", file=sys.stderr, flush=True),
         )
+        hours = refresh_rollups(store, start, end) if result.rows else 0
     print(
         f"re-scored {result.rows} rows with comparator version {result.comparator_version} "
-        f"({result.outdated} were written by an older version); window: {filters.window.describe()}"
+        f"({result.outdated} were written by an older version; {hours} hourly rollups recomputed); "
+        f"window: {filters.window.describe()}"
     )
     return EXIT_OK
 
@@ -440,8 +517,58 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(summary)
     _window(summary)
-    summary.add_argument("--format", choices=["table", "json"], default="table")
+    summary.add_argument("--format", choices=["table", "json", "markdown"], default="table")
     summary.set_defaults(handler=cmd_summary)
+
+    gate = sub.add_parser(
+        "gate",
+        help="promote, hold or roll back a candidate by a statistical policy (exit 0/1/2)",
+        description="Evaluate a gate policy (YAML rules such as 'JSON validity: no regression > 1 point', "
+        "'p95 latency: no regression > 10%%') for one candidate over a window. Each rule is decided on a "
+        "confidence interval (Wilson, Newcombe, bootstrap with a rank test), against production or the control "
+        "lane. Exit code: 0 promote, 1 rollback, 2 hold (too little data or inconclusive), 3 error. See "
+        "deploy/gate-policy.yaml.",
+        formatter_class=_Formatter,
+    )
+    _common(gate)
+    gate.add_argument("--policy", "-p", required=True, metavar="FILE", help="gate policy (YAML)")
+    gate.add_argument("--candidate", required=True, help="the candidate to decide on")
+    gate.add_argument("--since", metavar="DURATION", default="24h", help="window: the last DURATION")
+    gate.add_argument("--from", dest="start", metavar="TIME", help="window start (ISO 8601); replaces --since")
+    gate.add_argument("--to", dest="end", metavar="TIME", help="window end (ISO 8601)")
+    gate.add_argument("--workflow", help="only this workflow")
+    gate.add_argument("--tenant", help="only this tenant")
+    gate.add_argument("--seed", type=int, help="bootstrap seed (overrides the policy's)")
+    gate.add_argument("--format", choices=["table", "json"], default="table")
+    gate.set_defaults(handler=cmd_gate)
+
+    serve_parser = sub.add_parser(
+        "serve",
+        help="serve the gate over HTTP for Argo Rollouts and Flagger (/gate, /healthz, /metrics)",
+        description="GET /gate?candidate=C&since=1h answers the gate result as JSON (Argo Rollouts' web metric: "
+        "jsonPath {$.verdict}); POST /gate takes Flagger webhooks and answers 200 on promote, 503 on hold, 412 on "
+        "rollback. /healthz checks ClickHouse; /metrics serves Prometheus metrics. See deploy/argo-rollouts and "
+        "deploy/flagger.",
+        formatter_class=_Formatter,
+    )
+    _common(serve_parser)
+    serve_parser.add_argument("--policy", "-p", required=True, metavar="FILE", help="gate policy (YAML)")
+    serve_parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve_parser.add_argument("--port", type=int, default=8080)
+    serve_parser.add_argument("--since", default="1h", help="window when a caller gives none")
+    serve_parser.add_argument("--cache-s", type=float, default=15.0, help="seconds a result is reused")
+    serve_parser.set_defaults(handler=cmd_serve)
+
+    rollup = sub.add_parser(
+        "rollup",
+        help="recompute hourly rollups (after a backfill of old events)",
+        description="ClickHouse recomputes the hourly rollups of recent hours by itself (refreshable materialized "
+        "view); workers and `rescore` recompute the hours they touch. Run this after loading old data some other way.",
+        formatter_class=_Formatter,
+    )
+    _common(rollup)
+    _window(rollup)
+    rollup.set_defaults(handler=cmd_rollup)
 
     rescore = sub.add_parser(
         "rescore",

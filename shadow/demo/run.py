@@ -58,7 +58,7 @@ async def run_demo(
             say(f"writing comparison rows to {store.target} (database {store.database})")
             stats = await run_worker(settings, store=store, handle_signals=True)
             seconds = time.monotonic() - started
-            summary = query_summary(store, Filters(Window(), config_version=settings.config_version or None))
+            summary = query_summary(store, Filters(Window()), settings)
     finally:
         await server.stop()
     return DemoResult(stats, summary, settings, seconds, endpoint)

@@ -54,12 +54,15 @@ the worst examples are cut at about 1,500 characters, with a note saying so.
 from __future__ import annotations
 
 import difflib
+import itertools
 import json
 import math
+import numbers
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from html import escape
 from typing import Any, Literal
 
@@ -80,8 +83,9 @@ Kind = Literal["count", "rate", "number", "ms", "usd"]
 
 # Okabe–Ito, minus yellow (unreadable on white); controls are drawn grey and dashed.
 _PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
-_CONTROL_COLOR = "#6e7781"
-_PRODUCTION_COLOR = "#8c959f"
+_CONTROL_COLORS = ("#6e7781", "#a8b1bb", "#3d444d")
+_CONTROL_COLOR = _CONTROL_COLORS[0]
+_PRODUCTION_COLOR = "#24292f"
 _VERDICT_COLORS = {"promote": "#1a7f37", "hold": "#9a6700", "rollback": "#cf222e"}
 _OUTCOME_CLASSES = {"pass", "fail", "inconclusive", "insufficient"}
 
@@ -91,12 +95,9 @@ _OUTCOME_CLASSES = {"pass", "fail", "inconclusive", "insufficient"}
 
 def _finite(value: Any) -> float | None:
     """A finite float, or None for None, NaN, ±inf, bools and anything that is not a number."""
-    if value is None or isinstance(value, bool):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real | Decimal):
         return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
+    number = float(value)
     return number if math.isfinite(number) else None
 
 
@@ -232,6 +233,10 @@ class _Ids:
         return f"{prefix}{self._next}"
 
 
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
 def _colors(data: Mapping[str, Any]) -> dict[str, str]:
     """One colour per candidate name, stable across every chart: controls grey, others Okabe–Ito."""
     controls = {_text(r.get("candidate")) for r in _rows(data.get("candidates")) if r.get("role") == "control"}
@@ -243,16 +248,15 @@ def _colors(data: Mapping[str, Any]) -> dict[str, str]:
     if isinstance(distributions, Mapping):
         names.extend(str(name) for name in distributions)
     colors: dict[str, str] = {}
+    seen_controls = seen_candidates = 0
     for name in dict.fromkeys(names):
         if name in controls:
-            colors[name] = _CONTROL_COLOR
+            colors[name] = _CONTROL_COLORS[seen_controls % len(_CONTROL_COLORS)]
+            seen_controls += 1
         else:
-            colors[name] = _PALETTE[sum(1 for c in colors.values() if c != _CONTROL_COLOR) % len(_PALETTE)]
+            colors[name] = _PALETTE[seen_candidates % len(_PALETTE)]
+            seen_candidates += 1
     return colors
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else str(value)
 
 
 # --- SVG charts ---------------------------------------------------------------------------------
@@ -292,7 +296,7 @@ def _legend(items: Sequence[_Legend]) -> tuple[str, int]:
 
 def _nice_step(span: float, target_ticks: int = 5) -> float:
     raw = span / max(target_ticks, 1)
-    magnitude = 10 ** math.floor(math.log10(raw))
+    magnitude = 10.0 ** math.floor(math.log10(raw))
     for factor in (1, 2, 2.5, 5, 10):
         if factor * magnitude >= raw:
             return factor * magnitude
@@ -372,11 +376,13 @@ class _Histogram:
     label: str
     color: str
     values: Sequence[float]
+    outline: bool = False  # drawn as a step line over the filled series, so both stay readable
 
 
 def _histogram(
     ids: _Ids,
     title: str,
+    *,
     bins: _Bins,
     series: Sequence[_Histogram],
     x_label: str,
@@ -385,24 +391,32 @@ def _histogram(
     reference: tuple[float, str] | None = None,
 ) -> str:
     """Overlaid histograms over the same bins, counts on the y axis."""
-    legend, top = _legend([_Legend(f"{s.label} (n={len(s.values):,})", s.color, bar=True) for s in series])
+    legend, top = _legend([_Legend(f"{s.label} (n={len(s.values):,})", s.color, bar=not s.outline) for s in series])
     counts = [bins.counts(s.values) for s in series]
     y_max, y_ticks = _y_ticks(max((max(c) for c in counts), default=0))
     body = [legend, _frame(top, y_max, y_ticks, lambda v: f"{v:,.0f}", "comparisons")]
     plot_w, bottom = _W - _LEFT - _RIGHT, _H - _BOTTOM
     bar_w = plot_w / bins.count
-    opacity = "0.8" if len(series) == 1 else "0.5"
-    for s, bin_counts in zip(series, counts, strict=True):
-        rects = []
+    drawn = sorted(zip(series, counts, strict=True), key=lambda pair: pair[0].outline)
+    for s, bin_counts in drawn:
+        rects, step = [], [f"M{_LEFT:.1f},{bottom:.1f}"]
         for i, count in enumerate(bin_counts):
+            height = (bottom - top) * count / y_max
+            x = _LEFT + i * bar_w
+            step.append(f"V{bottom - height:.1f}H{x + bar_w:.1f}")
             if count == 0:
                 continue
-            height = (bottom - top) * count / y_max
             rects.append(
-                f'<rect x="{_LEFT + i * bar_w + 0.5:.1f}" y="{bottom - height:.1f}" width="{max(bar_w - 1, 0.5):.1f}" '
+                f'<rect x="{x + 0.5:.1f}" y="{bottom - height:.1f}" width="{max(bar_w - 1, 0.5):.1f}" '
                 f'height="{height:.1f}"><title>{_e(s.label)} {_e(bin_label(i))}: {count:,}</title></rect>'
             )
-        body.append(f'<g fill="{s.color}" fill-opacity="{opacity}" stroke="{s.color}">{"".join(rects)}</g>')
+        if s.outline:  # the rects only carry the tooltips
+            body.append(
+                f'<g fill="{s.color}" fill-opacity="0">{"".join(rects)}</g><path d="{"".join(step)}V{bottom:.1f}" '
+                f'fill="none" stroke="{s.color}" stroke-width="1.6"/>'
+            )
+        else:
+            body.append(f'<g fill="{s.color}" fill-opacity="0.75" stroke="{s.color}">{"".join(rects)}</g>')
     for value, label in x_ticks:
         x = _LEFT + plot_w * bins.position(value)
         body.append(
@@ -413,7 +427,7 @@ def _histogram(
         x = _LEFT + plot_w * bins.position(reference[0])
         body.append(
             f'<line class="reference" x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{bottom}"/>'
-            f'<text class="tick" x="{x + 4:.1f}" y="{top + 10}">{_e(reference[1])}</text>'
+            f'<text class="tick halo" x="{x + 4:.1f}" y="{top + 10}">{_e(reference[1])}</text>'
         )
     body.append(_x_label(x_label))
     desc = f"Histogram over {bins.count} bins of {x_label}. " + " ".join(
@@ -429,11 +443,11 @@ def _similarity_chart(ids: _Ids, candidate: str, color: str, values: list[float]
     return _histogram(
         ids,
         f"Similarity to production — {candidate}",
-        bins,
-        [_Histogram(candidate, color, values)],
-        "similarity to the production answer (0 = unrelated, 1 = same)",
-        [(v / 5, f"{v / 5:.1f}") for v in range(6)],
-        lambda i: f"{bins.edge(i):.2f}–{bins.edge(i + 1):.2f}",
+        bins=bins,
+        series=[_Histogram(candidate, color, values)],
+        x_label="similarity to the production answer (0 = unrelated, 1 = same)",
+        x_ticks=[(v / 5, f"{v / 5:.1f}") for v in range(6)],
+        bin_label=lambda i: f"{bins.edge(i):.2f}–{bins.edge(i + 1):.2f}",
     )
 
 
@@ -447,11 +461,11 @@ def _length_ratio_chart(ids: _Ids, candidate: str, color: str, values: list[floa
     return _histogram(
         ids,
         f"Length ratio — {candidate}",
-        bins,
-        [_Histogram(candidate, color, values)],
-        "candidate length ÷ production length (capped at 3)",
-        ticks,
-        label,
+        bins=bins,
+        series=[_Histogram(candidate, color, values)],
+        x_label="candidate length ÷ production length (capped at 3)",
+        x_ticks=ticks,
+        bin_label=label,
         reference=(1.0, "same length"),
     )
 
@@ -473,11 +487,14 @@ def _latency_chart(ids: _Ids, candidate: str, color: str, production: list[float
     return _histogram(
         ids,
         f"Latency — production vs {candidate}",
-        bins,
-        [_Histogram("production", _PRODUCTION_COLOR, production), _Histogram(candidate, color, own)],
-        "latency (ms, log scale)",
-        ticks,
-        lambda i: f"{format_ms(bins.edge(i))}–{format_ms(bins.edge(i + 1))} ms",
+        bins=bins,
+        series=[
+            _Histogram("production", _PRODUCTION_COLOR, production, outline=True),
+            _Histogram(candidate, color, own),
+        ],
+        x_label="latency (ms, log scale)",
+        x_ticks=ticks,
+        bin_label=lambda i: f"{format_ms(bins.edge(i))}–{format_ms(bins.edge(i + 1))} ms",
     )
 
 
@@ -502,7 +519,7 @@ def _time_ticks(start: datetime, end: datetime) -> list[datetime]:
     return ticks
 
 
-def _line_chart(ids: _Ids, title: str, metric: str, kind: Kind, y_label: str, lines: Sequence[_Line]) -> str:
+def _line_chart(ids: _Ids, title: str, *, metric: str, kind: Kind, y_label: str, lines: Sequence[_Line]) -> str:
     """One line per candidate over hours; a gap of more than one step (or a None) breaks the line."""
     legend, top = _legend([_Legend(line.label, line.color, dashed=line.dashed) for line in lines])
     moments = sorted({moment for line in lines for moment, _ in line.points})
@@ -516,7 +533,7 @@ def _line_chart(ids: _Ids, title: str, metric: str, kind: Kind, y_label: str, li
     if start == end:
         start, end = start - timedelta(hours=1), end + timedelta(hours=1)
     span = (end - start).total_seconds()
-    gaps = [(b - a).total_seconds() for a, b in zip(moments, moments[1:], strict=False)]
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(moments)]
     step_s = min(gaps, default=3600.0)
 
     def xy(moment: datetime, value: float) -> tuple[float, float]:
@@ -641,24 +658,27 @@ _STYLE = """
 *{box-sizing:border-box}
 body{margin:0;padding:24px 32px 48px;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",
 "Helvetica Neue",Arial,"Noto Sans CJK SC","PingFang SC","Microsoft YaHei",sans-serif;color:var(--fg);background:#fff}
-h1{font-size:24px;margin:0 0 4px}h2{font-size:19px;margin:32px 0 10px;padding-bottom:4px;border-bottom:1px solid var(--line)}
+h1{font-size:24px;margin:0 0 4px}
+h2{font-size:19px;margin:32px 0 10px;padding-bottom:4px;border-bottom:1px solid var(--line)}
 h3{font-size:15px;margin:18px 0 8px}
 .meta{color:var(--muted);margin:0 0 8px}
 nav a{color:#0969da;margin-right:14px;text-decoration:none}nav a:hover{text-decoration:underline}
 .empty{color:var(--muted);font-style:italic;padding:10px 14px;background:var(--soft);border-radius:6px}
 .banner{font-weight:600;font-style:normal;color:var(--fg)}
 table{border-collapse:collapse;margin:4px 0 12px;font-size:13px}
+td.threshold{white-space:nowrap}
 th,td{padding:5px 9px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
 th{background:var(--soft);font-weight:600;white-space:nowrap}
 thead th{position:sticky;top:0}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .scroll{overflow-x:auto;max-width:100%}
-tr.control td{background:#f6f8fa}
+tbody th{background:#fff}tr.control td,tr.control th{background:#f6f8fa}
 .vs{display:block;color:var(--muted);font-size:11px}
 .tag{display:inline-block;padding:0 6px;border-radius:10px;font-size:11px;font-weight:600;
 background:#eaeef2;color:var(--muted);margin-left:6px;vertical-align:1px}
-.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(620px,1fr));gap:16px}
-.card{border:1px solid var(--line);border-left:6px solid var(--muted);border-radius:8px;padding:12px 16px;background:#fff}
+.cards{display:grid;grid-template-columns:1fr;gap:16px}
+.card{border:1px solid var(--line);border-left:6px solid var(--muted);border-radius:8px;padding:12px 16px;
+background:#fff}
 .card.promote{border-left-color:var(--promote)}.card.hold{border-left-color:var(--hold)}
 .card.rollback{border-left-color:var(--rollback)}
 .card header{display:flex;align-items:baseline;gap:12px;flex-wrap:wrap}
@@ -673,7 +693,7 @@ font-size:12px;letter-spacing:.04em;background:var(--muted)}
 .outcome.inconclusive{color:var(--hold)}.outcome.insufficient{color:var(--muted)}
 tr.fail td{background:#fff5f5}
 .reason{color:var(--muted);min-width:220px}
-.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(400px,1fr));gap:14px 20px}
+.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(360px,1fr));gap:14px 20px}
 figure{margin:0;border:1px solid var(--line);border-radius:8px;padding:8px 10px 4px;background:#fff}
 figcaption{font-weight:600;font-size:13px;margin-bottom:2px}
 svg{display:block;width:100%;height:auto}
@@ -681,16 +701,19 @@ svg text{font-size:11px;fill:var(--muted);font-family:inherit}
 svg .axis{stroke:#8c959f;stroke-width:1}svg .grid{stroke:#eaeef2;stroke-width:1}
 svg .axis-label{fill:var(--fg)}svg .reference{stroke:#1f2328;stroke-width:1;stroke-dasharray:3 3}
 svg .legend text{fill:var(--fg)}
+svg .halo{paint-order:stroke;stroke:#fff;stroke-width:3px}
 .example{border:1px solid var(--line);border-radius:8px;padding:12px 16px;margin:0 0 18px}
 .example header{display:flex;gap:8px 20px;flex-wrap:wrap;margin-bottom:8px;color:var(--muted)}
 .example header b{color:var(--fg)}
 .sides{display:grid;grid-template-columns:1fr 1fr;gap:14px}
+.example h4.calls{margin:12px 0 4px;font-size:13px}
 .side h4{margin:0 0 4px;font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted)}
 .text{white-space:pre-wrap;overflow-wrap:anywhere;background:var(--soft);border-radius:6px;padding:8px 10px;
 font-size:13px;max-height:420px;overflow-y:auto;margin:0}
 pre.text{font:12px/1.4 ui-monospace,SFMono-Regular,"DejaVu Sans Mono",Menlo,Consolas,monospace}
 del{background:#ffcecb;color:#82071e;text-decoration:line-through;text-decoration-color:#cf222e80}
 ins{background:#aceebb;color:#055d20;text-decoration:none}
+.none{color:var(--muted);font-style:italic}
 .note{color:var(--muted);font-size:12px;font-style:italic;margin:4px 0 0}
 .paths{display:flex;gap:6px 24px;flex-wrap:wrap;margin-top:8px;font-size:12px}
 .paths ul{margin:2px 0 0;padding-left:18px}
@@ -730,7 +753,7 @@ def _gate_section(data: Mapping[str, Any], colors: Mapping[str, str]) -> str:
             metric = _text(rule.get("metric"))
             outcome = _text(rule.get("outcome"))
             interval = rule.get("interval")
-            bounds = interval if isinstance(interval, Sequence) and len(interval) == 2 else None
+            bounds = interval if isinstance(interval, list | tuple) and len(interval) == 2 else None
             interval_text = (
                 f"[{format_value(metric, bounds[0])}, {format_value(metric, bounds[1])}]" if bounds else NONE_TEXT
             )
@@ -741,7 +764,7 @@ def _gate_section(data: Mapping[str, Any], colors: Mapping[str, str]) -> str:
                 f'<td><span class="outcome {_e(outcome)}">{_e(outcome)}</span></td>'
                 f"{_num(rule.get('estimate'), metric)}"
                 f'<td class="num" data-metric="interval" data-value="{_e(interval_raw)}">{_e(interval_text)}</td>'
-                f"<td>{_e(rule.get('threshold'))}</td>{_num(rule.get('n'), 'n', 'count')}"
+                f'<td class="threshold">{_e(rule.get("threshold"))}</td>{_num(rule.get("n"), "n", "count")}'
                 f'<td class="reason">{_e(rule.get("reason"))}</td></tr>'
             )
         table = (
@@ -838,7 +861,8 @@ def _scorecard_section(data: Mapping[str, Any], colors: Mapping[str, str]) -> st
                 f'data-role="{_e(row.get("role"))}"><th scope="row">{swatch}{_e(name)}{tag}</th>{"".join(cells)}</tr>'
             )
         tables.append(
-            f'<div class="scroll"><table class="scorecard" aria-label="{_e(caption)}"><thead><tr><th>{_e(caption)}</th>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
+            f'<div class="scroll"><table class="scorecard" aria-label="{_e(caption)}">'
+            f"<thead><tr><th>{_e(caption)}</th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
         )
     return intro + "".join(tables)
 
@@ -904,10 +928,8 @@ def _timeseries_section(data: Mapping[str, Any], colors: Mapping[str, str], ids:
             )
             for name in names
         ]
-        figures.append(
-            f"<figure><figcaption>{_e(title)}</figcaption>{_line_chart(ids, title, metric, kind, y_label, lines)}"
-            "</figure>"
-        )
+        chart = _line_chart(ids, title, metric=metric, kind=kind, y_label=y_label, lines=lines)
+        figures.append(f"<figure><figcaption>{_e(title)}</figcaption>{chart}</figure>")
     note = f'<p class="note">{skipped:,} rows with an unreadable hour were left out.</p>' if skipped else ""
     return f'<div class="charts">{"".join(figures)}</div>{note}'
 
@@ -922,9 +944,10 @@ def _paths(label: str, paths: Any) -> str:
 def _sides(production: str, candidate: str, css: str, tag: str) -> str:
     left, right, left_note, right_note = _diff_html(production, candidate)
     columns = []
-    for side, html, note in (("production", left, left_note), ("candidate", right, right_note)):
+    for side, marked, note in (("production", left, left_note), ("candidate", right, right_note)):
         note_html = f'<p class="note">{_e(note)}</p>' if note else ""
-        columns.append(f'<div class="side {side}"><h4>{side}</h4><{tag} class="{css}">{html}</{tag}>{note_html}</div>')
+        shown = marked or '<span class="none">(empty)</span>'
+        columns.append(f'<div class="side {side}"><h4>{side}</h4><{tag} class="{css}">{shown}</{tag}>{note_html}</div>')
     return f'<div class="sides">{"".join(columns)}</div>'
 
 
@@ -942,11 +965,12 @@ def _worst_section(data: Mapping[str, Any], colors: Mapping[str, str]) -> str:
             f"<span>similarity <b>{_num(example.get('similarity'), 'similarity', 'number', tag='span')}</b></span>"
             f"<span>reason <b>{_e(example.get('reason'))}</b></span></header>"
         )
-        texts = _sides(_text(example.get("production_text")), _text(example.get("candidate_text")), "text", "div")
+        production_text, candidate_text = _text(example.get("production_text")), _text(example.get("candidate_text"))
+        texts = _sides(production_text, candidate_text, "text", "div") if production_text or candidate_text else ""
         production_calls = _text(example.get("production_tool_calls"))
         candidate_calls = _text(example.get("candidate_tool_calls"))
         calls = (
-            f"<h4>tool calls</h4>{_sides(production_calls, candidate_calls, 'text', 'pre')}"
+            f'<h4 class="calls">tool calls</h4>{_sides(production_calls, candidate_calls, "text", "pre")}'
             if production_calls or candidate_calls
             else ""
         )
@@ -954,6 +978,8 @@ def _worst_section(data: Mapping[str, Any], colors: Mapping[str, str]) -> str:
             f'<div class="paths">{_paths("JSON paths that differ", example.get("json_diff_paths"))}'
             f"{_paths('tool-call paths that differ', example.get('tool_diff_paths'))}</div>"
         )
+        if not (texts or calls):
+            texts = _empty("Both answers are empty.")
         articles.append(
             f'<article class="example" data-candidate="{_e(name)}" data-event-id="{_e(example.get("event_id"))}">'
             f"{header}{texts}{calls}{paths}</article>"

@@ -44,10 +44,11 @@ def clean(row: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in row.items():
         if isinstance(value, float) and math.isnan(value):
-            value = None
+            out[key] = None
         elif isinstance(value, datetime) and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        out[key] = value
+            out[key] = value.replace(tzinfo=UTC)
+        else:
+            out[key] = value
     return out
 
 

@@ -97,6 +97,25 @@ def _pages(
             return
 
 
+def window_clause(
+    start: datetime, end: datetime, candidate: str | None, workflow: str | None, tenant: str | None
+) -> tuple[str, dict[str, Any]]:
+    """A WHERE clause over ``comparisons`` for a window and optional filters, with its parameters."""
+    clauses = [
+        "occurred_at >= {start:DateTime64(3, 'UTC')}",
+        "occurred_at < {end:DateTime64(3, 'UTC')}",
+    ]
+    params: dict[str, Any] = {
+        "start": start.astimezone(UTC).replace(tzinfo=None),
+        "end": end.astimezone(UTC).replace(tzinfo=None),
+    }
+    for column, value in (("candidate", candidate), ("workflow", workflow), ("tenant", tenant)):
+        if value is not None:
+            clauses.append(f"{column} = {{{column}:String}}")
+            params[column] = value
+    return " AND ".join(clauses), params
+
+
 def rescore(
     store: ClickHouseStore,
     where: str,

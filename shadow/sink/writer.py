@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Protocol
 
+from shadow.sink.rollup import refresh_statement, settled_hours
 from shadow.sink.rows import COMPARISON_COLUMNS, INGEST_COLUMNS, Row, as_values
 from shadow.sink.store import ClickHouseStore
 
@@ -14,12 +17,22 @@ class RowSink(Protocol):
 
     async def write(self, comparisons: Sequence[Row], ingest: Sequence[Row]) -> None: ...
 
+    async def close(self) -> None:
+        """Finish deferred work (after the last write)."""
+
 
 class ClickHouseSink:
-    """Inserts comparison rows, then ingest-log rows, into the configured database."""
+    """Inserts comparison rows, then ingest-log rows, into the configured database.
 
-    def __init__(self, store: ClickHouseStore) -> None:
+    Rows for hours that summaries already read from the rollups (a backfill, a replay backlog)
+    mark those hours dirty; they are recomputed at most every ``rollup_debounce_s`` and at close.
+    """
+
+    def __init__(self, store: ClickHouseStore, rollup_debounce_s: float = 30.0) -> None:
         self.store = store
+        self._dirty: set[datetime] = set()
+        self._debounce_s = rollup_debounce_s
+        self._last_refresh = time.monotonic()
 
     async def write(self, comparisons: Sequence[Row], ingest: Sequence[Row]) -> None:
         # Comparison rows first: an ingest row claiming "replayed" must never precede its rows.
@@ -27,6 +40,20 @@ class ClickHouseSink:
             "comparisons", [as_values(r, COMPARISON_COLUMNS) for r in comparisons], COMPARISON_COLUMNS
         )
         await self.store.ainsert("ingest_log", [as_values(r, INGEST_COLUMNS) for r in ingest], INGEST_COLUMNS)
+        self._dirty |= settled_hours((r["occurred_at"] for r in comparisons), datetime.now(UTC))
+        if self._dirty and time.monotonic() - self._last_refresh >= self._debounce_s:
+            await self.refresh_rollups()
+
+    async def refresh_rollups(self) -> None:
+        """Recompute the rollups of the dirty hours."""
+        hours, self._dirty = sorted(self._dirty), set()
+        for hour in hours:
+            await self.store.acommand(refresh_statement(self.store), {"hour": hour})
+        self._last_refresh = time.monotonic()
+
+    async def close(self) -> None:
+        if self._dirty:
+            await self.refresh_rollups()
 
 
 class ListSink:
@@ -41,3 +68,6 @@ class ListSink:
         self.comparisons.extend(comparisons)
         self.ingest.extend(ingest)
         self.writes += 1
+
+    async def close(self) -> None:
+        return None
