@@ -11,7 +11,8 @@ no regression > 10%". Each rule is decided on an interval, not on a raw comparis
 
 A rule *fails* when its whole interval is beyond the allowed amount, *passes* when its estimate
 is within it, and is *inconclusive* otherwise; with fewer than ``min_samples`` comparisons it is
-*insufficient*. Confidence is family-wise: with k rules each interval is built at 1 - alpha/k
+*insufficient*, and with none at all (no schema asked for, no tool calls) *not applicable*, which
+leaves it out of the verdict. Confidence is family-wise: with k rules each interval is built at 1 - alpha/k
 (Bonferroni), so an A/A comparison rarely fails any rule by chance.
 
 Verdict: ``rollback`` when a critical rule fails or more rules fail than ``allowed_failures``;
@@ -612,6 +613,7 @@ _OUTCOME_STYLE = {
     Outcome.FAIL: "red",
     Outcome.INCONCLUSIVE: "yellow",
     Outcome.INSUFFICIENT: "dim",
+    Outcome.NOT_APPLICABLE: "dim",
 }
 
 

@@ -272,8 +272,9 @@ def change(value: float | None) -> str:
     return "–" if value is None else f"{100 * value:+.0f}%"
 
 
-def usd(value: float | None) -> str:
-    return "–" if value is None else f"${value:.5f}"
+def usd_1k(value: float | None) -> str:
+    """USD per 1,000 requests from USD per request."""
+    return "–" if value is None else f"{1000 * value:.2f}"
 
 
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -290,7 +291,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("refusals", "refusals\nprod→cand"),
     ("latency", "latency p95 ms\nprod→cand (Δ)"),
     ("latency99", "p50 / p99\ncand ms"),
-    ("cost", "cost/request\nprod→cand (Δ)"),
+    ("cost", "cost $/1k requests\nprod→cand (Δ)"),
 )
 
 
@@ -311,7 +312,7 @@ def cells(row: dict[str, Any]) -> dict[str, str]:
         "latency": f"{ms(row['production_latency_p95_ms'])}→{ms(row['candidate_latency_p95_ms'])} "
         f"({change(row['latency_p95_change'])})",
         "latency99": f"{ms(row['candidate_latency_p50_ms'])} / {ms(row['candidate_latency_p99_ms'])}",
-        "cost": f"{usd(row['production_cost_per_request_usd'])}→{usd(row['candidate_cost_per_request_usd'])} "
+        "cost": f"{usd_1k(row['production_cost_per_request_usd'])}→{usd_1k(row['candidate_cost_per_request_usd'])} "
         f"({change(row['cost_per_request_change'])})",
     }
 
