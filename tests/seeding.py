@@ -99,7 +99,7 @@ def insert_ingest(store: ClickHouseStore, rows: list[dict[str, Any]]) -> None:
 # --- a rollout with known regressions -----------------------------------------------------------
 
 
-def rollout(seed: int, n: int = 400) -> list[dict[str, Any]]:
+def rollout(seed: int, n: int = 1000) -> list[dict[str, Any]]:
     """Production plus a control lane and candidates with injected regressions, all on the same events.
 
     - control:   production's model replayed (small symmetric noise: the A/A lane)
@@ -122,12 +122,12 @@ def rollout(seed: int, n: int = 400) -> list[dict[str, Any]]:
         production_cost = 0.002 * rng.uniform(0.8, 1.2)
 
         def lane(name: str, role: str = "candidate", **shape: Any) -> None:
+            # Noise: with probability `noise` a lane answers afresh, from production's own distribution.
             noise = shape.get("noise", 0.0)
-            flip = rng.random() < noise
-            candidate_json = (not json_valid) if flip else json_valid
+            candidate_json = (rng.random() < 0.97) if rng.random() < noise else json_valid
             if shape.get("json_drop") and json_valid and rng.random() < shape["json_drop"]:
                 candidate_json = False
-            candidate_refusal = (not refusal) if rng.random() < noise / 2 else refusal
+            candidate_refusal = (rng.random() < 0.02) if rng.random() < noise else refusal
             args_match = True
             if tools and shape.get("args_mismatch") and rng.random() < shape["args_mismatch"]:
                 args_match = False

@@ -11,6 +11,8 @@ SELECT
     error_kind,
     production_json_valid,
     candidate_json_valid,
+    production_json_extracted,
+    candidate_json_extracted,
     production_schema_valid,
     candidate_schema_valid,
     production_tool_calls,

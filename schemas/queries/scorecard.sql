@@ -5,7 +5,8 @@
 --   start, end DateTime64(3, 'UTC')       window over occurred_at, [start, end)
 --   candidate, workflow, tenant  String   filters; '' means all
 -- One row per candidate with workflow = '' (all its workflows), then one per candidate × workflow.
--- Rates are fractions; *_rate columns are NULL when nothing was eligible. `shadow summary` and
+-- Rates are fractions; *_rate columns are NULL when nothing was eligible. JSON validity rates count
+-- the answers where JSON is in play: either side answered JSON (valid or wrapped) or a schema was asked for. `shadow summary` and
 -- `shadow report` run this query (or scorecard_rollup.sql, which gives the same figures).
 SELECT
     candidate,
@@ -71,9 +72,9 @@ FROM
         countIf(error_kind = 'timeout') AS timeouts,
         countIf(error_kind = 'rate_limited') AS rate_limited,
         countIf(status IN ('production_error', 'both_error')) AS production_errors,
-        countIf(status = 'ok' AND production_json_valid IS NOT NULL) AS production_json_n,
+        countIf(status = 'ok' AND (production_json_valid OR production_json_extracted OR candidate_json_valid OR candidate_json_extracted OR production_schema_valid IS NOT NULL)) AS production_json_n,
         countIf(status = 'ok' AND production_json_valid) AS production_json_valid_count,
-        countIf(status = 'ok' AND candidate_json_valid IS NOT NULL) AS candidate_json_n,
+        countIf(status = 'ok' AND (production_json_valid OR production_json_extracted OR candidate_json_valid OR candidate_json_extracted OR production_schema_valid IS NOT NULL)) AS candidate_json_n,
         countIf(status = 'ok' AND candidate_json_valid) AS candidate_json_valid_count,
         countIf(status = 'ok' AND candidate_json_extracted) AS candidate_json_wrapped,
         countIf(status = 'ok' AND production_json_valid) AS json_base,

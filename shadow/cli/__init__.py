@@ -288,6 +288,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from shadow.report.data import report_data
+    from shadow.report.gate import load_policy
+    from shadow.report.html import render_report
+    from shadow.sink.store import ClickHouseStore
+
+    settings = _settings(args)
+    policy = load_policy(args.policy) if args.policy else None
+    _configure_logging(args.log_level or "WARNING")
+    filters = _filters(args)
+    with ClickHouseStore(settings.clickhouse) as store:
+        data = report_data(store, filters, policy=policy, title=args.title)
+    page = render_report(data)
+    output = Path(args.output)
+    output.write_text(page, encoding="utf-8")
+    print(f"wrote {output} ({len(page.encode()) // 1024} KB): {len(data['candidates'])} candidates, "
+          f"{filters.window.describe()}")  # fmt: skip
+    return EXIT_OK
+
+
 def cmd_rollup(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
@@ -558,6 +578,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve_parser.add_argument("--since", default="1h", help="window when a caller gives none")
     serve_parser.add_argument("--cache-s", type=float, default=15.0, help="seconds a result is reused")
     serve_parser.set_defaults(handler=cmd_serve)
+
+    report = sub.add_parser(
+        "report",
+        help="write a self-contained HTML report with charts",
+        description="One HTML file that opens without network: gate results (with --policy), the scorecard beside "
+        "the control lane, similarity, length-ratio and latency distributions per candidate, rates over time, and "
+        "the worst examples side by side with their differences highlighted. Same queries as `shadow summary`.",
+        formatter_class=_Formatter,
+    )
+    _common(report)
+    _window(report)
+    report.add_argument("--output", "-o", default="report.html", metavar="FILE", help="where to write the report")
+    report.add_argument("--policy", "-p", metavar="FILE", help="also show gate results by this policy")
+    report.add_argument("--title", default="shadow report", help="the report's title")
+    report.set_defaults(handler=cmd_report)
 
     rollup = sub.add_parser(
         "rollup",

@@ -77,8 +77,8 @@ class Metric:
 METRICS: dict[str, Metric] = {
     m.name: m
     for m in (
-        Metric("json_valid_rate", Kind.PAIRED_RATE, True, "share of answers that are valid JSON",
-               "candidate_json_valid", "production_json_valid"),
+        Metric("json_valid_rate", Kind.PAIRED_RATE, True, "share of JSON answers that are valid JSON",
+               "candidate_json_valid", "production_json_valid", eligible="json"),
         Metric("schema_valid_rate", Kind.PAIRED_RATE, True, "share of answers that follow the requested schema",
                "candidate_schema_valid", "production_schema_valid"),
         Metric("refusal_rate", Kind.PAIRED_RATE, False, "share of answers that refuse",
@@ -212,11 +212,13 @@ class RuleResult:
     reason: str
     p_value: float | None = None
     weight: float = 1.0
+    unit: str = "number"  # of estimate and interval: points, relative, rate, ms, usd, number
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "metric": self.metric,
+            "unit": self.unit,
             "against": self.against,
             "critical": self.critical,
             "outcome": self.outcome.value,
@@ -267,6 +269,15 @@ def _eligible(rows: list[Row], metric: Metric) -> list[Row]:
     if metric.eligible == "all":
         return rows
     ok = [r for r in rows if r["status"] == "ok"]
+    if metric.eligible == "json":
+        # Where JSON is in play: either side answered JSON (valid or wrapped) or a schema was asked for.
+        keys = (
+            "production_json_valid",
+            "production_json_extracted",
+            "candidate_json_valid",
+            "candidate_json_extracted",
+        )
+        return [r for r in ok if any(r.get(k) for k in keys) or r.get("production_schema_valid") is not None]
     if metric.eligible == "tools":
         return [r for r in ok if (r["production_tool_calls"] or 0) > 0 or (r["candidate_tool_calls"] or 0) > 0]
     return ok
@@ -532,7 +543,20 @@ def evaluate_rule(rule: RuleSettings, rows: list[Row], control: list[Row], ctx: 
         reason=decision.reason,
         p_value=decision.p_value,
         weight=rule.weight,
+        unit=_unit(metric, against),
     )
+
+
+def _unit(metric: Metric, against: str) -> str:
+    """What the estimate and interval of a rule measure."""
+    rate = metric.kind in (Kind.PAIRED_RATE, Kind.RATE)
+    if against != "threshold":
+        return "points" if rate else ("relative" if metric.kind is Kind.RATIO else "number")
+    if rate:
+        return "rate"
+    if metric.candidate.endswith("_ms"):
+        return "ms"
+    return "usd" if metric.candidate.endswith("_usd") else "number"
 
 
 def decide(rules: list[RuleResult], allowed_failures: int) -> tuple[Verdict, float, list[str]]:

@@ -157,6 +157,16 @@ _FORMATTERS: dict[Kind, Callable[[Any], str]] = {
 }
 
 
+_UNIT_KINDS: dict[str, Kind] = {
+    "points": "rate",
+    "relative": "rate",
+    "rate": "rate",
+    "ms": "ms",
+    "usd": "usd",
+    "number": "number",
+}
+
+
 def _kind_of(metric: str) -> Kind:
     """How a metric named like the scorecard keys is formatted (gate rules name their metric)."""
     if metric.endswith("_ms"):
@@ -752,17 +762,19 @@ def _gate_section(data: Mapping[str, Any], colors: Mapping[str, str]) -> str:
         for rule in _rows(result.get("rules")):
             metric = _text(rule.get("metric"))
             outcome = _text(rule.get("outcome"))
+            # Gate estimates are regressions or the candidate's own value: their unit says how to show them.
+            unit_kind = _UNIT_KINDS.get(_text(rule.get("unit")), _kind_of(metric))
             interval = rule.get("interval")
             bounds = interval if isinstance(interval, list | tuple) and len(interval) == 2 else None
             interval_text = (
-                f"[{format_value(metric, bounds[0])}, {format_value(metric, bounds[1])}]" if bounds else NONE_TEXT
+                f"[{_FORMATTERS[unit_kind](bounds[0])}, {_FORMATTERS[unit_kind](bounds[1])}]" if bounds else NONE_TEXT
             )
             interval_raw = json.dumps([_raw(b) for b in bounds]) if bounds else "null"
             rows.append(
                 f'<tr class="{_e(outcome if outcome in _OUTCOME_CLASSES else "")}" data-rule="{_e(rule.get("name"))}">'
                 f"<td>{_e(rule.get('name'))}</td><td><code>{_e(metric)}</code></td><td>{_e(rule.get('against'))}</td>"
                 f'<td><span class="outcome {_e(outcome)}">{_e(outcome)}</span></td>'
-                f"{_num(rule.get('estimate'), metric)}"
+                f"{_num(rule.get('estimate'), metric, unit_kind)}"
                 f'<td class="num" data-metric="interval" data-value="{_e(interval_raw)}">{_e(interval_text)}</td>'
                 f'<td class="threshold">{_e(rule.get("threshold"))}</td>{_num(rule.get("n"), "n", "count")}'
                 f'<td class="reason">{_e(rule.get("reason"))}</td></tr>'

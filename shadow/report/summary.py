@@ -2,7 +2,8 @@
 
 Every figure comes from the SQL pack (``schemas/queries/``): the scorecard (raw rows for short
 windows, the hourly rollups for windows of ``ROLLUP_MIN_HOURS`` hours or more, widened to whole
-hours), coverage, and the top differing paths. Rendered as a terminal table, JSON or Markdown.
+hours; an hour whose rollup is older than its rows is recomputed first), coverage, and the top
+differing paths. Rendered as a terminal table, JSON or Markdown.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from shadow.config import Settings
 from shadow.errors import ConfigError
 from shadow.events.models import Api
 from shadow.report.queries import EPOCH, run_query
+from shadow.sink.rollup import refresh_hours
 from shadow.sink.store import ClickHouseStore
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$")
@@ -110,6 +112,10 @@ def scorecard(
         start_h, end_h = _floor_hour(start), _ceil_hour(end)
         # Hours that ended more than an hour ago are final in the rollups; newer ones are read raw.
         boundary = min(max(_floor_hour(now) - timedelta(hours=1), start_h), end_h)
+        stale = run_query(store, "stale_rollup_hours", start=start_h, end=boundary)
+        if stale:
+            # Rows reached these hours after their rollup was computed (a backfill, another writer).
+            refresh_hours(store, [row["hour"] for row in stale])
         rows = run_query(store, "scorecard_rollup", start=start_h, boundary=boundary, end=end_h, **filters.params())
         source = {"query": "scorecard_rollup", "from": start_h, "to": end_h, "rollups_until": boundary}
     else:

@@ -1,0 +1,103 @@
+"""``shadow gate`` on seeded rollouts with known injected regressions."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import orjson
+import pytest
+
+from shadow.report.gate import Outcome, Verdict, evaluate_gate, load_policy
+from tests.seeding import T0, insert_rows, rollout
+
+pytestmark = pytest.mark.clickhouse
+
+ROOT = Path(__file__).resolve().parents[2]
+POLICY = load_policy(ROOT / "deploy" / "gate-policy.yaml")
+START, END = T0 - timedelta(hours=1), T0 + timedelta(hours=12)
+
+
+def failed(result) -> set[str]:
+    return {r.name for r in result.rules if r.outcome is Outcome.FAIL}
+
+
+def test_each_injected_regression_rolls_back_on_the_rule_that_names_it(store) -> None:
+    insert_rows(store, rollout(seed=1))
+    verdicts = {name: evaluate_gate(store, POLICY, name, START, END) for name in
+                ("identical", "json_down", "slow", "renamed", "few")}  # fmt: skip
+
+    assert verdicts["identical"].verdict is Verdict.PROMOTE, verdicts["identical"].to_dict()
+    assert verdicts["identical"].exit_code == 0
+
+    assert verdicts["json_down"].verdict is Verdict.ROLLBACK
+    assert failed(verdicts["json_down"]) == {"JSON validity"}
+    assert verdicts["slow"].verdict is Verdict.ROLLBACK
+    assert failed(verdicts["slow"]) == {"p95 latency"}
+    slow_rule = next(r for r in verdicts["slow"].rules if r.name == "p95 latency")
+    assert slow_rule.against == "control" and slow_rule.interval[0] > 0.10 and slow_rule.p_value < 0.01
+    assert verdicts["renamed"].verdict is Verdict.ROLLBACK
+    assert failed(verdicts["renamed"]) == {"tool-argument agreement"}
+    assert verdicts["renamed"].exit_code == 1
+
+    few = verdicts["few"]
+    assert few.verdict is Verdict.HOLD and few.exit_code == 2
+    assert {r.outcome for r in few.rules} <= {Outcome.INSUFFICIENT, Outcome.NOT_APPLICABLE}
+    assert not failed(few)
+
+    # Rules that do not apply (no schema was asked for) are left out, not held against the candidate.
+    schema = next(r for r in verdicts["identical"].rules if r.name == "schema conformance")
+    assert schema.outcome is Outcome.NOT_APPLICABLE
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13, 14, 15])
+def test_the_a_a_lane_never_rolls_back(store, seed: int) -> None:
+    insert_rows(store, rollout(seed=seed))
+    result = evaluate_gate(store, POLICY, "aa", START, END)
+    assert result.verdict is not Verdict.ROLLBACK, result.to_dict()
+    assert evaluate_gate(store, POLICY, "identical", START, END).verdict is Verdict.PROMOTE
+
+
+def test_no_data_holds(store) -> None:
+    result = evaluate_gate(store, POLICY, "nobody", START, END)
+    assert result.verdict is Verdict.HOLD and result.compared == 0
+
+
+def test_the_gate_command_answers_with_its_exit_code(store, clickhouse, database, tmp_path) -> None:
+    insert_rows(store, rollout(seed=2))
+    store.close()  # the embedded engine allows one process at a time
+    config = tmp_path / "shadow.yaml"
+    options: dict[str, object] = {"dsn": clickhouse.dsn, "database": database}
+    if clickhouse.username:
+        options["username"] = clickhouse.username
+    config.write_text(orjson.dumps({"clickhouse": options}).decode())
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    if clickhouse.password:
+        env["SHADOW_CLICKHOUSE__PASSWORD"] = clickhouse.password
+    window = ["--from", START.isoformat(), "--to", END.isoformat()]
+    codes = {}
+    for candidate in ("identical", "renamed", "few"):
+        done = subprocess.run(
+            [sys.executable, "-m", "shadow", "gate", "--config", str(config), "--policy",
+             str(ROOT / "deploy" / "gate-policy.yaml"), "--candidate", candidate, *window, "--format", "json"],
+            capture_output=True, text=True, env=env, timeout=120,
+        )  # fmt: skip
+        codes[candidate] = done.returncode
+        assert orjson.loads(done.stdout)["candidate"] == candidate, done.stderr
+    assert codes == {"identical": 0, "renamed": 1, "few": 2}
+    table = subprocess.run(
+        [sys.executable, "-m", "shadow", "gate", "--config", str(config), "--policy",
+         str(ROOT / "deploy" / "gate-policy.yaml"), "--candidate", "renamed", *window],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert "ROLLBACK" in table.stdout and "tool-argument agreement" in table.stdout
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("rules:\n  - name: x\n    metric: nope\n    min: 1\n")
+    bad = subprocess.run(
+        [sys.executable, "-m", "shadow", "gate", "--config", str(config), "--policy", str(broken),
+         "--candidate", "identical"],
+        capture_output=True, text=True, env=env, timeout=60,
+    )  # fmt: skip
+    assert bad.returncode == 3 and "unknown metric 'nope'" in bad.stderr
