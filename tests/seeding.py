@@ -96,6 +96,60 @@ def insert_ingest(store: ClickHouseStore, rows: list[dict[str, Any]]) -> None:
     store.insert("ingest_log", [as_values(r, INGEST_COLUMNS) for r in rows], INGEST_COLUMNS)
 
 
+def _lane(
+    rows: list[dict[str, Any]],
+    rng: random.Random,
+    event: str,
+    at: datetime,
+    base: dict[str, Any],
+    name: str,
+    role: str = "candidate",
+    **shape: Any,
+) -> None:
+    json_valid, refusal, tools = base["json_valid"], base["refusal"], base["tools"]
+    production_latency, production_cost = base["production_latency"], base["production_cost"]
+    # Noise: with probability `noise` a lane answers afresh, from production's own distribution.
+    noise = shape.get("noise", 0.0)
+    candidate_json = (rng.random() < 0.97) if rng.random() < noise else json_valid
+    if shape.get("json_drop") and json_valid and rng.random() < shape["json_drop"]:
+        candidate_json = False
+    candidate_refusal = (rng.random() < 0.02) if rng.random() < noise else refusal
+    args_match = True
+    if tools and shape.get("args_mismatch") and rng.random() < shape["args_mismatch"]:
+        args_match = False
+    if tools and noise and rng.random() < noise:
+        args_match = False
+    latency = rng.lognormvariate(math.log(800), 0.35) * shape.get("slower", 1.0)
+    if shape.get("exact"):
+        candidate_json, candidate_refusal, args_match = json_valid, refusal, True
+    rows.append(
+        comparison_row(
+            event,
+            candidate=name,
+            candidate_role=role,
+            occurred_at=at,
+            production_json_valid=json_valid,
+            candidate_json_valid=candidate_json,
+            production_refusal=refusal,
+            candidate_refusal=candidate_refusal,
+            new_refusal=candidate_refusal and not refusal,
+            production_tool_calls=1 if tools else 0,
+            candidate_tool_calls=1 if tools else 0,
+            tool_names_match=True,
+            tool_args_match=args_match,
+            tool_f1=1.0 if args_match else 0.0,
+            tool_diff_paths=[] if args_match else ["search_flights.dest", "search_flights.destination"],
+            tool_diff_kinds=[] if args_match else ["extra", "missing"],
+            production_latency_ms=production_latency,
+            candidate_latency_ms=latency,
+            production_cost_usd=production_cost,
+            candidate_cost_usd=production_cost if shape.get("exact") else production_cost * rng.uniform(0.97, 1.03),
+            similarity=1.0 if shape.get("exact") else rng.uniform(0.85, 1.0),
+            length_ratio=1.0 if shape.get("exact") else rng.uniform(0.9, 1.1),
+        )
+    )
+
+
 # --- a rollout with known regressions -----------------------------------------------------------
 
 
@@ -121,47 +175,16 @@ def rollout(seed: int, n: int = 1000) -> list[dict[str, Any]]:
         production_latency = rng.lognormvariate(math.log(800), 0.35)
         production_cost = 0.002 * rng.uniform(0.8, 1.2)
 
+        base = {
+            "json_valid": json_valid,
+            "refusal": refusal,
+            "tools": tools,
+            "production_latency": production_latency,
+            "production_cost": production_cost,
+        }
+
         def lane(name: str, role: str = "candidate", **shape: Any) -> None:
-            # Noise: with probability `noise` a lane answers afresh, from production's own distribution.
-            noise = shape.get("noise", 0.0)
-            candidate_json = (rng.random() < 0.97) if rng.random() < noise else json_valid
-            if shape.get("json_drop") and json_valid and rng.random() < shape["json_drop"]:
-                candidate_json = False
-            candidate_refusal = (rng.random() < 0.02) if rng.random() < noise else refusal
-            args_match = True
-            if tools and shape.get("args_mismatch") and rng.random() < shape["args_mismatch"]:
-                args_match = False
-            if tools and noise and rng.random() < noise:
-                args_match = False
-            latency = rng.lognormvariate(math.log(800), 0.35) * shape.get("slower", 1.0)
-            if shape.get("exact"):
-                candidate_json, candidate_refusal, args_match = json_valid, refusal, True
-            rows.append(
-                comparison_row(
-                    event,
-                    candidate=name,
-                    candidate_role=role,
-                    occurred_at=at,
-                    production_json_valid=json_valid,
-                    candidate_json_valid=candidate_json,
-                    production_refusal=refusal,
-                    candidate_refusal=candidate_refusal,
-                    new_refusal=candidate_refusal and not refusal,
-                    production_tool_calls=1 if tools else 0,
-                    candidate_tool_calls=1 if tools else 0,
-                    tool_names_match=True,
-                    tool_args_match=args_match,
-                    tool_f1=1.0 if args_match else 0.0,
-                    tool_diff_paths=[] if args_match else ["search_flights.dest", "search_flights.destination"],
-                    tool_diff_kinds=[] if args_match else ["extra", "missing"],
-                    production_latency_ms=production_latency,
-                    candidate_latency_ms=latency,
-                    production_cost_usd=production_cost,
-                    candidate_cost_usd=production_cost if shape.get("exact") else production_cost * rng.uniform(0.97, 1.03),
-                    similarity=1.0 if shape.get("exact") else rng.uniform(0.85, 1.0),
-                    length_ratio=1.0 if shape.get("exact") else rng.uniform(0.9, 1.1),
-                )
-            )
+            _lane(rows, rng, event, at, base, name, role, **shape)  # noqa: B023 - called right away
 
         lane("control", role="control", noise=0.01)
         lane("identical", exact=True)
