@@ -151,16 +151,16 @@ def test_demo_prints_one_line_per_candidate_with_every_family_nonzero(tmp_path: 
         assert row["tool_argument_mismatches"] > 0  # tool calls
         assert row["longer"] + row["shorter"] > 0  # length
         assert row["similarity_p10"] < 1.0  # similarity
-        assert row["finish_reason_changes"] > 0  # behaviour
+        assert row["finish_changes"] > 0  # behaviour
         assert row["candidate_refusals"] > 0  # refusals
         assert row["candidate_latency_p95_ms"] > 0 and row["production_latency_p95_ms"] > 0  # latency
-        assert row["candidate_cost_usd_avg"] > 0 and row["production_cost_usd_avg"] > 0  # cost
+        assert row["candidate_cost_per_request_usd"] > 0 and row["production_cost_per_request_usd"] > 0  # cost
     assert candidates["gpt-4.1-mini"]["candidate_schema_failures"] > 0
-    coverage = {(c["workflow"], c["outcome"]): c["records"] for c in summary["coverage"]}
-    assert sum(coverage.values()) == 232
+    assert sum(w["consumed"] for w in summary["coverage"]["workflows"]) == 232
+    assert sum(w["replayed"] for w in summary["coverage"]["workflows"]) == 232
 
     table = shadow("summary", cwd=tmp_path)
     assert table.returncode == 0, table.stderr
-    per_candidate = table.stdout.split("Per candidate × workflow")[0]
+    per_candidate = table.stdout.split("Per workflow, each candidate beside the control lane")[0]
     for name in candidates:
         assert per_candidate.count(name) == 1
