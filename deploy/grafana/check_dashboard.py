@@ -19,12 +19,14 @@ column in ascending order.
     .venv/bin/shadow demo                  # in a scratch directory: writes ./.shadow/chdb
     .venv/bin/python deploy/grafana/check_dashboard.py --dsn chdb:///abs/path/.shadow/chdb
     .venv/bin/python deploy/grafana/check_dashboard.py --dsn http://localhost:8123 --user shadow
+    .venv/bin/python deploy/grafana/check_dashboard.py --dsn ... --select candidate=gpt-4.1-mini --select tenant=acme
 
 The password of a server comes from --password or $SHADOW_CLICKHOUSE__PASSWORD. The window defaults to
 the hours that hold comparisons. Exit status: 0 when every query ran (and, with every variable on All,
 returned rows), 1 otherwise.
 """
 
+# ruff: noqa: T201  (the report is printed: this is a command-line check)
 from __future__ import annotations
 
 import argparse
@@ -37,6 +39,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from shadow.config import ClickHouseSettings
+from shadow.sink.store import ClickHouseStore
 
 DASHBOARD = Path(__file__).resolve().parent / "dashboards" / "shadow.json"
 DATASOURCE = {"type": "grafana-clickhouse-datasource", "uid": "clickhouse"}
@@ -128,11 +133,19 @@ class Window:
                 args, end = _macro_args(sql, at + len(macro) - 1)
                 sql = sql[:at] + render(*[a.strip() for a in args]) + sql[end:]
 
-        with_column("timeFilter_ms", lambda c: f"{c} >= fromUnixTimestamp64Milli({fm}) AND {c} <= fromUnixTimestamp64Milli({tm})")
+        with_column(
+            "timeFilter_ms",
+            lambda c: f"{c} >= fromUnixTimestamp64Milli({fm}) AND {c} <= fromUnixTimestamp64Milli({tm})",
+        )
         with_column("timeFilter", lambda c: f"{c} >= toDateTime({f}) AND {c} <= toDateTime({t})")
-        with_column("timeInterval_ms", lambda c: f"toStartOfInterval(toDateTime64({c}, 3), INTERVAL {self.interval_s * 1000} millisecond)")
+        with_column(
+            "timeInterval_ms",
+            lambda c: f"toStartOfInterval(toDateTime64({c}, 3), INTERVAL {self.interval_s * 1000} millisecond)",
+        )
         with_column("timeInterval", lambda c: f"toStartOfInterval(toDateTime({c}), INTERVAL {self.interval_s} second)")
-        with_column("dateFilter", lambda c: f"{c} >= toDate('{self.start:%Y-%m-%d}') AND {c} <= toDate('{self.end:%Y-%m-%d}')")
+        with_column(
+            "dateFilter", lambda c: f"{c} >= toDate('{self.start:%Y-%m-%d}') AND {c} <= toDate('{self.end:%Y-%m-%d}')"
+        )
         for name, text in (
             ("fromTime_ms", f"fromUnixTimestamp64Milli({fm})"),
             ("toTime_ms", f"fromUnixTimestamp64Milli({tm})"),
@@ -204,7 +217,9 @@ def load(path: Path) -> Dashboard:
             if t.get("editorType") != "sql":
                 problems.append(f"{where}: editorType {t.get('editorType')!r}, expected 'sql'")
             if t.get("format") != FORMATS[p["type"]]:
-                problems.append(f"{where}: format {t.get('format')} for a {p['type']} panel, expected {FORMATS[p['type']]}")
+                problems.append(
+                    f"{where}: format {t.get('format')} for a {p['type']} panel, expected {FORMATS[p['type']]}"
+                )
             for match in NEEDS_FINAL.finditer(t.get("rawSql", "")):
                 problems.append(f"{where}: reads shadow.{match.group(1)} without FINAL")
             queries.append(Query(where, t.get("rawSql", ""), p["type"]))
@@ -214,16 +229,13 @@ def load(path: Path) -> Dashboard:
 # --- running ------------------------------------------------------------------------------------
 
 
-def open_store(args: argparse.Namespace) -> Any:
-    from shadow.config import ClickHouseSettings
-    from shadow.sink.store import ClickHouseStore
-
+def open_store(args: argparse.Namespace) -> ClickHouseStore:
     password = args.password if args.password is not None else os.environ.get("SHADOW_CLICKHOUSE__PASSWORD")
     settings = ClickHouseSettings(dsn=args.dsn, database="shadow", username=args.user, password=password)
     return ClickHouseStore(settings)
 
 
-def default_window(store: Any, interval_s: int | None) -> Window:
+def default_window(store: ClickHouseStore, interval_s: int | None) -> Window:
     row = store.query_rows("SELECT min(occurred_at), max(occurred_at), count() FROM shadow.comparisons")[0]
     if row[2]:
         start = row[0].replace(minute=0, second=0, microsecond=0, tzinfo=UTC)
@@ -239,7 +251,7 @@ def _interval(start: datetime, end: datetime) -> int:
     return max(60, round((end - start).total_seconds() / 500 / 60) * 60)
 
 
-def run(store: Any, sql: str) -> tuple[list[str], list[tuple[Any, ...]], float]:
+def run(store: ClickHouseStore, sql: str) -> tuple[list[str], list[tuple[Any, ...]], float]:
     started = time.monotonic()
     rows = store.query_dicts(sql)
     elapsed = (time.monotonic() - started) * 1000
@@ -267,12 +279,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--from", dest="start", type=datetime.fromisoformat, help="window start (ISO 8601, UTC)")
     parser.add_argument("--to", dest="end", type=datetime.fromisoformat, help="window end (ISO 8601, UTC)")
     parser.add_argument("--interval-s", type=int, default=None, help="$__timeInterval bucket (default: range/500)")
+    parser.add_argument(
+        "--select",
+        action="append",
+        default=[],
+        metavar="VAR=V1,V2",
+        help="the narrowed run's value(s) of a variable, e.g. --select candidate=gpt-4.1-mini (default: first offered)",
+    )
     parser.add_argument("--allow-empty", action="store_true", help="do not fail on queries that return no rows")
     parser.add_argument("--show-sql", action="store_true", help="print every expanded query")
     args = parser.parse_args(argv)
 
     dashboard = load(args.dashboard)
     failures = [f"shape: {p}" for p in dashboard.problems]
+    chosen = {}
+    for item in args.select:
+        name, _, values = item.partition("=")
+        chosen[name.strip()] = [v.strip() for v in values.split(",") if v.strip()]
     store = open_store(args)
     try:
         window = default_window(store, args.interval_s)
@@ -281,7 +304,8 @@ def main(argv: list[str] | None = None) -> int:
             end = (args.end or window.end).replace(tzinfo=UTC)
             window = Window(start, end, args.interval_s or _interval(start, end))
         print(f"dashboard {args.dashboard}")
-        print(f"window    {window.start:%Y-%m-%d %H:%M:%S} .. {window.end:%Y-%m-%d %H:%M:%S} UTC, interval {window.interval_s}s")
+        span = f"{window.start:%Y-%m-%d %H:%M:%S} .. {window.end:%Y-%m-%d %H:%M:%S} UTC"
+        print(f"window    {span}, interval {window.interval_s}s")
 
         variable_queries = [q for q in dashboard.queries if q.kind == "variable"]
         panel_queries = [q for q in dashboard.queries if q.kind != "variable"]
@@ -303,11 +327,11 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 opts[name] = [str(r[0]) for r in rows]
                 print(f"  {name:<10} {label:<6} {len(rows):>4} values {ms:7.1f} ms  {opts[name][:4]}")
-                if not rows:
+                if not rows and not args.allow_empty:
                     failures.append(f"{q.where} ({label}): no values")
-            pick = narrow_options.get(name) or options.get(name) or []
+            pick = chosen.get(name) or narrow_options.get(name) or options.get(name) or []
             if pick:
-                narrow[name] = pick[:2] if v.get("multi") else pick[0]
+                narrow[name] = (pick if name in chosen else pick[:2]) if v.get("multi") else pick[0]
         print(f"  narrowed selection: { {k: v for k, v in narrow.items()} }")
 
         print("\npanels")
@@ -337,7 +361,10 @@ def main(argv: list[str] | None = None) -> int:
         for f in failures:
             print(f"  - {f}")
         return 1
-    print(f"\nall {len(dashboard.queries)} queries ran; panels returned rows with every variable on All")
+    print(
+        f"\nall {len(dashboard.queries)} queries ran"
+        + ("" if args.allow_empty else "; panels returned rows with every variable on All")
+    )
     return 0
 
 

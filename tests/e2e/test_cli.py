@@ -159,6 +159,14 @@ def test_demo_prints_one_line_per_candidate_with_every_family_nonzero(tmp_path: 
     assert sum(w["consumed"] for w in summary["coverage"]["workflows"]) == 232
     assert sum(w["replayed"] for w in summary["coverage"]["workflows"]) == 232
 
+    # The Grafana dashboard's every query runs against the demo's store and returns rows.
+    dashboard = subprocess.run(
+        [sys.executable, str(ROOT / "deploy" / "grafana" / "check_dashboard.py"), "--dsn",
+         f"chdb://{tmp_path / '.shadow' / 'chdb'}", "--from", "2026-11-23T00:00:00Z", "--to", "2026-11-24T00:00:00Z"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert dashboard.returncode == 0, dashboard.stdout[-2000:] + dashboard.stderr[-2000:]
+
     table = shadow("summary", cwd=tmp_path)
     assert table.returncode == 0, table.stderr
     per_candidate = table.stdout.split("Per workflow, each candidate beside the control lane")[0]
