@@ -24,8 +24,8 @@ test: $(STAMP) ## run every test (starts a local Kafka from Maven Central jars w
 	$(BIN)/python -m pytest
 
 lint: $(STAMP) ## ruff and mypy --strict
-	$(BIN)/ruff check shadow tests benchmarks scripts
-	$(BIN)/ruff format --check shadow tests benchmarks scripts
+	$(BIN)/ruff check shadow tests benchmarks scripts deploy
+	$(BIN)/ruff format --check shadow tests benchmarks scripts deploy
 	$(BIN)/mypy
 
 format: $(STAMP) ## apply ruff's formatter and fixes
