@@ -2529,7 +2529,7 @@ def travel_system(tenant: str) -> str:
     )
 
 
-def _f(flight, dep, arr, price, stops=0, cabin=None):  # noqa: PLR0917
+def _f(flight, dep, arr, price, stops=0, cabin=None):
     out = {"flight": flight, "depart": dep, "arrive": arr, "stops": stops, "price_usd": price}
     if cabin:
         out["cabin"] = cabin
@@ -2540,7 +2540,7 @@ def _flights(*options):
     return {"results": list(options), "currency": "USD", "price_basis": "per passenger"}
 
 
-def _wx(city, date, unit, high, low, conditions, precip):  # noqa: PLR0917
+def _wx(city, date, unit, high, low, conditions, precip):
     return {
         "city": city,
         "date": date,
@@ -4978,7 +4978,7 @@ def _anthropic_tool_id(rng):
     return "toolu_01" + rand_str(BASE58, 22, rng)
 
 
-def new_case(workflow, tenant, lang, subject, request, out, meta):  # noqa: PLR0917
+def new_case(workflow, tenant, lang, subject, request, out, meta):
     api, _model = WORKFLOW_API[workflow]
     return {
         "workflow": workflow,
@@ -5714,7 +5714,7 @@ def tool_preamble(calls, lang, rng) -> str:
     return "I'll update the shipping address." if n == 1 else "I'll update the address on both orders."
 
 
-def ok_answer(text, tool_calls, finish, in_tok, out_tok, latency) -> dict:  # noqa: PLR0917
+def ok_answer(text, tool_calls, finish, in_tok, out_tok, latency) -> dict:
     return {
         "kind": "ok",
         "text": text,
@@ -6537,7 +6537,7 @@ def check_anthropic(e, need, validate) -> None:
 KNOWN_REFUSALS = (MINI_REFUSAL["en"], MINI_REFUSAL["zh"], *HAIKU_REFUSALS.values())
 
 
-def check_answer(model, e, ans, need, validate, st) -> None:  # noqa: PLR0917
+def check_answer(model, e, ans, need, validate, st) -> None:
     where = f"{model}/{e['event_id']}"
     if ans.get("kind") == "fault":
         need(ans.get("fault") in FAULTS and isinstance(ans.get("latency_ms"), int), f"{where}: fault shape")
