@@ -30,11 +30,11 @@ from shadow.events.offsets import OffsetTracker
 from shadow.events.records import Position, Source, SourceRecord, TopicPartition
 from shadow.metrics import COMMITS, IN_FLIGHT, RECORDS, REPLAY_LATENCY, REPLAYS
 from shadow.redaction import Redactor
-from shadow.replay.client import CandidateClient, Replayer
+from shadow.replay.client import CandidateClient, Replayer, ReplayResult
 from shadow.sample import Sampler
 from shadow.sink.batch import RowBatcher
 from shadow.sink.migrate import migrate
-from shadow.sink.rows import RowContext, build_comparison_row, build_ingest_row
+from shadow.sink.rows import EventColumns, RowContext, build_comparison_row, build_ingest_row
 from shadow.sink.store import ClickHouseStore
 from shadow.sink.writer import ClickHouseSink, RowSink
 
@@ -329,11 +329,13 @@ class Pipeline:
         return True
 
     def _rows(
-        self, position: Position, decoded: DecodedEvent, results: list[Any], targets: list[Any]
+        self, position: Position, decoded: DecodedEvent, results: list[ReplayResult], targets: list[CandidateClient]
     ) -> list[dict[str, Any]]:
         event, production = decoded.event, decoded.production
         context = self._diff_context(event.workflow, event.request)
+        # Production's side is measured, redacted and serialized once per event, not per candidate.
         production_side = measure_side(production, context) if production is not None else None
+        shared = EventColumns.of(production, context, self._row_context)
         rows = []
         for client, result in zip(targets, results, strict=True):
             comparison = compare(
@@ -349,10 +351,9 @@ class Pipeline:
                     event=event,
                     position=position,
                     candidate=client.settings,
-                    production=production,
+                    shared=shared,
                     result=result,
                     comparison=comparison,
-                    diff_context=context,
                     ctx=self._row_context,
                 )
             )

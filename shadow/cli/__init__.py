@@ -81,7 +81,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         start_http_server(args.metrics_port, addr=args.metrics_host, registry=REGISTRY)
         log.info("metrics on http://%s:%d/metrics", args.metrics_host, args.metrics_port)
     stats = asyncio.run(run_worker(settings, auto_migrate=not args.no_migrate))
-    _print_json(stats.as_dict()) if args.stats else None
+    if args.stats:
+        _print_json(stats.as_dict())
     return EXIT_OK
 
 

@@ -187,21 +187,35 @@ def diff_columns(comparison: Comparison) -> Row:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class EventColumns:
+    """The stored columns every candidate's row of one event shares (redacted and serialized once)."""
+
+    production: Output | None
+    production_text: str
+    production_output: str
+    request_context: str
+
+    @classmethod
+    def of(cls, production: Output | None, diff_context: DiffContext, ctx: RowContext) -> EventColumns:
+        text, output = stored_output(production, ctx)
+        return cls(production, text, output, request_context_json(diff_context))
+
+
 def build_comparison_row(
     *,
     event: MirrorEvent,
     position: Position,
     candidate: CandidateSettings,
-    production: Output | None,
+    shared: EventColumns,
     result: ReplayResult,
     comparison: Comparison,
-    diff_context: DiffContext,
     ctx: RowContext,
     compared_at: datetime | None = None,
 ) -> Row:
     """One comparison row for (event, candidate)."""
     compared_at = compared_at or datetime.now(UTC)
-    production_text, production_output = stored_output(production, ctx)
+    production = shared.production
     candidate_text, candidate_output = stored_output(result.output, ctx)
     row: Row = {
         "event_id": event.event_id,
@@ -229,11 +243,11 @@ def build_comparison_row(
         "attempts": min(result.attempts, 255),
         "production_latency_ms": float(event.latency_ms),
         "candidate_latency_ms": float(result.latency_ms),
-        "production_text": production_text,
+        "production_text": shared.production_text,
         "candidate_text": candidate_text,
-        "production_output": production_output,
+        "production_output": shared.production_output,
         "candidate_output": candidate_output,
-        "request_context": request_context_json(diff_context),
+        "request_context": shared.request_context,
         "row_version": row_version(compared_at),
     }
     row.update(diff_columns(comparison))
