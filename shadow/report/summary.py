@@ -323,6 +323,15 @@ def cells(row: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def _blank(cell: str) -> bool:
+    return not cell.strip("–→/() %0.")
+
+
+def _columns_with_data(rows: list[dict[str, Any]]) -> tuple[tuple[str, str], ...]:
+    shown = [cells(row) for row in rows]
+    return tuple((key, header) for key, header in COLUMNS if not all(_blank(s[key]) for s in shown))
+
+
 def _label(row: dict[str, Any]) -> str:
     return str(row["candidate"]) + (" (control)" if row["role"] == "control" else "")
 
@@ -341,14 +350,16 @@ def render_table(summary: dict[str, Any], window: Window, width: int | None = No
     if not summary["candidates"]:
         console.print("No comparisons in this window. Is a worker running, and are candidates enabled?")
     else:
+        # Columns with nothing to say (no schema asked for, no tool calls) are left out of the table.
+        columns = _columns_with_data(summary["candidates"])
         table = Table(title="Candidates (all workflows)", title_justify="left", header_style="bold", pad_edge=False)
         table.add_column("candidate", no_wrap=True)
-        for _, header in COLUMNS:
+        for _, header in columns:
             table.add_column(header, justify="right")
         for row in summary["candidates"]:
             shown = cells(row)
             table.add_row(
-                _label(row), *(shown[key] for key, _ in COLUMNS), style="dim" if row["role"] == "control" else None
+                _label(row), *(shown[key] for key, _ in columns), style="dim" if row["role"] == "control" else None
             )
         console.print(table)
         table = Table(
@@ -357,11 +368,11 @@ def render_table(summary: dict[str, Any], window: Window, width: int | None = No
         )  # fmt: skip
         table.add_column("workflow", no_wrap=True)
         table.add_column("candidate", no_wrap=True)
-        for _, header in COLUMNS:
+        for _, header in columns:
             table.add_column(header, justify="right")
         for row in _ordered_workflow_rows(summary):
             shown = cells(row)
-            table.add_row(row["workflow"], _label(row), *(shown[key] for key, _ in COLUMNS),
+            table.add_row(row["workflow"], _label(row), *(shown[key] for key, _ in columns),
                           style="dim" if row["role"] == "control" else None)  # fmt: skip
         console.print(table)
     _render_coverage(console, summary["coverage"])
