@@ -19,6 +19,7 @@ import codecs
 import re
 import string
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rapidfuzz.distance import Indel, Levenshtein
@@ -51,7 +52,7 @@ _EDGES = (b" '", b"' ", b" -", b"- ")
 class TextUnits:
     """A text cut into comparison units (computed once per output, shared by every comparison)."""
 
-    units: tuple[str, ...] | tuple[bytes, ...]
+    units: Sequence[str] | Sequence[bytes]
     bag: frozenset[str] | frozenset[bytes]  # distinct set units for the token-set score
 
     @property
@@ -59,7 +60,7 @@ class TextUnits:
         return len(self.units)
 
 
-EMPTY_UNITS = TextUnits((), frozenset())
+EMPTY_UNITS = TextUnits([], frozenset())
 
 
 def _placeholder(error: UnicodeError) -> tuple[str, int]:
@@ -96,11 +97,10 @@ def text_units(text: str) -> TextUnits:
     if encoded is not None:
         raw = b" " + encoded.translate(_ASCII_TRANSLATE) + b" "
         # Quotes and dashes at the edge of a word are punctuation, not part of it.
-        if b"'" in raw or b"-" in raw:
-            while any(edge in raw for edge in _EDGES):
-                for edge in _EDGES:
-                    raw = raw.replace(edge, b"  ")
-        units = tuple(raw.split())
+        for edge in _EDGES:
+            if edge in raw:
+                raw = raw.replace(edge, b"  ")
+        units = raw.split()
         return TextUnits(units, frozenset(units))
     if _COMPATIBILITY.search(text):
         text = unicodedata.normalize("NFKC", text)
@@ -118,7 +118,7 @@ def text_units(text: str) -> TextUnits:
             words = _WORD.findall(part)
             sequence.extend(words)
             bag.update(words)
-    return TextUnits(tuple(sequence), frozenset(bag))
+    return TextUnits(sequence, frozenset(bag))
 
 
 def count_words(text: str) -> int:
