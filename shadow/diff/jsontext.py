@@ -53,11 +53,6 @@ class JsonText:
 NOT_JSON = JsonText(False, False)
 
 
-def parse_strict(text: str) -> Any:
-    """Parse RFC 8259 JSON; raises ``ValueError`` (orjson.JSONDecodeError) when invalid."""
-    return orjson.loads(text)
-
-
 def inspect_json(text: str) -> JsonText:
     """Classify ``text`` as valid JSON, JSON wrapped in a fence or prose, or not JSON."""
     stripped = text.strip()

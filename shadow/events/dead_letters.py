@@ -78,19 +78,3 @@ class FileDeadLetterSink:
 
     async def close(self) -> None:
         return None
-
-
-class ListDeadLetterSink:
-    """Keeps dead letters in memory (tests)."""
-
-    def __init__(self) -> None:
-        self.letters: list[DeadLetter] = []
-
-    async def start(self) -> None:
-        return None
-
-    async def send(self, letter: DeadLetter) -> None:
-        self.letters.append(letter)
-
-    async def close(self) -> None:
-        return None

@@ -1,4 +1,4 @@
-"""Where batches of rows go: ClickHouse (server or chDB), or a list in memory for tests."""
+"""Where batches of rows go: ClickHouse, a server or embedded chDB."""
 
 from __future__ import annotations
 
@@ -54,20 +54,3 @@ class ClickHouseSink:
     async def close(self) -> None:
         if self._dirty:
             await self.refresh_rollups()
-
-
-class ListSink:
-    """Keeps rows in memory (tests and dry runs)."""
-
-    def __init__(self) -> None:
-        self.comparisons: list[Row] = []
-        self.ingest: list[Row] = []
-        self.writes = 0
-
-    async def write(self, comparisons: Sequence[Row], ingest: Sequence[Row]) -> None:
-        self.comparisons.extend(comparisons)
-        self.ingest.extend(ingest)
-        self.writes += 1
-
-    async def close(self) -> None:
-        return None
