@@ -36,9 +36,10 @@ from pydantic_settings import (
 
 from shadow.errors import ConfigError
 from shadow.events.models import Api
+from shadow.events.settings import KafkaSettings
+from shadow.secrets import scrub_url_credentials
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
-_URL_USERINFO = re.compile(r"^([a-z]+://)[^/@\s]+@")
 
 
 class _Section(BaseModel):
@@ -56,42 +57,6 @@ class SourceSettings(_Section):
         default=".shadow/dead-letters.ndjson",
         description="NDJSON file that receives bad lines of an NDJSON source",
     )
-
-
-class KafkaSettings(_Section):
-    """The mirror topic, its consumer group and the dead-letter topic."""
-
-    bootstrap_servers: str = Field(default="127.0.0.1:9092", description="comma-separated host:port list")
-    topic: str = Field(default="llm.mirror.v1", description="topic the mirror events are published to")
-    group_id: str = Field(default="shadow", description="consumer group; workers with the same group share partitions")
-    dead_letter_topic: str | None = Field(default=None, description="default: '<topic>.dlq'")
-    client_id: str = Field(default="shadow-worker", description="client id shown in broker logs and metrics")
-    auto_offset_reset: Literal["earliest", "latest"] = Field(
-        default="earliest", description="where a new group starts reading"
-    )
-    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
-        default="PLAINTEXT", description="how to talk to the brokers"
-    )
-    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = Field(
-        default=None, description="SASL mechanism (default PLAIN when a SASL protocol is used)"
-    )
-    sasl_username: str | None = Field(default=None, description="SASL user")
-    sasl_password: SecretStr | None = Field(
-        default=None, description="SASL password; set it with SHADOW_KAFKA__SASL_PASSWORD, not in the file"
-    )
-    ssl_cafile: str | None = Field(default=None, description="CA bundle to verify the brokers (SSL protocols)")
-    ssl_certfile: str | None = Field(default=None, description="client certificate (mutual TLS)")
-    ssl_keyfile: str | None = Field(default=None, description="client private key (mutual TLS)")
-    max_poll_records: int = Field(default=500, gt=0, description="most records fetched per poll")
-    commit_interval_s: float = Field(default=1.0, gt=0, description="how often stored offsets are committed")
-    session_timeout_ms: int = Field(default=30_000, gt=0, description="group session timeout")
-    max_poll_interval_ms: int = Field(
-        default=300_000, gt=0, description="longest pause between polls before the group evicts the worker"
-    )
-
-    @property
-    def dlq_topic(self) -> str:
-        return self.dead_letter_topic or f"{self.topic}.dlq"
 
 
 class ClickHouseSettings(_Section):
@@ -353,7 +318,7 @@ class Settings(BaseSettings):
         """The settings as plain data with every secret masked (safe to print or log)."""
         data = self.model_dump(mode="json")
         # A DSN may carry user:password; SecretStr cannot protect a plain string field.
-        data["clickhouse"]["dsn"] = _URL_USERINFO.sub(r"\1[SECRET]@", data["clickhouse"]["dsn"])
+        data["clickhouse"]["dsn"] = scrub_url_credentials(data["clickhouse"]["dsn"])
         return data
 
 

@@ -30,13 +30,14 @@ from shadow.events.offsets import OffsetTracker
 from shadow.events.records import Position, Source, SourceRecord, TopicPartition
 from shadow.metrics import COMMITS, IN_FLIGHT, RECORDS, REPLAY_LATENCY, REPLAYS
 from shadow.redaction import Redactor
-from shadow.replay.client import CandidateClient, Replayer, ReplayResult
+from shadow.replay.client import CandidateClient, Replayer
+from shadow.replay.result import ReplayResult
 from shadow.sample import Sampler
 from shadow.sink.batch import RowBatcher
-from shadow.sink.migrate import migrate
 from shadow.sink.rows import EventColumns, RowContext, build_comparison_row, build_ingest_row
-from shadow.sink.store import ClickHouseStore
 from shadow.sink.writer import ClickHouseSink, RowSink
+from shadow.storage.migrate import migrate
+from shadow.storage.store import ClickHouseStore
 
 log = logging.getLogger(__name__)
 

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from shadow.config import RedactionSettings
-
-_URL_USERINFO = re.compile(r"(https?://)[^/@\s]+@")
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,11 +24,3 @@ class Redactor:
         for pattern, replacement in self.rules:
             text = pattern.sub(replacement, text)
         return text
-
-
-def scrub_secrets(text: str, secrets: Iterable[str | None] = ()) -> str:
-    """Remove known secret values and URL credentials from a message (e.g. an error text)."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "[SECRET]")
-    return _URL_USERINFO.sub(r"\1[SECRET]@", text)

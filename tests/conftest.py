@@ -24,8 +24,8 @@ from pathlib import Path
 import pytest
 
 from shadow.config import ClickHouseSettings
-from shadow.sink.migrate import migrate
-from shadow.sink.store import ClickHouseStore
+from shadow.storage.migrate import migrate
+from shadow.storage.store import ClickHouseStore
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRE_SERVICES = os.environ.get("SHADOW_REQUIRE_SERVICES") == "1"

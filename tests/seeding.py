@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shadow.sink.rows import COMPARISON_COLUMNS, INGEST_COLUMNS, as_values
-from shadow.sink.store import ClickHouseStore
+from shadow.storage.store import ClickHouseStore
 
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 

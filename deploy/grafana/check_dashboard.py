@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from shadow.config import ClickHouseSettings
-from shadow.sink.store import ClickHouseStore
+from shadow.storage.store import ClickHouseStore
 
 DASHBOARD = Path(__file__).resolve().parent / "dashboards" / "shadow.json"
 DATASOURCE = {"type": "grafana-clickhouse-datasource", "uid": "clickhouse"}

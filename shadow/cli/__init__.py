@@ -87,8 +87,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from shadow.sink.migrate import applied_versions, migrate
-    from shadow.sink.store import ClickHouseStore
+    from shadow.storage.migrate import applied_versions, migrate
+    from shadow.storage.store import ClickHouseStore
 
     settings = _settings(args)
     _configure_logging(args.log_level or settings.log_level)
@@ -210,7 +210,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def _filters(args: argparse.Namespace) -> Any:
-    from shadow.report.summary import Filters, Window
+    from shadow.report.window import Filters, Window
 
     return Filters(
         Window.from_options(args.since, args.start, args.end),
@@ -222,7 +222,7 @@ def _filters(args: argparse.Namespace) -> Any:
 
 def cmd_summary(args: argparse.Namespace) -> int:
     from shadow.report.summary import query_summary, render_markdown, render_table
-    from shadow.sink.store import ClickHouseStore
+    from shadow.storage.store import ClickHouseStore
 
     settings = _settings(args)
     _configure_logging(args.log_level or "WARNING")
@@ -242,7 +242,7 @@ def cmd_gate(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from shadow.report.gate import evaluate_gate, load_policy, render_gate
-    from shadow.sink.store import ClickHouseStore
+    from shadow.storage.store import ClickHouseStore
 
     if args.start:
         args.since = None
@@ -273,7 +273,7 @@ def cmd_gate(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from shadow.report.gate import load_policy
     from shadow.report.serve import GateService, serve
-    from shadow.sink.store import ClickHouseStore
+    from shadow.storage.store import ClickHouseStore
 
     settings = _settings(args)
     policy = load_policy(args.policy)
@@ -293,7 +293,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from shadow.report.data import report_data
     from shadow.report.gate import load_policy
     from shadow.report.html import render_report
-    from shadow.sink.store import ClickHouseStore
+    from shadow.storage.store import ClickHouseStore
 
     settings = _settings(args)
     policy = load_policy(args.policy) if args.policy else None
@@ -312,8 +312,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_rollup(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from shadow.sink.rollup import refresh_rollups
-    from shadow.sink.store import ClickHouseStore
+    from shadow.storage.rollup import refresh_rollups
+    from shadow.storage.store import ClickHouseStore
 
     settings = _settings(args)
     _configure_logging(args.log_level or "WARNING")
@@ -330,8 +330,8 @@ def cmd_rescore(args: argparse.Namespace) -> int:
 
     from shadow.pipeline import comparator_options
     from shadow.sink.rescore import rescore, window_clause
-    from shadow.sink.rollup import refresh_rollups
-    from shadow.sink.store import ClickHouseStore
+    from shadow.storage.rollup import refresh_rollups
+    from shadow.storage.store import ClickHouseStore
 
     settings = _settings(args)
     _configure_logging(args.log_level or "WARNING")
@@ -360,7 +360,8 @@ def cmd_rescore(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from shadow.demo.run import DEMO_EVENTS, run_demo
-    from shadow.report.summary import Window, render_table
+    from shadow.report.summary import render_table
+    from shadow.report.window import Window
 
     _configure_logging(args.log_level or "WARNING")
 

@@ -11,8 +11,9 @@ from typing import Any
 from shadow.config import Settings, load_settings
 from shadow.demo.server import CandidateServer, Recordings
 from shadow.pipeline import RunStats, run_worker
-from shadow.report.summary import Filters, Window, query_summary
-from shadow.sink.store import ClickHouseStore
+from shadow.report.summary import query_summary
+from shadow.report.window import Filters, Window
+from shadow.storage.store import ClickHouseStore
 
 log = logging.getLogger(__name__)
 

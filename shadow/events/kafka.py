@@ -19,11 +19,11 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListen
 from aiokafka.errors import CommitFailedError, KafkaError, MessageSizeTooLargeError
 from aiokafka.helpers import create_ssl_context
 
-from shadow.config import KafkaSettings
 from shadow.errors import DeadLetterError, SourceError
 from shadow.events.dead_letters import DeadLetter
 from shadow.events.records import PartitionsCallback, Position, SourceRecord
 from shadow.events.records import TopicPartition as TP
+from shadow.events.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,7 @@ import random
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 import aiohttp
@@ -35,54 +33,13 @@ from shadow.errors import ResponseFormatError, TranslationError
 from shadow.events.models import Api, MirrorEvent
 from shadow.events.output import Output
 from shadow.events.wire import parse_response
-from shadow.redaction import scrub_secrets
+from shadow.replay.result import RETRIABLE_KINDS, ErrorKind, ReplayResult
 from shadow.replay.translate import rewrite_request
+from shadow.secrets import scrub_secrets
 
 log = logging.getLogger(__name__)
 
 _MAX_ERROR_CHARS = 300
-
-
-class ErrorKind(StrEnum):
-    """Why a candidate call produced no output."""
-
-    TIMEOUT = "timeout"
-    CONNECT_ERROR = "connect_error"
-    TRANSPORT_ERROR = "transport_error"
-    RATE_LIMITED = "rate_limited"
-    HTTP_4XX = "http_4xx"
-    HTTP_5XX = "http_5xx"
-    INVALID_RESPONSE = "invalid_response"
-    TRANSLATION_ERROR = "translation_error"
-    INTERNAL_ERROR = "internal_error"
-
-
-_RETRIABLE = {
-    ErrorKind.TIMEOUT,
-    ErrorKind.CONNECT_ERROR,
-    ErrorKind.TRANSPORT_ERROR,
-    ErrorKind.RATE_LIMITED,
-    ErrorKind.HTTP_5XX,
-}
-
-
-@dataclass(frozen=True, slots=True)
-class ReplayResult:
-    """A candidate's answer to one event, or why there is none."""
-
-    candidate: str
-    model: str
-    output: Output | None
-    error_kind: ErrorKind | None = None
-    http_status: int = 0
-    error_message: str = ""
-    latency_ms: float = 0.0
-    attempts: int = 1
-    started_at: datetime | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.output is not None
 
 
 class _Attempt(Exception):
@@ -260,7 +217,13 @@ class CandidateClient:
         try:
             content = orjson.dumps(self.build_body(event))
         except TranslationError as exc:
-            return ReplayResult(name, model, None, ErrorKind.TRANSLATION_ERROR, 0, str(exc)[:_MAX_ERROR_CHARS])
+            return ReplayResult(
+                candidate=name,
+                model=model,
+                output=None,
+                error_kind=ErrorKind.TRANSLATION_ERROR,
+                error_message=str(exc)[:_MAX_ERROR_CHARS],
+            )
         attempt = 0
         while True:
             attempt += 1
@@ -269,21 +232,29 @@ class CandidateClient:
                 output = await self._attempt(content, clock)
             except _Attempt as failure:
                 latency_ms = clock.elapsed_ms()
-                if failure.kind in _RETRIABLE and attempt <= self.settings.max_retries:
+                if failure.kind in RETRIABLE_KINDS and attempt <= self.settings.max_retries:
                     await asyncio.sleep(self._backoff(attempt, failure.retry_after_s))
                     continue
                 return ReplayResult(
-                    name,
-                    model,
-                    None,
-                    failure.kind,
-                    failure.http_status,
-                    self._scrub(failure.message),
-                    latency_ms,
-                    attempt,
-                    started_at,
+                    candidate=name,
+                    model=model,
+                    output=None,
+                    error_kind=failure.kind,
+                    http_status=failure.http_status,
+                    error_message=self._scrub(failure.message),
+                    latency_ms=latency_ms,
+                    attempts=attempt,
+                    started_at=started_at,
                 )
-            return ReplayResult(name, model, output, None, 200, "", clock.elapsed_ms(), attempt, started_at)
+            return ReplayResult(
+                candidate=name,
+                model=model,
+                output=output,
+                http_status=200,
+                latency_ms=clock.elapsed_ms(),
+                attempts=attempt,
+                started_at=started_at,
+            )
 
     def _backoff(self, attempt: int, retry_after_s: float | None) -> float:
         cap = self.settings.max_backoff_s
@@ -350,12 +321,11 @@ class Replayer:
         except Exception as exc:
             log.exception("internal error replaying event %s against %s", event.event_id, client.settings.name)
             return ReplayResult(
-                client.settings.name,
-                client.settings.model or event.production_model,
-                None,
-                ErrorKind.INTERNAL_ERROR,
-                0,
-                f"{type(exc).__name__}: {exc}"[:_MAX_ERROR_CHARS],
+                candidate=client.settings.name,
+                model=client.settings.model or event.production_model,
+                output=None,
+                error_kind=ErrorKind.INTERNAL_ERROR,
+                error_message=f"{type(exc).__name__}: {exc}"[:_MAX_ERROR_CHARS],
             )
 
     async def aclose(self) -> None:

@@ -7,8 +7,9 @@ from typing import Any
 
 from shadow.report.gate import PolicySettings, evaluate_gate
 from shadow.report.queries import run_query
-from shadow.report.summary import Filters, scorecard
-from shadow.sink.store import ClickHouseStore
+from shadow.report.summary import scorecard
+from shadow.report.window import Filters
+from shadow.storage.store import ClickHouseStore
 
 DISTRIBUTION_LIMIT = 20_000
 WORST_PER_CANDIDATE = 5

@@ -49,7 +49,7 @@ from shadow.report.stats import (
     newcombe_paired,
     wilson,
 )
-from shadow.sink.store import ClickHouseStore
+from shadow.storage.store import ClickHouseStore
 
 Row = dict[str, Any]
 

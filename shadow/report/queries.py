@@ -12,11 +12,8 @@ from functools import cache
 from typing import Any
 
 from shadow.errors import ConfigError
-from shadow.sink.migrate import schemas_dir
-from shadow.sink.store import ClickHouseStore
-
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-FAR_FUTURE = datetime(2100, 1, 1, tzinfo=UTC)
+from shadow.storage.migrate import schemas_dir
+from shadow.storage.store import ClickHouseStore
 
 
 @cache

@@ -30,8 +30,8 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from shadow.errors import ConfigError, ShadowError
 from shadow.report.gate import GateResult, PolicySettings, Verdict, evaluate_gate
-from shadow.report.summary import Window
-from shadow.sink.store import ClickHouseStore
+from shadow.report.window import Window
+from shadow.storage.store import ClickHouseStore
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,6 @@ differing paths. Rendered as a terminal table, JSON or Markdown.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 from typing import Any
@@ -19,87 +17,14 @@ from rich.table import Table
 from rich.text import Text
 
 from shadow.config import Settings
-from shadow.errors import ConfigError
 from shadow.events.models import Api
-from shadow.report.queries import EPOCH, run_query
-from shadow.sink.rollup import refresh_hours
-from shadow.sink.store import ClickHouseStore
+from shadow.report.queries import run_query
+from shadow.report.window import Filters, Window, ceil_hour, floor_hour
+from shadow.storage.rollup import refresh_hours
+from shadow.storage.store import ClickHouseStore
 
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 ROLLUP_MIN_HOURS = 6
 COVERAGE_WARNING = 0.9
-
-
-def parse_duration(text: str) -> timedelta:
-    """``90s``, ``15m``, ``1h``, ``7d``, ``2w`` → timedelta."""
-    match = _DURATION.match(text.strip())
-    if match is None:
-        raise ConfigError(f"duration {text!r} must look like 30m, 1h, 7d or 2w")
-    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
-
-
-def parse_time(text: str) -> datetime:
-    """An ISO 8601 timestamp; naive values are UTC."""
-    try:
-        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise ConfigError(f"time {text!r} must be ISO 8601, e.g. 2026-11-23T08:00:00Z") from exc
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class Window:
-    """A time window over ``occurred_at`` (open-ended when a bound is None)."""
-
-    start: datetime | None = None
-    end: datetime | None = None
-
-    @classmethod
-    def from_options(
-        cls, since: str | None = None, start: str | None = None, end: str | None = None, now: datetime | None = None
-    ) -> Window:
-        if since and start:
-            raise ConfigError("give --since or --from, not both")
-        now = now or datetime.now(UTC)
-        if since:
-            return cls(now - parse_duration(since), parse_time(end) if end else None)
-        window = cls(parse_time(start) if start else None, parse_time(end) if end else None)
-        if window.start and window.end and window.start >= window.end:
-            raise ConfigError("--from must be before --to")
-        return window
-
-    def bounds(self, now: datetime | None = None) -> tuple[datetime, datetime]:
-        """Concrete [start, end): all time starts at the epoch, an open end is now (plus a margin)."""
-        now = now or datetime.now(UTC)
-        return self.start or EPOCH, self.end or (now + timedelta(minutes=1))
-
-    def describe(self) -> str:
-        if self.start is None and self.end is None:
-            return "all time"
-        left = self.start.strftime("%Y-%m-%d %H:%M UTC") if self.start else "the beginning"
-        right = self.end.strftime("%Y-%m-%d %H:%M UTC") if self.end else "now"
-        return f"{left} → {right}"
-
-
-@dataclass(frozen=True, slots=True)
-class Filters:
-    window: Window = Window()
-    candidate: str | None = None
-    workflow: str | None = None
-    tenant: str | None = None
-
-    def params(self) -> dict[str, Any]:
-        return {"candidate": self.candidate, "workflow": self.workflow, "tenant": self.tenant}
-
-
-def _floor_hour(value: datetime) -> datetime:
-    return value.replace(minute=0, second=0, microsecond=0)
-
-
-def _ceil_hour(value: datetime) -> datetime:
-    floored = _floor_hour(value)
-    return floored if floored == value else floored + timedelta(hours=1)
 
 
 def scorecard(
@@ -109,9 +34,9 @@ def scorecard(
     now = now or datetime.now(UTC)
     start, end = filters.window.bounds(now)
     if end - start >= timedelta(hours=ROLLUP_MIN_HOURS):
-        start_h, end_h = _floor_hour(start), _ceil_hour(end)
+        start_h, end_h = floor_hour(start), ceil_hour(end)
         # Hours that ended more than an hour ago are final in the rollups; newer ones are read raw.
-        boundary = min(max(_floor_hour(now) - timedelta(hours=1), start_h), end_h)
+        boundary = min(max(floor_hour(now) - timedelta(hours=1), start_h), end_h)
         stale = run_query(store, "stale_rollup_hours", start=start_h, end=boundary)
         if stale:
             # Rows reached these hours after their rollup was computed (a backfill, another writer).

@@ -20,7 +20,7 @@ from shadow.diff.compare import COMPARATOR_VERSION, DiffContext, compare
 from shadow.diff.cost import Price
 from shadow.diff.jsontext import schema_key
 from shadow.sink.rows import COMPARISON_COLUMNS, as_values, diff_columns, restore_output, row_version
-from shadow.sink.store import ClickHouseStore
+from shadow.storage.store import ClickHouseStore
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from shadow.events.models import MirrorEvent
 from shadow.events.output import Output
 from shadow.events.records import Position
 from shadow.redaction import Redactor
-from shadow.replay.client import ReplayResult
+from shadow.replay.result import ReplayResult
 
 COMPARISON_COLUMNS: tuple[str, ...] = (
     "event_id", "candidate", "candidate_role", "candidate_provider", "candidate_model", "production_model",

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Protocol
 
-from shadow.sink.rollup import refresh_statement, settled_hours
 from shadow.sink.rows import COMPARISON_COLUMNS, INGEST_COLUMNS, Row, as_values
-from shadow.sink.store import ClickHouseStore
+from shadow.storage.rollup import refresh_statement, settled_hours
+from shadow.storage.store import ClickHouseStore
 
 
 class RowSink(Protocol):

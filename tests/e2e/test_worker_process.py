@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from shadow.demo.server import Answer, serve_in_thread
-from shadow.sink.store import ClickHouseStore
+from shadow.storage.store import ClickHouseStore
 from tests.conftest import ClickHouseTarget, unique
 from tests.factories import event_bytes, make_event
 from tests.integration.test_kafka_pipeline import committed_offsets, create_topic, end_offsets

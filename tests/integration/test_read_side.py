@@ -13,8 +13,9 @@ from shadow.config import Settings
 from shadow.report.data import report_data
 from shadow.report.html import render_report
 from shadow.report.queries import query_names, run_query
-from shadow.report.summary import Filters, Window, query_summary, render_markdown, render_table
-from shadow.sink.rollup import refresh_rollups
+from shadow.report.summary import query_summary, render_markdown, render_table
+from shadow.report.window import Filters, Window
+from shadow.storage.rollup import refresh_rollups
 from tests.seeding import T0, comparison_row, ingest_row, insert_ingest, insert_rows
 
 pytestmark = pytest.mark.clickhouse

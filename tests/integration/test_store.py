@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 import pytest
 
 from shadow.errors import MigrationError, StoreBusyError
-from shadow.sink.migrate import applied_versions, load_migrations, migrate
 from shadow.sink.rows import COMPARISON_COLUMNS, INGEST_COLUMNS
-from shadow.sink.store import ClickHouseStore, parse_dsn
+from shadow.storage.migrate import applied_versions, load_migrations, migrate
+from shadow.storage.store import ClickHouseStore, parse_dsn
 
 pytestmark = pytest.mark.clickhouse
 
@@ -82,7 +82,7 @@ def test_a_second_process_on_the_embedded_store_gets_a_clear_error(tmp_path, cli
             textwrap.dedent(f"""
             import sys, time
             from shadow.config import ClickHouseSettings
-            from shadow.sink.store import ClickHouseStore
+            from shadow.storage.store import ClickHouseStore
             store = ClickHouseStore(ClickHouseSettings(dsn="chdb://{path}"))
             store.command("SELECT 1")
             print("ready", flush=True)

@@ -22,7 +22,8 @@ from shadow.config import (
     read_api_key,
 )
 from shadow.events.models import Api
-from shadow.redaction import Redactor, scrub_secrets
+from shadow.redaction import Redactor
+from shadow.secrets import scrub_secrets
 
 KAFKA_PASSWORD = "kafka-pw-Zq8x!r2"
 CLICKHOUSE_PASSWORD = "ch-pw-Lm4t9#w"

@@ -9,8 +9,8 @@ import orjson
 
 from shadow.config import ClickHouseSettings, config_reference
 from shadow.events.models import mirror_event_json_schema
-from shadow.sink.migrate import load_migrations
 from shadow.sink.rows import COMPARISON_COLUMNS, INGEST_COLUMNS
+from shadow.storage.migrate import load_migrations
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from shadow.sink.store import ClickHouseStore
+from shadow.storage.store import ClickHouseStore
 
 
 def _hour(value: datetime) -> datetime:

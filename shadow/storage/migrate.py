@@ -18,7 +18,7 @@ from string import Template
 
 from shadow.config import ClickHouseSettings
 from shadow.errors import MigrationError
-from shadow.sink.store import ClickHouseStore
+from shadow.storage.store import ClickHouseStore
 
 log = logging.getLogger(__name__)
 

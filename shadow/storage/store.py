@@ -30,6 +30,7 @@ from clickhouse_connect.driver.exceptions import ClickHouseError
 
 from shadow.config import ClickHouseSettings
 from shadow.errors import ConfigError, StoreBusyError, StoreError
+from shadow.secrets import scrub_url_credentials
 
 T = TypeVar("T")
 
@@ -44,14 +45,7 @@ class Target:
     url: str | None
 
     def __str__(self) -> str:
-        return f"chdb:{self.embedded_path}" if self.embedded_path is not None else _redact_url(self.url or "")
-
-
-def _redact_url(url: str) -> str:
-    if "@" in url.split("//", 1)[-1].split("/", 1)[0]:
-        scheme, rest = url.split("//", 1)
-        return f"{scheme}//[SECRET]@{rest.split('@', 1)[1]}"
-    return url
+        return f"chdb:{self.embedded_path}" if self.embedded_path is not None else scrub_url_credentials(self.url or "")
 
 
 def parse_dsn(dsn: str) -> Target:

@@ -1,0 +1,58 @@
+"""What one candidate call produced: its output, or why there is none, as a value.
+
+The replay stage returns these and the sink builds rows from them, so the type lives
+beside replay, not inside the HTTP client.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from shadow.events.output import Output
+
+
+class ErrorKind(StrEnum):
+    """Why a candidate call produced no output."""
+
+    TIMEOUT = "timeout"
+    CONNECT_ERROR = "connect_error"
+    TRANSPORT_ERROR = "transport_error"
+    RATE_LIMITED = "rate_limited"
+    HTTP_4XX = "http_4xx"
+    HTTP_5XX = "http_5xx"
+    INVALID_RESPONSE = "invalid_response"
+    TRANSLATION_ERROR = "translation_error"
+    INTERNAL_ERROR = "internal_error"
+
+
+RETRIABLE_KINDS = frozenset(
+    {
+        ErrorKind.TIMEOUT,
+        ErrorKind.CONNECT_ERROR,
+        ErrorKind.TRANSPORT_ERROR,
+        ErrorKind.RATE_LIMITED,
+        ErrorKind.HTTP_5XX,
+    }
+)
+"""Failures worth another attempt (with backoff, up to the candidate's ``max_retries``)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReplayResult:
+    """A candidate's answer to one event, or why there is none."""
+
+    candidate: str
+    model: str
+    output: Output | None
+    error_kind: ErrorKind | None = None
+    http_status: int = 0
+    error_message: str = ""
+    latency_ms: float = 0.0
+    attempts: int = 1
+    started_at: datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.output is not None
