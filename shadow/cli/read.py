@@ -1,0 +1,184 @@
+"""``shadow summary``, ``gate``, ``serve``, ``report``: the read side over ClickHouse."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from shadow.cli.common import (
+    EXIT_GATE_ERROR,
+    EXIT_OK,
+    add_command,
+    add_common_options,
+    add_window_options,
+    cli_settings,
+    configure_logging,
+    filters_from,
+    print_json,
+)
+from shadow.errors import ConfigError, ShadowError
+
+if TYPE_CHECKING:
+    from shadow.cli.common import Subparsers
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from shadow.report.summary import query_summary, render_markdown, render_table
+    from shadow.storage.store import ClickHouseStore
+
+    settings = cli_settings(args)
+    configure_logging(args.log_level or "WARNING")
+    filters = filters_from(args)
+    with ClickHouseStore(settings.clickhouse) as store:
+        summary = query_summary(store, filters, settings)
+    if args.format == "json":
+        print_json(summary)
+    elif args.format == "markdown":
+        sys.stdout.write(render_markdown(summary, filters.window))
+    else:
+        sys.stdout.write(render_table(summary, filters.window, color=sys.stdout.isatty()))
+    return EXIT_OK
+
+
+def cmd_gate(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from shadow.report.gate import evaluate_gate, load_policy, render_gate
+    from shadow.storage.store import ClickHouseStore
+
+    if args.start:
+        args.since = None
+    try:
+        policy = load_policy(args.policy)
+        if args.seed is not None:
+            policy = policy.model_copy(update={"seed": args.seed})
+        settings = cli_settings(args)
+        filters = filters_from(args)
+    except ConfigError as exc:
+        print(f"shadow gate: {exc}", file=sys.stderr)
+        return EXIT_GATE_ERROR
+    configure_logging(args.log_level or "WARNING")
+    start, end = filters.window.bounds(datetime.now(UTC))
+    try:
+        with ClickHouseStore(settings.clickhouse) as store:
+            result = evaluate_gate(store, policy, args.candidate, start, end, tenant=args.tenant)
+    except ShadowError as exc:
+        print(f"shadow gate: {exc}", file=sys.stderr)
+        return EXIT_GATE_ERROR
+    if args.format == "json":
+        print_json(result.to_dict())
+    else:
+        sys.stdout.write(render_gate(result, color=sys.stdout.isatty()))
+    return result.exit_code
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from shadow.report.gate import load_policy
+    from shadow.report.serve import GateService, serve
+    from shadow.storage.store import ClickHouseStore
+
+    settings = cli_settings(args)
+    policy = load_policy(args.policy)
+    configure_logging(args.log_level or settings.log_level)
+
+    async def run() -> None:
+        with ClickHouseStore(settings.clickhouse) as store:
+            service = GateService(store, policy, default_since=args.since, cache_s=args.cache_s)
+            await serve(service, args.host, args.port)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from shadow.report.data import report_data
+    from shadow.report.gate import load_policy
+    from shadow.report.html import render_report
+    from shadow.storage.store import ClickHouseStore
+
+    settings = cli_settings(args)
+    policy = load_policy(args.policy) if args.policy else None
+    configure_logging(args.log_level or "WARNING")
+    filters = filters_from(args)
+    with ClickHouseStore(settings.clickhouse) as store:
+        data = report_data(store, filters, policy=policy, title=args.title)
+    page = render_report(data)
+    output = Path(args.output)
+    output.write_text(page, encoding="utf-8")
+    print(f"wrote {output} ({len(page.encode()) // 1024} KB): {len(data['candidates'])} candidates, "
+          f"{filters.window.describe()}")  # fmt: skip
+    return EXIT_OK
+
+
+def register(sub: Subparsers) -> None:
+    """Add ``summary``, ``gate``, ``serve``, ``report``."""
+    summary = add_command(
+        sub,
+        "summary",
+        help="per candidate (× workflow) counts and rates, read from ClickHouse",
+        description="The on-call view: per candidate and per candidate × workflow, how many events were compared, "
+        "candidate errors, JSON breakage, tool-call disagreement, length and similarity, refusals, latency and cost; "
+        "and what became of every consumed record. Default window: all time.",
+    )
+    add_common_options(summary)
+    add_window_options(summary)
+    summary.add_argument(
+        "--format", choices=["table", "json", "markdown"], default="table", help="how to print the summary"
+    )
+    summary.set_defaults(handler=cmd_summary)
+    gate = add_command(
+        sub,
+        "gate",
+        help="promote, hold or roll back a candidate by a statistical policy (exit 0/1/2)",
+        description="Evaluate a gate policy (YAML rules such as 'JSON validity: no regression > 1 point', "
+        "'p95 latency: no regression > 10%') for one candidate over a window. Each rule is decided on a "
+        "confidence interval (Wilson, Newcombe, bootstrap with a rank test), against production or the control "
+        "lane. Exit code: 0 promote, 1 rollback, 2 hold (too little data or inconclusive), 3 error. See "
+        "deploy/gate-policy.yaml.",
+    )
+    add_common_options(gate)
+    gate.add_argument("--policy", "-p", required=True, metavar="FILE", help="gate policy (YAML)")
+    gate.add_argument("--candidate", required=True, help="the candidate to decide on")
+    gate.add_argument("--since", metavar="DURATION", default="24h", help="window: the last DURATION")
+    gate.add_argument("--from", dest="start", metavar="TIME", help="window start (ISO 8601); replaces --since")
+    gate.add_argument("--to", dest="end", metavar="TIME", help="window end (ISO 8601)")
+    gate.add_argument("--workflow", help="only this workflow")
+    gate.add_argument("--tenant", help="only this tenant")
+    gate.add_argument("--seed", type=int, help="bootstrap seed (overrides the policy's)")
+    gate.add_argument("--format", choices=["table", "json"], default="table", help="how to print the verdict")
+    gate.set_defaults(handler=cmd_gate)
+    serve_parser = add_command(
+        sub,
+        "serve",
+        help="serve the gate over HTTP for Argo Rollouts and Flagger (/gate, /healthz, /metrics)",
+        description="GET /gate?candidate=C&since=1h answers the gate result as JSON (Argo Rollouts' web metric: "
+        "jsonPath {$.verdict}); POST /gate takes Flagger webhooks and answers 200 on promote, 503 on hold, 412 on "
+        "rollback. /healthz checks ClickHouse; /metrics serves Prometheus metrics. See deploy/argo-rollouts and "
+        "deploy/flagger.",
+    )
+    add_common_options(serve_parser)
+    serve_parser.add_argument("--policy", "-p", required=True, metavar="FILE", help="gate policy (YAML)")
+    serve_parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve_parser.add_argument("--port", type=int, default=8080, help="port to listen on")
+    serve_parser.add_argument("--since", default="1h", help="window when a caller gives none")
+    serve_parser.add_argument("--cache-s", type=float, default=15.0, help="seconds a result is reused")
+    serve_parser.set_defaults(handler=cmd_serve)
+    report = add_command(
+        sub,
+        "report",
+        help="write a self-contained HTML report with charts",
+        description="One HTML file that opens without network: gate results (with --policy), the scorecard beside "
+        "the control lane, similarity, length-ratio and latency distributions per candidate, rates over time, and "
+        "the worst examples side by side with their differences highlighted. Same queries as `shadow summary`.",
+    )
+    add_common_options(report)
+    add_window_options(report)
+    report.add_argument("--output", "-o", default="report.html", metavar="FILE", help="where to write the report")
+    report.add_argument("--policy", "-p", metavar="FILE", help="also show gate results by this policy")
+    report.add_argument("--title", default="shadow report", help="the report's title")
+    report.set_defaults(handler=cmd_report)
