@@ -1,22 +1,23 @@
 """The only module that wires the stages: source → decode → sample → replay → diff → sink → commit.
 
-Events are processed concurrently inside a bounded in-flight window, not in
-lock-step batches: each record becomes a task as soon as the window has room,
-so one slow candidate answer holds one slot, not the stream. A slot is freed
-when the event's rows are stored; then its offset may be committed.
+Events are processed concurrently inside a bounded number of in-flight slots, not
+in lock-step batches: each record becomes a task as soon as a slot is free, so one
+slow candidate answer holds one slot, not the stream. The checkpoint
+(``shadow.checkpoint``) frees a slot when the event's rows are stored; then its
+offset may be committed.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
+from shadow.checkpoint import Checkpoint
 from shadow.config import Settings, load_output_schema, read_api_key
 from shadow.diff.behaviour import RefusalDetector
 from shadow.diff.compare import DiffContext, compare, measure_side
@@ -26,16 +27,15 @@ from shadow.events.dead_letters import DeadLetter, DeadLetterSink, FileDeadLette
 from shadow.events.decode import DecodedEvent, decode_event
 from shadow.events.kafka import KafkaDeadLetterSink, KafkaSource
 from shadow.events.ndjson import NdjsonSource
-from shadow.events.offsets import OffsetTracker
-from shadow.events.records import Position, Source, SourceRecord, TopicPartition
-from shadow.metrics import COMMITS, IN_FLIGHT, RECORDS, REPLAY_LATENCY, REPLAYS
+from shadow.events.records import PartitionId, Position, Source, SourceRecord
+from shadow.metrics import RECORDS, REPLAY_LATENCY, REPLAYS
 from shadow.redaction import Redactor
 from shadow.replay.client import CandidateClient, Replayer
 from shadow.replay.result import ReplayResult
 from shadow.sample import Sampler
-from shadow.sink.batch import RowBatcher
+from shadow.sink.base import RowSink
+from shadow.sink.clickhouse import ClickHouseSink
 from shadow.sink.rows import EventColumns, RowContext, build_comparison_row, build_ingest_row
-from shadow.sink.writer import ClickHouseSink, RowSink
 from shadow.storage.migrate import migrate
 from shadow.storage.store import ClickHouseStore
 
@@ -67,35 +67,6 @@ class RunStats:
             "abandoned": self.abandoned,
             "stopped_by": self.stopped_by,
         }
-
-
-class _Window:
-    """Counts events in flight (consumed, rows not yet stored); waits for room."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.used = 0
-        self._freed = asyncio.Event()
-
-    async def acquire(self, stop: asyncio.Event) -> bool:
-        while self.used >= self.size:
-            if stop.is_set():
-                return False
-            self._freed.clear()
-            waiters = [asyncio.ensure_future(self._freed.wait()), asyncio.ensure_future(stop.wait())]
-            try:
-                await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for waiter in waiters:
-                    waiter.cancel()
-        self.used += 1
-        IN_FLIGHT.set(self.used)
-        return True
-
-    def release(self, count: int = 1) -> None:
-        self.used -= count
-        IN_FLIGHT.set(self.used)
-        self._freed.set()
 
 
 def comparator_options(settings: Settings) -> tuple[RefusalDetector, Mapping[str, Price]]:
@@ -135,16 +106,17 @@ class Pipeline:
         self.dead_letters = dead_letters
         self.replayer = replayer
         self.sampler = Sampler(settings)
-        self.tracker = OffsetTracker()
         self.stats = RunStats()
-        self._window = _Window(settings.pipeline.max_in_flight)
         self.sink = sink
-        self._batcher = RowBatcher(
+        self.checkpoint = Checkpoint(
+            source,
             sink,
+            max_in_flight=settings.pipeline.max_in_flight,
             batch_rows=settings.clickhouse.batch_rows,
             flush_interval_s=settings.clickhouse.flush_interval_s,
-            on_stored=self._on_stored,
+            commit_interval_s=settings.kafka.commit_interval_s,
         )
+        self._slots = self.checkpoint.slots
         self._tasks: set[asyncio.Task[None]] = set()
         self._row_context = RowContext(
             config_version=settings.config_version,
@@ -163,26 +135,13 @@ class Pipeline:
 
     # --- partitions -----------------------------------------------------------------------
 
-    async def _on_assigned(self, tps: list[TopicPartition]) -> None:
-        for tp in tps:
-            self.tracker.assign(tp)
+    async def _on_assigned(self, tps: list[PartitionId]) -> None:
+        self.checkpoint.assign(tps)
         log.info("assigned partitions %s", sorted(tps))
 
-    async def _on_revoked(self, tps: list[TopicPartition]) -> None:
-        # Store what is finished and commit it before the partitions move to another worker;
-        # events still in flight will be replayed by the new owner (rows replace each other).
-        await self._batcher.flush()
-        offsets = self.tracker.commit_points(tps)
-        if offsets:
-            await self.source.commit(offsets)
-        for tp in tps:
-            self.tracker.revoke(tp)
+    async def _on_revoked(self, tps: list[PartitionId]) -> None:
+        offsets = await self.checkpoint.revoke(tps)
         log.info("revoked partitions %s (committed %s)", sorted(tps), offsets)
-
-    def _on_stored(self, positions: list[Position]) -> None:
-        for position in positions:
-            self.tracker.finish(position)
-        self._window.release(len(positions))
 
     # --- the loop ---------------------------------------------------------------------------
 
@@ -190,17 +149,16 @@ class Pipeline:
         """Consume until the input ends, the idle limit passes, or :meth:`stop` is called.
 
         Steps:
-            1. Start the source, the dead-letter sink, the batcher and the committer.
-            2. Read records; for each, wait for room in the window, then process it in its own task.
+            1. Start the source, the dead-letter sink and the checkpoint's flush and commit loops.
+            2. Read records; for each, wait for a free in-flight slot, then process it in its own task.
             3. On stop: stop reading; give in-flight events ``shutdown_grace_s`` (all the time they
                need when the input ended or went idle), then abandon the rest uncommitted.
-            4. Flush stored rows, commit what is stored, close everything.
+            4. The last checkpoint (flush, then commit what is stored); close everything.
         """
         # Step 1.
         await self.dead_letters.start()
         await self.source.start(self._on_assigned, self._on_revoked)
-        batcher_task = asyncio.create_task(self._batcher.run(self._halt), name="shadow-batcher")
-        committer_task = asyncio.create_task(self._commit_loop(), name="shadow-committer")
+        checkpoint_task = asyncio.create_task(self.checkpoint.run(self._halt), name="shadow-checkpoint")
         graceful = True
         try:
             # Step 2.
@@ -214,14 +172,13 @@ class Pipeline:
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
             self._halt.set()
-            self._batcher.request_flush()
-            await asyncio.gather(batcher_task, committer_task, return_exceptions=True)
-            await self._batcher.flush(self._halt)
-            await self._commit()
+            self.checkpoint.request_flush()
+            await asyncio.gather(checkpoint_task, return_exceptions=True)
+            await self.checkpoint.close(self._halt)
             await self._close_sink()
             await self.source.stop()
             await self.dead_letters.close()
-        self.stats.rows_written = self._batcher.rows_written
+        self.stats.rows_written = self.checkpoint.batcher.rows_written
         log.info("stopped (%s): %s", self.stats.stopped_by, self.stats.as_dict())
         return self.stats
 
@@ -235,23 +192,21 @@ class Pipeline:
                 return
             if not records:
                 idle = time.monotonic() - last_record
-                if idle_limit is not None and idle >= idle_limit and self._window.used == 0:
+                if idle_limit is not None and idle >= idle_limit and self._slots.used == 0:
                     self.stats.stopped_by = "idle"
                     return
                 continue
             last_record = time.monotonic()
             for record in records:
-                if self._stop.is_set() or not await self._window.acquire(self._stop):
+                if self._stop.is_set() or not await self._slots.acquire(self._stop):
                     return
-                tp = (record.position.source, record.position.partition)
-                position = replace(record.position, generation=self.tracker.generation(tp))
-                self.tracker.track(position)
+                tracked = self.checkpoint.track(record)
                 self.stats.consumed += 1
-                task = asyncio.create_task(self._process(replace(record, position=position)))
+                task = asyncio.create_task(self._process(tracked))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
-            if self._window.used >= self._window.size // 2:
-                self._batcher.request_flush()
+            if self._slots.used >= self._slots.size // 2:
+                self.checkpoint.request_flush()
 
     async def _drain(self, grace_s: float | None) -> None:
         if not self._tasks:
@@ -270,23 +225,6 @@ class Pipeline:
         except ShadowError as exc:
             log.warning("finishing the sink's deferred work failed: %s", exc)
 
-    async def _commit_loop(self) -> None:
-        interval = self.settings.kafka.commit_interval_s
-        while not self._halt.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._halt.wait(), interval)
-            await self._commit()
-
-    async def _commit(self) -> None:
-        offsets = self.tracker.to_commit()
-        if not offsets:
-            return
-        if await self.source.commit(offsets):
-            self.tracker.mark_committed(offsets)
-            COMMITS.labels("ok").inc()
-        else:
-            COMMITS.labels("failed").inc()
-
     # --- one event ----------------------------------------------------------------------------
 
     async def _process(self, record: SourceRecord) -> None:
@@ -303,7 +241,7 @@ class Pipeline:
         finally:
             if not handed_over:
                 # Not stored and never will be in this run: free the slot, leave the offset uncommitted.
-                self._window.release()
+                self.checkpoint.abandon()
 
     async def _handle(self, record: SourceRecord) -> bool:
         """Process one record; True once its rows are handed to the batcher."""
@@ -320,7 +258,7 @@ class Pipeline:
             return self._skip(position, event, "no_candidate")
         results = await self.replayer.replay(event, targets)
         rows = self._rows(position, decoded, results, targets)
-        self._batcher.add(
+        self.checkpoint.add(
             position,
             rows,
             build_ingest_row(position=position, outcome="replayed", event=event, candidates=len(rows)),
@@ -364,7 +302,7 @@ class Pipeline:
         return rows
 
     def _skip(self, position: Position, event: Any, reason: str) -> bool:
-        self._batcher.add(
+        self.checkpoint.add(
             position, [], build_ingest_row(position=position, outcome="skipped", reason=reason, event=event)
         )
         self.stats.skipped += 1
@@ -386,7 +324,7 @@ class Pipeline:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 30.0)
         log.warning("dead letter %s (%s): %s", record.position, kind, reason)
-        self._batcher.add(
+        self.checkpoint.add(
             record.position,
             [],
             build_ingest_row(
@@ -403,7 +341,7 @@ class Pipeline:
 
     @property
     def store_failures(self) -> int:
-        return self._batcher.store_failures
+        return self.checkpoint.batcher.store_failures
 
 
 def build_replayer(settings: Settings) -> Replayer:

@@ -21,8 +21,7 @@ from aiokafka.helpers import create_ssl_context
 
 from shadow.errors import DeadLetterError, SourceError
 from shadow.events.dead_letters import DeadLetter
-from shadow.events.records import PartitionsCallback, Position, SourceRecord
-from shadow.events.records import TopicPartition as TP
+from shadow.events.records import PartitionId, PartitionsCallback, Position, SourceRecord
 from shadow.events.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
@@ -109,7 +108,7 @@ class KafkaSource:
                 )
         return records
 
-    async def commit(self, offsets: dict[TP, int]) -> bool:
+    async def commit(self, offsets: dict[PartitionId, int]) -> bool:
         """Commit offsets (next offset to read, per partition); False if the group moved on."""
         if not offsets or self._consumer is None:
             return True

@@ -7,7 +7,7 @@ import sys
 from typing import BinaryIO
 
 from shadow.errors import SourceError
-from shadow.events.records import PartitionsCallback, Position, SourceRecord, TopicPartition
+from shadow.events.records import PartitionId, PartitionsCallback, Position, SourceRecord
 
 
 class NdjsonSource:
@@ -53,7 +53,7 @@ class NdjsonSource:
         except OSError as exc:
             raise SourceError(f"cannot read {self.name}: {exc}") from exc
 
-    async def commit(self, offsets: dict[TopicPartition, int]) -> bool:
+    async def commit(self, offsets: dict[PartitionId, int]) -> bool:
         return True
 
     async def stop(self) -> None:

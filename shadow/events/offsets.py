@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from shadow.events.records import Position, TopicPartition
+from shadow.events.records import PartitionId, Position
 
 
 @dataclass(slots=True)
@@ -26,20 +26,20 @@ class OffsetTracker:
     """Tracks in-flight offsets per partition and yields safe commit points."""
 
     def __init__(self) -> None:
-        self._partitions: dict[TopicPartition, _Partition] = {}
+        self._partitions: dict[PartitionId, _Partition] = {}
         self._generation = 0
 
-    def assign(self, tp: TopicPartition) -> int:
+    def assign(self, tp: PartitionId) -> int:
         """Start tracking a newly assigned partition; returns its generation."""
         self._generation += 1
         self._partitions[tp] = _Partition(self._generation)
         return self._generation
 
-    def revoke(self, tp: TopicPartition) -> None:
+    def revoke(self, tp: PartitionId) -> None:
         """Forget a partition; late completions of its events are ignored."""
         self._partitions.pop(tp, None)
 
-    def generation(self, tp: TopicPartition) -> int:
+    def generation(self, tp: PartitionId) -> int:
         part = self._partitions.get(tp)
         if part is None:
             return self.assign(tp)
@@ -66,7 +66,7 @@ class OffsetTracker:
     def in_flight(self) -> int:
         return sum(len(p.pending) for p in self._partitions.values())
 
-    def to_commit(self) -> dict[TopicPartition, int]:
+    def to_commit(self) -> dict[PartitionId, int]:
         """Commit points that moved since the last :meth:`mark_committed`."""
         return {
             tp: p.commit_point
@@ -74,12 +74,12 @@ class OffsetTracker:
             if p.commit_point is not None and p.commit_point != p.committed
         }
 
-    def commit_points(self, tps: list[TopicPartition] | None = None) -> dict[TopicPartition, int]:
+    def commit_points(self, tps: list[PartitionId] | None = None) -> dict[PartitionId, int]:
         """Current commit points (moved or not) of the given partitions (default all)."""
         chosen = self._partitions if tps is None else {tp: self._partitions[tp] for tp in tps if tp in self._partitions}
         return {tp: p.commit_point for tp, p in chosen.items() if p.commit_point is not None}
 
-    def mark_committed(self, offsets: dict[TopicPartition, int]) -> None:
+    def mark_committed(self, offsets: dict[PartitionId, int]) -> None:
         for tp, offset in offsets.items():
             part = self._partitions.get(tp)
             if part is not None:

@@ -37,8 +37,10 @@ class SourceRecord:
     timestamp_ms: int | None = None
 
 
-TopicPartition = tuple[str, int]
-PartitionsCallback = Callable[[list[TopicPartition]], Awaitable[None]]
+PartitionId = tuple[str, int]
+"""A partition as (topic or file, partition number); named apart from aiokafka's ``TopicPartition``."""
+
+PartitionsCallback = Callable[[list[PartitionId]], Awaitable[None]]
 
 
 class Source(Protocol):
@@ -49,7 +51,7 @@ class Source(Protocol):
     async def fetch(self, timeout_s: float) -> list[SourceRecord] | None:
         """Records available within ``timeout_s`` (maybe none); None when the input has ended."""
 
-    async def commit(self, offsets: dict[TopicPartition, int]) -> bool:
+    async def commit(self, offsets: dict[PartitionId, int]) -> bool:
         """Commit next-offsets-to-read; False when the commit was refused."""
 
     async def stop(self) -> None: ...

@@ -1,10 +1,9 @@
-"""Batch rows of finished events and write them; report which events are stored.
+"""Batch rows of finished events and write them, retrying a failing store.
 
-Events finish in any order and hand over all their rows at once; a flush writes
-every buffered row and only then reports the events' positions as stored (so
-their offsets can be committed). A failing store is retried with backoff while
-events keep buffering; the pipeline's in-flight window then fills and the
-source stops reading: backpressure, not a crash.
+Events finish in any order and hand over all their rows at once; a flush writes every buffered
+row and returns the positions of the events it stored, so that the checkpoint can commit their
+offsets. A failing store is retried with backoff while events keep buffering; the pipeline's
+in-flight slots then fill and the source stops reading: backpressure, not a crash.
 """
 
 from __future__ import annotations
@@ -13,14 +12,14 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from shadow.errors import StoreError
 from shadow.events.records import Position
 from shadow.metrics import ROWS, STORE_FAILURES
+from shadow.sink.base import RowSink
 from shadow.sink.rows import Row
-from shadow.sink.writer import RowSink
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +32,7 @@ class _Pending:
 
 
 class RowBatcher:
-    """Buffers finished events' rows and flushes them by size or age."""
+    """Buffers finished events' rows; a flush is due by size (``batch_rows``) or age (``flush_interval_s``)."""
 
     def __init__(
         self,
@@ -41,13 +40,11 @@ class RowBatcher:
         *,
         batch_rows: int,
         flush_interval_s: float,
-        on_stored: Callable[[list[Position]], None],
         max_backoff_s: float = 30.0,
     ) -> None:
         self._sink = sink
         self._batch_rows = batch_rows
         self._flush_interval_s = flush_interval_s
-        self._on_stored = on_stored
         self._max_backoff_s = max_backoff_s
         self._pending: list[_Pending] = []
         self._rows = 0
@@ -74,23 +71,24 @@ class RowBatcher:
     def request_flush(self) -> None:
         self._wakeup.set()
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Flush by size or age until ``stop`` is set (the owner flushes one last time)."""
-        while not stop.is_set():
-            timeout = self._flush_interval_s
-            if self._oldest is not None:
-                timeout = max(0.0, self._flush_interval_s - (time.monotonic() - self._oldest))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), timeout)
-            self._wakeup.clear()
-            if self._pending:
-                await self.flush(stop)
+    async def wait_until_due(self) -> None:
+        """Return when a flush is due: enough rows, the oldest row old enough, or a requested flush."""
+        timeout = self._flush_interval_s
+        if self._oldest is not None:
+            timeout = max(0.0, self._flush_interval_s - (time.monotonic() - self._oldest))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wakeup.wait(), timeout)
+        self._wakeup.clear()
 
-    async def flush(self, stop: asyncio.Event | None = None) -> bool:
-        """Write everything buffered; returns False if ``stop`` was set while the store kept failing."""
+    async def flush(self, stop: asyncio.Event | None = None) -> list[Position] | None:
+        """Write everything buffered; the positions of the events stored (maybe none).
+
+        Returns None when ``stop`` was set while the store kept failing: those events are dropped
+        from the buffer unstored, and their offsets must stay uncommitted.
+        """
         async with self._lock:
             if not self._pending:
-                return True
+                return []
             batch, self._pending, self._rows, self._oldest = self._pending, [], 0, None
             comparisons = [row for p in batch for row in p.comparisons]
             ingest = [p.ingest for p in batch]
@@ -104,7 +102,7 @@ class RowBatcher:
                     STORE_FAILURES.inc()
                     if stop is not None and stop.is_set():
                         log.error("giving up on %d buffered events at shutdown: %s", len(batch), exc)
-                        return False
+                        return None
                     log.warning(
                         "store write failed (%s); retrying in %.1fs with %d events held",
                         exc,
@@ -116,5 +114,4 @@ class RowBatcher:
             self.rows_written += len(comparisons)
             ROWS.inc(len(comparisons))
             self.flushes += 1
-            self._on_stored([p.position for p in batch])
-            return True
+            return [p.position for p in batch]

@@ -159,7 +159,7 @@ async def test_sigterm_like_stop_commits_only_finished_work(kafka_bootstrap: str
         )
         from shadow.events.kafka import KafkaDeadLetterSink, KafkaSource
         from shadow.pipeline import Pipeline, build_replayer
-        from shadow.sink.writer import ClickHouseSink
+        from shadow.sink.clickhouse import ClickHouseSink
 
         replayer = build_replayer(settings)
         pipeline = Pipeline(

@@ -1,24 +1,14 @@
-"""Where batches of rows go: ClickHouse, a server or embedded chDB."""
+"""The production row sink: batches of rows into ClickHouse, a server or embedded chDB."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Protocol
 
 from shadow.sink.rows import COMPARISON_COLUMNS, INGEST_COLUMNS, Row, as_values
 from shadow.storage.rollup import refresh_statement, settled_hours
 from shadow.storage.store import ClickHouseStore
-
-
-class RowSink(Protocol):
-    """Stores rows durably; returns only once they are stored (or raises StoreError)."""
-
-    async def write(self, comparisons: Sequence[Row], ingest: Sequence[Row]) -> None: ...
-
-    async def close(self) -> None:
-        """Finish deferred work (after the last write)."""
 
 
 class ClickHouseSink:
