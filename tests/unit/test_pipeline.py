@@ -1,0 +1,238 @@
+"""The pipeline's commit, revoke and backpressure logic, on in-memory parts: no Kafka, no ClickHouse.
+
+The source is a :class:`ListSource` (offsets per partition as Kafka gives them), rows go to a
+:class:`MemorySink`, and candidates answer through ``httpx.MockTransport`` so a test decides when
+(and whether) each answer arrives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+
+from shadow.config import Settings
+from shadow.events.memory import ListDeadLetterSink, ListSource
+from shadow.pipeline import Pipeline
+from shadow.replay.client import CandidateClient, Replayer
+from tests.factories import candidate, event_bytes, make_event, openai_response, settings_for
+
+pytestmark = pytest.mark.timeout(30)
+
+Handler = Callable[[httpx.Request], Awaitable[httpx.Response]]
+BASE_URL = "http://candidate.invalid/v1"
+
+
+async def answer_at_once(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200, json=openai_response("Hello! How can I help you today?"))
+
+
+class Gate:
+    """Candidate answers for chosen events wait until the test opens the gate."""
+
+    def __init__(self, held: set[str]) -> None:
+        self.held = held
+        self.opened = asyncio.Event()
+        self.waiting: set[str] = set()
+
+    async def handler(self, request: httpx.Request) -> httpx.Response:
+        text = orjson.loads(request.content)["messages"][-1]["content"]
+        event_id = text.rsplit(" ", 1)[-1].rstrip("?")
+        if event_id in self.held:
+            self.waiting.add(event_id)
+            await self.opened.wait()
+        return await answer_at_once(request)
+
+
+def settings(candidates: int = 1, **pipeline: Any) -> Settings:
+    return settings_for(
+        [candidate(f"c{i}", BASE_URL) for i in range(candidates)],
+        pipeline={"shutdown_grace_s": 0.5, **pipeline},
+        clickhouse={"flush_interval_s": 0.05, "batch_rows": 1000},
+        kafka={"commit_interval_s": 0.05},
+    )
+
+
+def build(
+    config: Settings, source: ListSource, handler: Handler = answer_at_once, *, sink: Any = None
+) -> tuple[Pipeline, Any, ListDeadLetterSink]:
+    from shadow.sink.memory import MemorySink
+
+    transport = httpx.MockTransport(handler)
+    replayer = Replayer([CandidateClient(c, transport=transport) for c in config.candidates])
+    sink = sink if sink is not None else MemorySink()
+    letters = ListDeadLetterSink()
+    return Pipeline(config, source=source, dead_letters=letters, replayer=replayer, sink=sink), sink, letters
+
+
+def events(n: int, partition: int = 0, prefix: str = "evt") -> list[tuple[int, bytes]]:
+    return [(partition, event_bytes(make_event(event_id=f"{prefix}_{partition}_{i}"))) for i in range(n)]
+
+
+async def until(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.01)
+
+
+async def test_every_record_is_stored_then_committed_per_partition() -> None:
+    source = ListSource(events(30, 0) + events(20, 1) + [(1, b"{not json")])
+    pipeline, sink, letters = build(settings(candidates=2), source)
+
+    stats = await pipeline.run()
+
+    assert stats.stopped_by == "end_of_input"
+    assert (stats.consumed, stats.replayed, stats.dead_lettered) == (51, 50, 1)
+    assert len(sink.comparisons) == 100 and stats.rows_written == 100
+    assert {(r["event_id"], r["candidate"]) for r in sink.comparisons} == {
+        (f"evt_{p}_{i}", c) for p, n in ((0, 30), (1, 20)) for i in range(n) for c in ("c0", "c1")
+    }
+    assert len(sink.ingest) == 51
+    assert [letter.kind for letter in letters.letters] == ["invalid_json"]
+    # Kafka's committed offset is the next one to read: one past the last record of each partition.
+    assert source.committed == {("memory", 0): 30, ("memory", 1): 21}
+    assert sink.closed and source.stopped
+
+
+async def test_commit_waits_for_the_oldest_unfinished_event() -> None:
+    gate = Gate({"evt_0_0"})
+    source = ListSource(events(10), end_when_empty=False)
+    pipeline, sink, _ = build(settings(), source, gate.handler)
+    run = asyncio.create_task(pipeline.run())
+
+    # Every event but the first is stored; the first still waits for its candidate.
+    await until(lambda: len(sink.comparisons) == 9)
+    await asyncio.sleep(0.2)  # several commit intervals
+    assert source.committed.get(("memory", 0)) is None
+
+    gate.opened.set()
+    await until(lambda: source.committed.get(("memory", 0)) == 10)
+    pipeline.stop()
+    stats = await run
+    assert stats.abandoned == 0 and len(sink.comparisons) == 10
+
+
+async def test_a_held_store_fills_the_slots_and_stops_reading() -> None:
+    from shadow.sink.memory import MemorySink
+
+    sink = MemorySink()
+    sink.hold()
+    source = ListSource(events(50), batch_records=1, end_when_empty=False)
+    pipeline, _, _ = build(settings(max_in_flight=4), source, sink=sink)
+    run = asyncio.create_task(pipeline.run())
+
+    await until(lambda: pipeline.checkpoint.slots.used == 4)
+    await asyncio.sleep(0.3)
+    # Backpressure: no more than the slots (plus the one fetched record waiting for a slot) was read.
+    assert source.fetched <= 5
+    assert source.commits == []
+
+    sink.release()
+    await until(lambda: source.committed.get(("memory", 0)) == 50)
+    pipeline.stop()
+    stats = await run
+    assert stats.consumed == 50 and len(sink.comparisons) == 50
+
+
+async def test_a_failing_store_is_retried_and_nothing_is_committed_before_it_stores() -> None:
+    from shadow.sink.memory import MemorySink
+
+    sink = MemorySink(fail_times=2)
+    source = ListSource(events(5), end_when_empty=False)
+    pipeline, _, _ = build(settings(), source, sink=sink)
+    run = asyncio.create_task(pipeline.run())
+
+    await until(lambda: sink.failures == 2)
+    assert source.commits == []  # nothing stored yet, so nothing committed
+    await until(lambda: source.committed.get(("memory", 0)) == 5)
+    pipeline.stop()
+    stats = await run
+
+    assert pipeline.store_failures == 2
+    assert len(sink.comparisons) == 5 and stats.rows_written == 5
+    assert sum(c for c, _ in sink.batches) == 5  # the held rows were written once, none lost
+
+
+async def test_revoke_commits_what_is_stored_and_ignores_late_finishers() -> None:
+    gate = Gate({"evt_1_2"})
+    source = ListSource(events(4, 0) + events(4, 1), end_when_empty=False)
+    pipeline, sink, _ = build(settings(), source, gate.handler)
+    run = asyncio.create_task(pipeline.run())
+    await until(lambda: len(sink.comparisons) == 7 and "evt_1_2" in gate.waiting)
+
+    await source.revoke([("memory", 0), ("memory", 1)])
+    # Partition 0 is done; partition 1 is committed below its unfinished event only.
+    assert source.commits[-1] == {("memory", 0): 4, ("memory", 1): 2}
+
+    # The event of the revoked partition finishes late: its row is stored (rows replace each other
+    # when the new owner replays it) but it cannot move a commit point of the old assignment.
+    gate.opened.set()
+    await until(lambda: len(sink.comparisons) == 8)
+    await asyncio.sleep(0.2)
+    assert source.committed == {("memory", 0): 4, ("memory", 1): 2}
+
+    # Re-assigned, the partition starts a new generation: new records commit again.
+    await source.assign([("memory", 1)])
+    source.extend(events(2, 1, prefix="late"))
+    await until(lambda: source.committed.get(("memory", 1)) == 6)
+    pipeline.stop()
+    await run
+
+
+async def test_stop_abandons_a_hanging_event_and_commits_only_below_it() -> None:
+    gate = Gate({"evt_0_3"})
+    source = ListSource(events(8), end_when_empty=False)
+    pipeline, sink, _ = build(settings(shutdown_grace_s=0.2), source, gate.handler)
+    run = asyncio.create_task(pipeline.run())
+    await until(lambda: len(sink.comparisons) == 7)
+
+    pipeline.stop()
+    stats = await run
+
+    assert stats.stopped_by == "signal" and stats.abandoned == 1
+    assert source.committed == {("memory", 0): 3}
+    assert {r["event_id"] for r in sink.comparisons} == {f"evt_0_{i}" for i in range(8)} - {"evt_0_3"}
+
+
+async def test_a_refused_commit_is_retried_later() -> None:
+    gate = Gate({"evt_0_0"})
+    source = ListSource(events(3), end_when_empty=False, refuse_commits=True)
+    pipeline, sink, _ = build(settings(), source, gate.handler)
+    gate.opened.set()
+    run = asyncio.create_task(pipeline.run())
+    await until(lambda: len(sink.comparisons) == 3)
+    await asyncio.sleep(0.2)
+    assert source.commits == []  # refused every time, so nothing was recorded as committed
+
+    source.refuse_commits = False
+    await until(lambda: source.committed.get(("memory", 0)) == 3)
+    pipeline.stop()
+    await run
+
+
+async def test_dead_letters_are_retried_until_written_and_then_committed() -> None:
+    source = ListSource([(0, b"\xff not json"), *events(2)])
+    config = settings()
+    pipeline, sink, letters = build(config, source)
+    letters.fail_times = 1
+
+    stats = await pipeline.run()
+
+    assert stats.dead_lettered == 1 and len(letters.letters) == 1
+    assert [r["outcome"] for r in sink.ingest].count("dead_letter") == 1
+    assert source.committed == {("memory", 0): 3}
+
+
+async def test_idle_source_stops_only_when_nothing_is_in_flight() -> None:
+    source = ListSource(events(3), end_when_empty=False)
+    pipeline, sink, _ = build(settings(stop_after_idle_s=0.3), source)
+
+    stats = await pipeline.run()
+
+    assert stats.stopped_by == "idle"
+    assert len(sink.comparisons) == 3 and source.committed == {("memory", 0): 3}
