@@ -1,16 +1,16 @@
 """``shadow serve``: the gate over HTTP, for Argo Rollouts and Flagger, with health and metrics.
 
-- ``GET /gate?candidate=C&since=1h`` (also ``from``, ``to``, ``tenant``) answers 200 with the gate
-  result as JSON. Argo Rollouts' ``web`` metric provider reads ``{$.verdict}``:
+- ``GET /gate?candidate=C&since=1h`` (also ``from``, ``to``, ``workflow``, ``tenant``) answers 200
+  with the gate result as JSON. Argo Rollouts' ``web`` metric provider reads ``{$.verdict}``:
   ``successCondition: result == "promote"``, ``failureCondition: result == "rollback"``; anything
   else (``hold``) is inconclusive.
 - ``POST /gate`` takes a Flagger webhook payload (``{"name", "namespace", "phase", "metadata":
-  {"candidate": …, "since": …}}``) and answers 200 on promote, 503 on hold and 412 on rollback:
-  Flagger halts on any non-2xx answer and rolls back after its failure threshold.
+  {"candidate": …, "since": …, "workflow": …}}``) and answers 200 on promote, 503 on hold and 412
+  on rollback: Flagger halts on any non-2xx answer and rolls back after its failure threshold.
 - ``GET /healthz`` checks ClickHouse; ``GET /metrics`` serves Prometheus metrics.
 
-Results are cached for ``cache_s`` seconds per (candidate, window, tenant): a rollout controller
-polling every few seconds does not recompute the statistics every time.
+Results are cached for ``cache_s`` seconds per (candidate, window, workflow, tenant): a rollout
+controller polling every few seconds does not recompute the statistics every time.
 """
 
 from __future__ import annotations
@@ -29,14 +29,13 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from shadow.errors import ConfigError, ShadowError
-from shadow.report.gate import GateResult, PolicySettings, Verdict, evaluate_gate
+from shadow.report.gate import EXIT_CODES, GateResult, PolicySettings, Verdict, evaluate_gate
 from shadow.report.window import Window
 from shadow.storage.store import ClickHouseStore
 
 log = logging.getLogger(__name__)
 
 FLAGGER_STATUS = {Verdict.PROMOTE: 200, Verdict.HOLD: 503, Verdict.ROLLBACK: 412}
-VERDICT_VALUE = {Verdict.PROMOTE: 0, Verdict.ROLLBACK: 1, Verdict.HOLD: 2}
 
 
 @dataclass
@@ -48,7 +47,7 @@ class GateService:
     default_since: str = "1h"
     cache_s: float = 15.0
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
-    _cache: dict[tuple[str, str, str, str, str], tuple[float, GateResult]] = field(default_factory=dict)
+    _cache: dict[tuple[str, ...], tuple[float, GateResult]] = field(default_factory=dict)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def __post_init__(self) -> None:
@@ -66,11 +65,23 @@ class GateService:
         )  # fmt: skip
 
     async def evaluate(
-        self, candidate: str, since: str | None, start: str | None, end: str | None, tenant: str | None
+        self,
+        candidate: str,
+        since: str | None,
+        start: str | None,
+        end: str | None,
+        tenant: str | None,
+        workflow: str | None = None,
     ) -> GateResult:
+        """The gate for ``candidate`` over a window, from the cache when it is fresh.
+
+        Args:
+            since, start, end: the window as ``Window.from_options`` takes it; none = ``default_since``.
+            tenant, workflow: only this tenant's or workflow's comparisons (``None`` or ``""`` = all).
+        """
         if not candidate:
             raise ConfigError("the candidate parameter is required, e.g. /gate?candidate=gpt-4.1-mini&since=1h")
-        key = (candidate, since or "", start or "", end or "", tenant or "")
+        key = (candidate, since or "", start or "", end or "", tenant or "", workflow or "")
         async with self._lock:
             cached = self._cache.get(key)
             if cached is not None and time.monotonic() - cached[0] < self.cache_s:
@@ -80,12 +91,19 @@ class GateService:
             finish = window.end or datetime.now(UTC)
             started = time.monotonic()
             result = await asyncio.to_thread(
-                evaluate_gate, self.store, self.policy, candidate, begin, finish, tenant=tenant
+                evaluate_gate,
+                self.store,
+                self.policy,
+                candidate,
+                begin,
+                finish,
+                tenant=tenant,
+                workflow=workflow or None,
             )
             self.seconds.observe(time.monotonic() - started)
             self._cache[key] = (time.monotonic(), result)
         self.evaluations.labels(candidate, result.verdict.value).inc()
-        self.verdict.labels(candidate).set(VERDICT_VALUE[result.verdict])
+        self.verdict.labels(candidate).set(EXIT_CODES[result.verdict])
         self.score.labels(candidate).set(result.score)
         return result
 
@@ -114,7 +132,7 @@ def build_app(service: GateService) -> web.Application:
     async def get_gate(request: web.Request) -> web.StreamResponse:
         q = request.query
         result = await service.evaluate(
-            q.get("candidate", ""), q.get("since"), q.get("from"), q.get("to"), q.get("tenant")
+            q.get("candidate", ""), q.get("since"), q.get("from"), q.get("to"), q.get("tenant"), q.get("workflow")
         )
         return _json(result.to_dict())
 
@@ -132,6 +150,7 @@ def build_app(service: GateService) -> web.Application:
             metadata.get("from") or q.get("from"),
             metadata.get("to") or q.get("to"),
             metadata.get("tenant") or q.get("tenant"),
+            metadata.get("workflow") or q.get("workflow"),
         )
         return _json(result.to_dict(), status=FLAGGER_STATUS[result.verdict])
 

@@ -101,3 +101,39 @@ def test_the_gate_command_answers_with_its_exit_code(store, clickhouse, database
         capture_output=True, text=True, env=env, timeout=60,
     )  # fmt: skip
     assert bad.returncode == 3 and "unknown metric 'nope'" in bad.stderr
+
+
+def two_workflows(seed: int) -> list[dict]:
+    """A candidate "mixed": 30% slower on support_chat, answering like production on search; one control lane."""
+    rows = []
+    for workflow, lane, lane_seed in (("support_chat", "slow", seed), ("search", "identical", seed + 100)):
+        for row in rollout(seed=lane_seed):
+            if row["candidate"] == lane:
+                rows.append({**row, "candidate": "mixed", "workflow": workflow})
+            elif row["candidate"] == "control":
+                rows.append({**row, "workflow": workflow})
+    return rows
+
+
+def test_the_workflow_filter_judges_one_workflow_alone(store) -> None:
+    insert_rows(store, two_workflows(seed=21))
+
+    healthy = evaluate_gate(store, POLICY, "mixed", START, END, workflow="search")
+    assert healthy.verdict is Verdict.PROMOTE, healthy.to_dict()
+    assert (healthy.compared, healthy.control_rows) == (1000, 1000)  # the control lane is filtered too
+    assert healthy.workflow == "search" and healthy.to_dict()["workflow"] == "search"
+
+    regressed = evaluate_gate(store, POLICY, "mixed", START, END, workflow="support_chat")
+    assert regressed.verdict is Verdict.ROLLBACK
+    assert failed(regressed) == {"p95 latency"}
+    assert (regressed.compared, regressed.control_rows) == (1000, 1000)
+
+    pooled = evaluate_gate(store, POLICY, "mixed", START, END)
+    assert (pooled.compared, pooled.control_rows, pooled.workflow) == (2000, 2000, None)
+    assert evaluate_gate(store, POLICY, "mixed", START, END, workflow="").compared == 2000  # "" = all, as in SQL
+
+    # A workflow the policy leaves out judges nothing: hold, not a verdict on other traffic.
+    only_chat = POLICY.model_copy(update={"workflows": ["support_chat"]})
+    assert evaluate_gate(store, only_chat, "mixed", START, END).verdict is Verdict.ROLLBACK
+    outside = evaluate_gate(store, only_chat, "mixed", START, END, workflow="search")
+    assert outside.verdict is Verdict.HOLD and outside.compared == 0

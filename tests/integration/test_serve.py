@@ -58,6 +58,13 @@ async def test_argo_and_flagger_calls(store) -> None:
             hold = await client.get("/gate", params={"candidate": "few", **WINDOW})
             assert json_path_verdict(hold.json()) == "hold"
 
+            # A workflow filter reaches the gate (and its own cache entry): no rows on another workflow.
+            elsewhere = await client.get("/gate", params={"candidate": "slow", "workflow": "elsewhere", **WINDOW})
+            assert json_path_verdict(elsewhere.json()) == "hold"
+            assert elsewhere.json()["compared"] == 0 and elsewhere.json()["workflow"] == "elsewhere"
+            on_chat = await client.get("/gate", params={"candidate": "slow", "workflow": "support_chat", **WINDOW})
+            assert json_path_verdict(on_chat.json()) == "rollback" and on_chat.json()["compared"] == 1000
+
             # Flagger: POST a webhook payload; non-2xx halts the canary.
             def payload(candidate: str) -> dict:
                 return {"name": "support-api", "namespace": "prod", "phase": "Progressing",
@@ -66,6 +73,11 @@ async def test_argo_and_flagger_calls(store) -> None:
             statuses = {c: (await client.post("/gate", json=payload(c))).status_code
                         for c in ("identical", "renamed", "few")}  # fmt: skip
             assert statuses == {"identical": 200, "renamed": 412, "few": 503}
+            elsewhere_post = {
+                **payload("renamed"),
+                "metadata": {"candidate": "renamed", "workflow": "elsewhere", **WINDOW},
+            }
+            assert (await client.post("/gate", json=elsewhere_post)).status_code == 503
 
             missing = await client.get("/gate")
             assert missing.status_code == 400 and "candidate" in missing.json()["error"]
