@@ -10,25 +10,24 @@ ShadowError
 │   └── OversizedEventError  a record is larger than the configured limit
 ├── ResponseFormatError      a provider body does not have the shape its API documents
 ├── TranslationError         a request cannot be expressed in a candidate's wire format
-├── StoreError               ClickHouse / chDB failed (retriable unless stated)
+├── StoreError               ClickHouse / chDB failed (the batcher retries writes with backoff)
 │   ├── StoreBusyError       the embedded chDB directory is held by another process
 │   └── MigrationError       DDL could not be applied
 ├── SourceError              the Kafka consumer or the NDJSON input failed
 └── DeadLetterError          a dead letter could not be written (the record is not committed)
 
-Inside the pipeline a candidate failure is not an exception: it becomes a
-comparison row with ``status`` and ``error_kind`` (see ``shadow.replay.client``).
+Retries are decided where an error is caught, each in one place: the row
+batcher retries ``StoreError`` on writes, the pipeline retries ``DeadLetterError``,
+and nothing else is retried. Inside the pipeline a candidate failure is not an
+exception: it becomes a comparison row with ``status`` and ``error_kind``, and
+``shadow.replay.result.RETRIABLE_KINDS`` says which kinds get another attempt.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 
 class ShadowError(Exception):
     """Root of every error shadow raises on purpose."""
-
-    retriable: ClassVar[bool] = False
 
 
 class ConfigError(ShadowError):
@@ -66,19 +65,13 @@ class TranslationError(ShadowError):
 class StoreError(ShadowError):
     """ClickHouse or chDB failed; retried with backoff by the sink."""
 
-    retriable = True
-
 
 class StoreBusyError(StoreError):
     """The embedded chDB directory is already in use by another process."""
 
-    retriable = False
-
 
 class MigrationError(StoreError):
     """DDL could not be applied."""
-
-    retriable = False
 
 
 class SourceError(ShadowError):
@@ -87,5 +80,3 @@ class SourceError(ShadowError):
 
 class DeadLetterError(ShadowError):
     """A dead letter could not be written; its record stays uncommitted."""
-
-    retriable = True
