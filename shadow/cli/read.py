@@ -65,7 +65,9 @@ def cmd_gate(args: argparse.Namespace) -> int:
     start, end = filters.window.bounds(datetime.now(UTC))
     try:
         with ClickHouseStore(settings.clickhouse) as store:
-            result = evaluate_gate(store, policy, args.candidate, start, end, tenant=args.tenant)
+            result = evaluate_gate(
+                store, policy, args.candidate, start, end, tenant=args.tenant, workflow=args.workflow
+            )
     except ShadowError as exc:
         print(f"shadow gate: {exc}", file=sys.stderr)
         return EXIT_GATE_ERROR

@@ -93,6 +93,16 @@ def test_the_gate_command_answers_with_its_exit_code(store, clickhouse, database
         capture_output=True, text=True, env=env, timeout=120,
     )  # fmt: skip
     assert "ROLLBACK" in table.stdout and "tool-argument agreement" in table.stdout
+    # --workflow reaches the gate: a workflow with no rows judges nothing and holds.
+    elsewhere = subprocess.run(
+        [sys.executable, "-m", "shadow", "gate", "--config", str(config), "--policy",
+         str(ROOT / "deploy" / "gate-policy.yaml"), "--candidate", "renamed", *window, "--workflow", "nowhere",
+         "--format", "json"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert elsewhere.returncode == 2, elsewhere.stderr
+    assert orjson.loads(elsewhere.stdout)["workflow"] == "nowhere"
+    assert orjson.loads(elsewhere.stdout)["compared"] == 0
     broken = tmp_path / "broken.yaml"
     broken.write_text("rules:\n  - name: x\n    metric: nope\n    min: 1\n")
     bad = subprocess.run(
