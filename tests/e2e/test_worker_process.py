@@ -149,6 +149,9 @@ def test_kcat_published_events_are_stored_and_bad_messages_dead_lettered(
         keys = {r.headers.get("authorization") for r in server.received if r.api.value == "openai.chat.completions"}
     assert keys == {"Bearer sk-test-secret-value-123456789"}
     assert "sk-test-secret-value" not in run.stderr
+    # At the default level (INFO) the worker logs its own lines, but not one line per candidate request.
+    assert "assigned partitions" in run.stderr
+    assert "HTTP Request:" not in run.stderr
 
     rows = query(
         clickhouse,
