@@ -20,11 +20,10 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from shadow.report.html import render_report
+from shadow.report.html import ReportData, render_report
 
 FIXTURE = Path(__file__).resolve().parents[1] / "data" / "report_fixture.json"
 CONSOLE_LINE = re.compile(r"^\[[\d:/.]+:[A-Z]+:CONSOLE[:(]\d+\)?\]\s*(?P<message>.*)$")
@@ -98,7 +97,7 @@ def test_the_fixture_report_renders_every_section_without_console_errors(
     browse: Callable[[Path], Browsed], tmp_path: Path
 ) -> None:
     data = json.loads(FIXTURE.read_text(encoding="utf-8"))
-    page = browse(write(tmp_path / "report.html", render_report(data)))
+    page = browse(write(tmp_path / "report.html", render_report(ReportData.from_dict(data))))
     assert page.returncode == 0, page.stderr[-3000:]
     assert page.console_errors() == []
     assert page.dom.rstrip().endswith("</html>")
@@ -115,12 +114,7 @@ def test_the_fixture_report_renders_every_section_without_console_errors(
 
 
 def test_an_empty_report_renders_without_console_errors(browse: Callable[[Path], Browsed], tmp_path: Path) -> None:
-    empty: dict[str, Any] = {
-        "title": "empty",
-        "generated_at": None,
-        "window": {"from": None, "to": None},
-        "candidates": [],
-    }
+    empty = ReportData(title="empty", generated_at=None, window_start=None, window_end=None, candidates=())
     page = browse(write(tmp_path / "empty.html", render_report(empty)))
     assert page.returncode == 0, page.stderr[-3000:]
     assert page.console_errors() == []
@@ -141,7 +135,7 @@ def test_the_check_catches_a_page_that_throws(browse: Callable[[Path], Browsed],
 
 
 def test_the_check_catches_an_external_fetch_in_the_report(browse: Callable[[Path], Browsed], tmp_path: Path) -> None:
-    tampered = render_report({"title": "tampered"}).replace(
+    tampered = render_report(ReportData(title="tampered")).replace(
         "<main>", '<main><img alt="" src="https://example.com/pixel.png">', 1
     )
     page = browse(write(tmp_path / "tampered.html", tampered))

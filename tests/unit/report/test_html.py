@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import math
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, fields, replace
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -14,16 +14,16 @@ from typing import Any
 import pytest
 
 from shadow.report.html import (
-    format_cost,
-    format_count,
-    format_ms,
-    format_number,
-    format_rate,
+    CandidateScore,
+    Distribution,
+    HourlyRates,
+    ReportData,
+    WorstExample,
     format_value,
     render_report,
 )
 
-FIXTURE = Path(__file__).resolve().parents[1] / "data" / "report_fixture.json"
+FIXTURE = Path(__file__).resolve().parents[2] / "data" / "report_fixture.json"
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 # One similarity, one length-ratio and one latency histogram per candidate, plus six charts over time.
 CHARTS_PER_CANDIDATE = 3
@@ -89,27 +89,29 @@ def parse(document: str) -> Node:
     return builder.root
 
 
-def empty_data() -> dict[str, Any]:
-    return {
-        "title": "shadow report",
-        "generated_at": "2026-11-23T09:00:00Z",
-        "window": {"from": "2026-11-22T09:00:00Z", "to": "2026-11-23T09:00:00Z"},
-        "candidates": [],
-        "gate": [],
-        "distributions": {},
-        "timeseries": [],
-        "worst": [],
-    }
+def empty_data() -> ReportData:
+    return ReportData(
+        title="shadow report",
+        generated_at=datetime(2026, 11, 23, 9, tzinfo=UTC),
+        window_start=datetime(2026, 11, 22, 9, tzinfo=UTC),
+        window_end=datetime(2026, 11, 23, 9, tzinfo=UTC),
+    )
 
 
 @pytest.fixture(scope="module")
-def data() -> dict[str, Any]:
+def raw() -> dict[str, Any]:
+    """The fixture as JSON: the expected figures."""
     loaded: dict[str, Any] = json.loads(FIXTURE.read_text(encoding="utf-8"))
     return loaded
 
 
 @pytest.fixture(scope="module")
-def document(data: dict[str, Any]) -> str:
+def data(raw: dict[str, Any]) -> ReportData:
+    return ReportData.from_dict(raw)
+
+
+@pytest.fixture(scope="module")
+def document(data: ReportData) -> str:
     return render_report(data)
 
 
@@ -118,15 +120,20 @@ def tree(document: str) -> Node:
     return parse(document)
 
 
-def test_the_fixture_follows_the_contract(data: dict[str, Any]) -> None:
-    roles = [c["role"] for c in data["candidates"]]
+def test_the_fixture_follows_the_contract(raw: dict[str, Any], data: ReportData) -> None:
+    roles = [c["role"] for c in raw["candidates"]]
     assert len(roles) == 3 and roles.count("control") == 1
-    assert len(data["gate"]) == 2
-    assert len({row["hour"] for row in data["timeseries"]}) == 24
-    assert all(len(values) >= 100 for d in data["distributions"].values() for values in d.values())
-    assert len(data["worst"]) == 5
-    assert any(re.search(r"[\u4e00-\u9fff]", w["production_text"]) for w in data["worst"])
-    assert any("<script>alert(1)</script>" in w["candidate_text"] for w in data["worst"])
+    assert len(raw["gate"]) == 2
+    assert len({row["hour"] for row in raw["timeseries"]}) == 24
+    assert all(len(values) >= 100 for d in raw["distributions"].values() for values in d.values())
+    assert len(raw["worst"]) == 5
+    assert any(re.search(r"[\u4e00-\u9fff]", w["production_text"]) for w in raw["worst"])
+    assert any("<script>alert(1)</script>" in w["candidate_text"] for w in raw["worst"])
+    # Every key of the fixture has a field in the typed input: nothing is silently dropped.
+    assert set(raw["candidates"][0]) == {f.name for f in fields(CandidateScore)}
+    assert set(raw["worst"][0]) == {f.name for f in fields(WorstExample)}
+    assert set(raw["timeseries"][0]) == {f.name for f in fields(HourlyRates)}
+    assert [c.candidate for c in data.candidates] == [c["candidate"] for c in raw["candidates"]]
 
 
 def test_the_report_is_one_balanced_html_document(tree: Node) -> None:
@@ -152,8 +159,8 @@ def test_nothing_is_fetched_at_view_time(document: str, tree: Node) -> None:
     assert csp.startswith("default-src 'none';")
 
 
-def test_every_candidate_appears_in_every_section(data: dict[str, Any], tree: Node) -> None:
-    names = [c["candidate"] for c in data["candidates"]]
+def test_every_candidate_appears_in_every_section(raw: dict[str, Any], tree: Node) -> None:
+    names = [c["candidate"] for c in raw["candidates"]]
     scorecard = tree.find("section", id="scorecard")
     for table in scorecard.iter("table"):
         assert [tr.attrs["data-candidate"] for tr in table.iter("tr") if "data-candidate" in tr.attrs] == names
@@ -168,9 +175,9 @@ def test_every_candidate_appears_in_every_section(data: dict[str, Any], tree: No
     assert "control" in control.find("th").text()
 
 
-def test_gate_cards_show_verdicts_scores_and_every_rule(data: dict[str, Any], tree: Node) -> None:
+def test_gate_cards_show_verdicts_scores_and_every_rule(raw: dict[str, Any], tree: Node) -> None:
     gate = tree.find("section", id="gate")
-    for result in data["gate"]:
+    for result in raw["gate"]:
         card = gate.find("article", **{"data-candidate": result["candidate"]})
         assert result["verdict"] in card.attrs["class"].split()
         assert card.find("span", **{"data-verdict": result["verdict"]}).text() == result["verdict"]
@@ -188,10 +195,10 @@ def test_gate_cards_show_verdicts_scores_and_every_rule(data: dict[str, Any], tr
             assert rule["threshold"] in row.text()
 
 
-def test_scorecard_cells_carry_exactly_the_fixture_numbers(data: dict[str, Any], tree: Node) -> None:
+def test_scorecard_cells_carry_exactly_the_fixture_numbers(raw: dict[str, Any], tree: Node) -> None:
     scorecard = tree.find("section", id="scorecard")
     checked = 0
-    for candidate in data["candidates"]:
+    for candidate in raw["candidates"]:
         for row in scorecard.iter("tr", **{"data-candidate": candidate["candidate"]}):
             for cell in row.iter("td"):
                 metric = cell.attrs["data-metric"]
@@ -199,7 +206,7 @@ def test_scorecard_cells_carry_exactly_the_fixture_numbers(data: dict[str, Any],
                 shown = cell.children[0]
                 assert shown == format_value(metric, candidate[metric])
                 checked += 1
-    assert checked == 3 * (len(data["candidates"][0]) - 2)  # every metric but the name and the role
+    assert checked == 3 * (len(raw["candidates"][0]) - 2)  # every metric but the name and the role
 
 
 @pytest.mark.parametrize(
@@ -229,9 +236,9 @@ def test_candidate_rows_show_the_control_value_beside_their_own(tree: Node) -> N
     assert not list(control.iter("span", **{"class": "vs"}))
 
 
-def test_charts_are_inline_svg_with_labels_legends_and_descriptions(data: dict[str, Any], tree: Node) -> None:
+def test_charts_are_inline_svg_with_labels_legends_and_descriptions(raw: dict[str, Any], tree: Node) -> None:
     charts = list(tree.iter("svg"))
-    assert len(charts) == CHARTS_PER_CANDIDATE * len(data["distributions"]) + TIMESERIES_CHARTS
+    assert len(charts) == CHARTS_PER_CANDIDATE * len(raw["distributions"]) + TIMESERIES_CHARTS
     ids = [node.attrs["id"] for node in tree.iter() if "id" in node.attrs]
     assert len(ids) == len(set(ids))
     for svg in charts:
@@ -244,57 +251,38 @@ def test_charts_are_inline_svg_with_labels_legends_and_descriptions(data: dict[s
         assert list(svg.iter("rect")) or list(svg.iter("polyline")), "bars or lines are drawn"
 
 
-def test_histograms_count_every_value(data: dict[str, Any], tree: Node) -> None:
+def test_histograms_count_every_value(raw: dict[str, Any], tree: Node) -> None:
     distributions = tree.find("section", id="distributions")
     similarity = next(distributions.iter("svg"))
     total = 0
     for rect in similarity.iter("rect"):
         if rect.children:  # bars carry a tooltip; the legend swatch does not
             total += int(rect.find("title").text().rsplit(": ", 1)[1].replace(",", ""))
-    assert total == len(data["distributions"]["control-gpt-4o"]["similarity"])
+    assert total == len(raw["distributions"]["control-gpt-4o"]["similarity"])
 
 
-def test_text_is_escaped_never_markup(data: dict[str, Any], document: str, tree: Node) -> None:
+def test_text_is_escaped_never_markup(raw: dict[str, Any], document: str, tree: Node) -> None:
     assert "<script>alert(1)</script>" not in document
     assert "<img src=x" not in document
-    example = tree.find("article", **{"data-event-id": data["worst"][4]["event_id"]})
+    example = tree.find("article", **{"data-event-id": raw["worst"][4]["event_id"]})
     candidate_side = example.find("div", **{"class": "side candidate"})
     assert "<script>alert(1)</script>" in candidate_side.text()
     assert "<img src=x onerror=alert(2)>" in example.find("header").text()
     assert "markup changed <b>&amp;</b>" in example.find("header").text()
 
 
+def _example(event_id: str, production_text: str, candidate_text: str, **rest: Any) -> WorstExample:
+    return WorstExample("a", "w", event_id, "r", production_text=production_text, candidate_text=candidate_text, **rest)
+
+
 def test_word_differences_are_marked_on_each_side() -> None:
-    data = empty_data() | {
-        "worst": [
-            {
-                "candidate": "a",
-                "workflow": "w",
-                "event_id": "e1",
-                "reason": "r",
-                "similarity": 0.5,
-                "production_text": "The cat sat on the mat.",
-                "candidate_text": "The dog sat on the red mat.",
-                "json_diff_paths": [],
-                "tool_diff_paths": [],
-                "production_tool_calls": "",
-                "candidate_tool_calls": "",
-            },
-            {
-                "candidate": "a",
-                "workflow": "w",
-                "event_id": "e2",
-                "reason": "r",
-                "similarity": None,
-                "production_text": "您的订单已发货。",
-                "candidate_text": "您的订单未发货。",
-                "json_diff_paths": ["$.status"],
-                "tool_diff_paths": [],
-                "production_tool_calls": "",
-                "candidate_tool_calls": "",
-            },
-        ]
-    }
+    data = replace(
+        empty_data(),
+        worst=(
+            _example("e1", "The cat sat on the mat.", "The dog sat on the red mat.", similarity=0.5),
+            _example("e2", "您的订单已发货。", "您的订单未发货。", similarity=None, json_diff_paths=("$.status",)),
+        ),
+    )
     tree = parse(render_report(data))
     english, chinese = tree.iter("article")
     production, candidate = (
@@ -313,23 +301,7 @@ def test_word_differences_are_marked_on_each_side() -> None:
 
 def test_long_texts_are_cut_with_a_note() -> None:
     long_text = "word " * 1000
-    data = empty_data() | {
-        "worst": [
-            {
-                "candidate": "a",
-                "workflow": "w",
-                "event_id": "e",
-                "reason": "r",
-                "similarity": 0.1,
-                "production_text": long_text,
-                "candidate_text": "short",
-                "json_diff_paths": [],
-                "tool_diff_paths": [],
-                "production_tool_calls": "",
-                "candidate_tool_calls": "",
-            }
-        ]
-    }
+    data = replace(empty_data(), worst=(_example("e", long_text, "short", similarity=0.1),))
     tree = parse(render_report(data))
     production = tree.find("div", **{"class": "side production"})
     assert len(production.find("div", **{"class": "text"}).text()) <= 1500
@@ -347,9 +319,9 @@ def test_an_empty_window_renders_and_says_so() -> None:
     assert "2026-11-22 09:00 UTC" in tree.find("header").text()
 
 
-def test_missing_keys_and_none_numbers_render_as_dashes() -> None:
-    row = {"candidate": "only", "role": "candidate", "compared": None, "error_rate": float("nan")}
-    tree = parse(render_report({"candidates": [row], "window": {"from": None, "to": None}}))
+def test_missing_figures_and_none_numbers_render_as_dashes() -> None:
+    row = CandidateScore("only", "candidate", compared=None, error_rate=float("nan"))
+    tree = parse(render_report(ReportData(candidates=(row,))))
     cell = tree.find("td", **{"data-metric": "error_rate"})
     assert cell.attrs["data-value"] == "null" and cell.text() == "–"
     assert tree.find("td", **{"data-metric": "tool_f1"}).text() == "–"
@@ -357,45 +329,26 @@ def test_missing_keys_and_none_numbers_render_as_dashes() -> None:
 
 
 def test_a_timeseries_with_one_hour_and_gaps_still_draws() -> None:
-    data = empty_data() | {
-        "candidates": [{"candidate": "solo", "role": "candidate"}],
-        "timeseries": [{"hour": "2026-11-23T08:00:00Z", "candidate": "solo", "compared": 5, "error_rate": None}],
-    }
+    data = replace(
+        empty_data(),
+        candidates=(CandidateScore("solo", "candidate"),),
+        timeseries=(HourlyRates(datetime(2026, 11, 23, 8, tzinfo=UTC), "solo", compared=5, error_rate=None),),
+    )
     charts = list(parse(render_report(data)).iter("svg"))
     assert len(charts) == TIMESERIES_CHARTS
     assert len(list(charts[0].iter("circle"))) == 1
     assert "no values" in charts[1].text()
 
 
-def test_file_size_does_not_grow_with_distribution_length(data: dict[str, Any], document: str) -> None:
-    big = dict(data)
-    big["distributions"] = {
-        name: {key: [values[i % len(values)] for i in range(20_000)] for key, values in lists.items()}
-        for name, lists in data["distributions"].items()
-    }
+def test_file_size_does_not_grow_with_distribution_length(data: ReportData, document: str) -> None:
+    big = replace(
+        data,
+        distributions={
+            name: Distribution(
+                **{key: tuple(values[i % len(values)] for i in range(20_000)) for key, values in asdict(lists).items()}
+            )
+            for name, lists in data.distributions.items()
+        },
+    )
     assert len(render_report(big)) < 1.05 * len(document)
     assert len(document) < 400_000
-
-
-@pytest.mark.parametrize(
-    ("formatter", "value", "shown"),
-    [
-        (format_rate, 0.1234, "12.3%"),
-        (format_rate, 1, "100.0%"),
-        (format_rate, -0.00001, "0.0%"),
-        (format_rate, None, "–"),
-        (format_rate, math.nan, "–"),
-        (format_ms, 1234.4, "1,234"),
-        (format_ms, 0.4, "0"),
-        (format_cost, 0.0012345, "$0.00123"),
-        (format_cost, 0.000999951, "$0.00100"),
-        (format_cost, 1.5, "$1.50"),
-        (format_cost, 1234.0, "$1,230"),
-        (format_cost, 0, "$0"),
-        (format_count, 12345, "12,345"),
-        (format_number, 0.87349, "0.873"),
-        (format_number, math.inf, "–"),
-    ],
-)
-def test_formatting_is_stable(formatter: Callable[[Any], str], value: Any, shown: str) -> None:
-    assert formatter(value) == shown
