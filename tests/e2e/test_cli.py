@@ -167,8 +167,13 @@ def test_demo_prints_one_line_per_candidate_with_every_family_nonzero(tmp_path: 
     )  # fmt: skip
     assert dashboard.returncode == 0, dashboard.stdout[-2000:] + dashboard.stderr[-2000:]
 
-    table = shadow("summary", cwd=tmp_path)
+    # The on-call screen fits an 80-column terminal: one line per candidate in each band of the overall table.
+    table = shadow("summary", cwd=tmp_path, env={**os.environ, "COLUMNS": "80"})
     assert table.returncode == 0, table.stderr
-    per_candidate = table.stdout.split("Per workflow, each candidate beside the control lane")[0]
+    assert max(len(line) for line in table.stdout.splitlines()) <= 80
+    overall = table.stdout.split("Candidates, all workflows\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    bands = sum(line.startswith("candidate ") for line in overall)
     for name in candidates:
-        assert per_candidate.count(name) == 1
+        assert sum(line.startswith(name + " ") for line in overall) == bands, name
+    wide = shadow("summary", "--format", "markdown", cwd=tmp_path)
+    assert all(f"| {name}" in wide.stdout for name in candidates)

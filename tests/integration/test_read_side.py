@@ -14,9 +14,10 @@ from shadow.report.data import report_data
 from shadow.report.html import render_report
 from shadow.report.queries import query_names, run_query
 from shadow.report.summary import query_summary, render_markdown, render_table
+from shadow.report.summary.screen import FIGURES, FLAG
 from shadow.report.window import Filters, Window
 from shadow.storage.rollup import refresh_rollups
-from tests.seeding import T0, comparison_row, ingest_row, insert_ingest, insert_rows
+from tests.seeding import T0, comparison_row, ingest_row, insert_ingest, insert_rows, rollout
 
 pytestmark = pytest.mark.clickhouse
 
@@ -241,8 +242,10 @@ def test_coverage_flags_a_candidate_that_gets_no_traffic(store) -> None:
     assert flags[("silent", "support_chat")]["replayed_events"] == 4
     assert flags[("c1", "support_chat")]["flag"] == "" and flags[("c1", "support_chat")]["coverage"] == 1.0
     assert ("silent", "kb_answer") not in flags
-    table = render_table(summary, Window(START, END), width=250, color=False)
+    table = render_table(summary, Window(START, END), width=250, color=False, layout="wide")
     assert "NO TRAFFIC" in table and "Per workflow" in table
+    screen = render_table(summary, Window(START, END), width=80, color=False)
+    assert "0.0% NO TRAFFIC" in screen and "support_chat — noise floor: ctl" in screen
     markdown = render_markdown(summary, Window(START, END))
     assert "**NO TRAFFIC**: silent compared 0 of 4 support_chat events" in markdown
     assert "| support_chat | ctl (control) |" in markdown
@@ -261,3 +264,42 @@ def test_an_empty_window_says_so(store) -> None:
     summary = query_summary(store, Filters(Window(datetime(2020, 1, 1, tzinfo=UTC), datetime(2020, 1, 2, tzinfo=UTC))))
     assert summary["candidates"] == []
     assert "No comparisons in this window" in render_table(summary, Window(), color=False)
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_the_on_call_screen_fits_the_terminal_and_flags_the_injected_regressions(store, width: int) -> None:
+    insert_rows(store, rollout(seed=1))
+    summary = query_summary(store, Filters(Window(START, END)), now=END)
+    screen = render_table(summary, Window(START, END), width=width, color=False)
+    lines = screen.splitlines()
+    assert max(len(line) for line in lines) <= width
+
+    # One block per workflow (the rollout has one), each candidate on one line per band beside the control lane.
+    block = screen.split("support_chat — noise floor: control\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    bands = [line for line in block if line.startswith("candidate ")]
+    names = ["control", "identical", "aa", "json_down", "slow", "renamed", "few"]
+    for name in names:
+        label = name + (" (control)" if name == "control" else "")
+        assert sum(line.startswith(label + " ") for line in block) == len(bands), name
+
+    # Every figure whole on its row, flagged exactly where it is worse than the control lane's.
+    rows = {r["candidate"]: r for r in summary["workflows"]}
+    control = rows["control"]
+    flagged: dict[str, set[str]] = {}
+    for name in names:
+        label = name + (" (control)" if name == "control" else "")
+        tokens = " ".join(line for line in block if line.startswith(label + " ")).split()
+        for figure in FIGURES:
+            shown = figure.show(rows[name][figure.key])
+            if shown == "–" and figure.show(control[figure.key]) == "–":
+                continue  # a figure nobody has (no schema was asked for) is left out
+            if figure.worse(rows[name], control) and name != "control":
+                assert shown + FLAG in tokens, (name, figure.header)
+                flagged.setdefault(name, set()).add(figure.header)
+            else:
+                assert shown in tokens, (name, figure.header)
+    assert "JSON ok" in flagged["json_down"]
+    assert "p95 ms" in flagged["slow"] and "p95 ms" not in flagged.get("identical", set())
+    assert "tool args" in flagged["renamed"]
+    overall = screen.split("Candidates, all workflows\n", 1)[1].split("\n\n", 1)[0]
+    assert all(name in overall for name in names)

@@ -3,7 +3,7 @@
 Every figure comes from the SQL pack (``schemas/queries/``): the scorecard (raw rows for short
 windows, the hourly rollups for windows of ``ROLLUP_MIN_HOURS`` hours or more, widened to whole
 hours; an hour whose rollup is older than its rows is recomputed first), coverage, and the top
-differing paths. ``shadow.report.summary.wide`` shows it; ``--format json`` prints it.
+differing paths. ``shadow.report.summary.render`` and ``.screen`` show it; ``--format json`` prints it.
 """
 
 from __future__ import annotations

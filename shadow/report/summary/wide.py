@@ -1,5 +1,5 @@
-"""How ``shadow summary`` prints: every scorecard column, as a wide terminal table (about 230
-columns) and as Markdown for incident notes and pull requests."""
+"""The complete renderings of ``shadow summary``: every scorecard column, as a wide terminal table
+(``layout="wide"``, about 230 columns) and as Markdown for incident notes and pull requests."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from shadow.report.formatting import (
 )
 from shadow.report.window import Window
 
-__all__ = ["COLUMNS", "cells", "label", "ordered_workflow_rows", "render_markdown", "render_table"]
+__all__ = ["COLUMNS", "cells", "label", "ordered_workflow_rows", "render_markdown", "render_wide"]
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("compared", "compared"),
@@ -95,8 +95,8 @@ def ordered_workflow_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
     return sorted(summary["workflows"], key=lambda r: (r["workflow"], r["role"] != "control", r["candidate"]))
 
 
-def render_table(summary: dict[str, Any], window: Window, width: int | None = None, color: bool = True) -> str:
-    """The terminal view: candidates, candidates × workflow beside the control lane, coverage, paths.
+def render_wide(summary: dict[str, Any], window: Window, width: int | None = None, color: bool = True) -> str:
+    """Every column: candidates, candidates × workflow beside the control lane, coverage, paths.
 
     ``width`` defaults to 250 characters, what the widest table needs without wrapping.
     """

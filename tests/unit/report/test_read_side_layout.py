@@ -13,7 +13,7 @@ import shadow.report.summary as summary
 REPORT = Path(html.__file__).parents[1]
 # Each module imports only those before it in its package.
 HTML_FLOORS = ["model", "markup", "charts", "textdiff", "sections", "page"]
-SUMMARY_FLOORS = ["query", "wide"]
+SUMMARY_FLOORS = ["query", "wide", "screen"]
 STDLIB_ONLY = {"__future__", "collections", "dataclasses", "datetime", "decimal", "difflib", "html", "itertools",
                "json", "math", "numbers", "re", "typing"}  # fmt: skip
 
