@@ -40,7 +40,11 @@ def cmd_summary(args: argparse.Namespace) -> int:
     elif args.format == "markdown":
         sys.stdout.write(render_markdown(summary, filters.window))
     else:
-        sys.stdout.write(render_table(summary, filters.window, color=sys.stdout.isatty()))
+        color = sys.stdout.isatty()
+        if args.wide:
+            sys.stdout.write(render_table(summary, filters.window, color=color, layout="wide"))
+        else:
+            sys.stdout.write(render_table(summary, filters.window, color=color))
     return EXIT_OK
 
 
@@ -112,7 +116,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     page = render_report(data)
     output = Path(args.output)
     output.write_text(page, encoding="utf-8")
-    print(f"wrote {output} ({len(page.encode()) // 1024} KB): {len(data['candidates'])} candidates, "
+    print(f"wrote {output} ({len(page.encode()) // 1024} KB): {len(data.candidates)} candidates, "
           f"{filters.window.describe()}")  # fmt: skip
     return EXIT_OK
 
@@ -130,7 +134,16 @@ def register(sub: Subparsers) -> None:
     add_common_options(summary)
     add_window_options(summary)
     summary.add_argument(
-        "--format", choices=["table", "json", "markdown"], default="table", help="how to print the summary"
+        "--format",
+        choices=["table", "json", "markdown"],
+        default="table",
+        help="table: fits the terminal, one line per candidate beside its control lane; json and markdown: every "
+        "figure",
+    )
+    summary.add_argument(
+        "--wide",
+        action="store_true",
+        help="the table with every column (about 230 columns wide) instead of the view that fits the terminal",
     )
     summary.set_defaults(handler=cmd_summary)
     gate = add_command(

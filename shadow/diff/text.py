@@ -24,9 +24,9 @@ from dataclasses import dataclass
 
 from rapidfuzz.distance import Indel, Levenshtein
 
-# Han (incl. extensions and compatibility ideographs), Hiragana, Katakana.
-_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u309f\u30a0-\u30ff\U00020000-\U0002ffff"
-_CJK_RUNS = re.compile(rf"([{_CJK}]+)")
+from shadow.cjk import CJK_CHARACTERS
+
+_CJK_RUNS = re.compile(rf"([{CJK_CHARACTERS}]+)")
 _WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 _SPACE = re.compile(r"\s+")
 _TYPOGRAPHIC = (("’", "'"), ("‘", "'"), ("“", '"'), ("”", '"'), ("—", " "), ("–", "-"), ("…", "..."), ("\u00a0", " "))

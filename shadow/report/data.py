@@ -44,7 +44,9 @@ def report_data(
     if policy is not None:
         for row in candidates:
             if not row.is_control:
-                result = evaluate_gate(store, policy, row.candidate, start, end, tenant=filters.tenant)
+                result = evaluate_gate(
+                    store, policy, row.candidate, start, end, tenant=filters.tenant, workflow=filters.workflow
+                )
                 # The gate's JSON form, so the report shows what `shadow gate --format json` says.
                 gate.append(GateVerdict.from_dict(result.to_dict()))
     distributions: dict[str, Distribution] = {}

@@ -268,10 +268,6 @@ class ReportData:
         """Names of the control lanes among the candidates."""
         return {row.candidate for row in self.candidates if row.is_control}
 
-    def __getitem__(self, name: str) -> Any:
-        """Transitional: ``data["candidates"]`` as the dict this replaced was read; use the attributes."""
-        return getattr(self, name)
-
     def has_data(self) -> bool:
         return bool(self.candidates or self.gate or self.timeseries or self.worst or self.distributions)
 

@@ -11,15 +11,15 @@ import difflib
 import re
 from collections.abc import Sequence
 
+from shadow.cjk import CJK_CHARACTERS
 from shadow.report.html.markup import esc
 
 __all__ = ["TEXT_LIMIT_CHARS", "diff_html"]
 
 TEXT_LIMIT_CHARS = 1500
 
-# CJK scripts have no spaces between words, so each of their characters is a token of its own.
-_CJK = "\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3100-\u31ff\u3200-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef"
-_TOKEN = re.compile(rf"(\s*)([{_CJK}]|[^\W{_CJK}]+|[^\w\s])")
+# Scripts without spaces between words: each character is a token of its own, as in the diff's units.
+_TOKEN = re.compile(rf"(\s*)([{CJK_CHARACTERS}]|[^\W{CJK_CHARACTERS}]+|[^\w\s])")
 
 
 def _tokens(text: str, limit: int) -> tuple[list[tuple[str, str]], str, bool]:
