@@ -9,18 +9,19 @@ Writes two files (both are rewritten on every run, byte-for-byte deterministic):
   the candidate models and the control lane (production model replayed against itself).
 
 The content lives in ``scripts/demo_content/`` (its README.md describes every file): system prompts, KB articles and
-long answers as plain text; conversations, invoices and their layouts, travel and order scripts, rewording tables,
-candidate quirks and the plan of injected differences as JSON. This program is the logic: one seeded RNG drawn in a
-fixed order, request/response building, token and latency estimates, candidate variations. Any change to content or
-logic changes the output: regenerate, run the check, and commit the two data files with the change.
+long answers as plain text; conversations, invoices and their layouts, travel and order scripts, request settings,
+rewording tables, candidate quirks and the plan of injected differences as JSON. This program is the logic: one
+seeded RNG drawn in a fixed order, conversations replayed into requests in both wire formats, token and latency
+estimates, candidate variations. Any change to content or logic changes the output: regenerate, run the check
+(``scripts/check_demo_data.py``), and commit the two data files with the change.
 
 Usage (from the repository root)::
 
     python scripts/make_demo_data.py           # regenerate both files
-    python scripts/make_demo_data.py --check   # re-read both files and validate
+    python scripts/make_demo_data.py --check   # re-read both files and validate (= python scripts/check_demo_data.py)
 
-Only the standard library is used (``jsonschema`` is used by ``--check`` when it is importable). Nothing is imported
-from the ``shadow`` package on purpose: the generator must keep working while the package evolves.
+Only the standard library is used (the check uses ``jsonschema`` when it is importable). Nothing is imported from the
+``shadow`` package on purpose: the generator must keep working while the package evolves.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import hashlib
 import json
 import random
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 
 SEED = 20261123
@@ -54,7 +55,7 @@ WORKFLOWS = {  # workflow -> (service, api, production model, number of events)
     "kb_answer": ("kb-search", API_ANTHROPIC, PROD_ANTHROPIC, 40),
     "order_assistant": ("order-bot", API_ANTHROPIC, PROD_ANTHROPIC, 30),
 }
-SF, GW, LO, RF, UA = "search_flights", "get_weather", "lookup_order", "refund_order", "update_address"
+
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
@@ -78,7 +79,8 @@ SUPPORT, INVOICES, LAYOUTS = load("support.json"), load("invoices.json"), load("
 TRAVEL, KB, ORDERS = load("travel.json"), load("kb.json"), load("orders.json")
 WORDS, MODELS = load("paraphrase.json"), load("models.json")
 VENDORS = {v["key"]: v for v in INVOICES["en_vendors"] + INVOICES["receipt_vendors"] + INVOICES["zh_vendors"]}
-FAULTS = tuple(MODELS["fault_latency_ms"])
+REQUESTS = {wf: c["request"] for wf, c in zip(WORKFLOWS, (SUPPORT, INVOICES, TRAVEL, KB, ORDERS), strict=True)}
+FAULTS, VENDOR_SUFFIXES = tuple(MODELS["fault_latency_ms"]), tuple(MODELS["vendor_suffixes"])
 RNG = random.Random(SEED)
 
 
@@ -116,10 +118,6 @@ def ulid(ts: dt.datetime) -> str:
     for _ in range(10):
         head, ms = CROCKFORD[ms % 32] + head, ms // 32
     return head + rand_str(CROCKFORD, 16)
-
-
-def has_cjk(text: str | None) -> bool:
-    return bool(text and CJK.search(text))
 
 
 def est_tokens(text: str) -> int:
@@ -227,11 +225,11 @@ def lengthen(text: str, lang: str, rng: random.Random, style: dict, user_text: s
     """Add an opener / closer / extra sentence from ``style`` until the text is longer by the style's range."""
     tl = text_lang(lang)
     base = bare = paraphrase(text, lang, rng, n=rng.randint(1, 2))
-    for greeting in ("您好，", "你好，", "好的，"):
+    for greeting in WORDS["zh_greetings"]:
         if tl == "zh" and base.startswith(greeting):
             bare = base[len(greeting) :]
     complaint = any(w in user_text.lower() for w in WORDS["complaint_markers"])
-    apologizes = any(w in split_sentences(text, lang)[0].lower() for w in ("sorry", "apolog", "抱歉", "不便"))
+    apologizes = any(w in split_sentences(text, lang)[0].lower() for w in WORDS["apology_markers"])
     fits = {  # when an opener of each kind fits
         "any": True,
         "first": first_turn,
@@ -361,10 +359,11 @@ def build_invoices(rng: random.Random) -> list[dict]:
     """Invoice specs: {lang, tenant, vendor, layout, text, expected, tax_rate, subtotal}."""
     specs, used = [], set()
 
-    def unique_number(make) -> str:
-        number = make()
-        while number in used:
-            number = make()
+    def new_number(v: dict, d: dt.date) -> str:
+        """The vendor's number template filled with drawn values (again, until no other invoice has the number)."""
+        spec = INVOICES["number_draws"][v.get("lang", "en")]
+        while (number := v["num"].format(**draw(spec, rng), y=d.year, m=d.month)) in used:
+            pass
         used.add(number)
         return number
 
@@ -374,10 +373,10 @@ def build_invoices(rng: random.Random) -> list[dict]:
     plan = sampled(INVOICES["en_vendors"]) + [(v, "receipt") for v in INVOICES["receipt_vendors"] for _ in range(2)]
     plan += [(VENDORS[key], layout) for key, layout in INVOICES["extra_invoices"]] + sampled(INVOICES["zh_vendors"])
     for v, layout in plan:
-        d = dt.date(2026, 10, 19) + dt.timedelta(days=rng.randint(0, 34))
-        if v.get("lang") == "zh":  # fapiao: tax per line, a note
-            tenant, buyer = "stark-cn", INVOICES["zh_buyer"]
-            number = unique_number(lambda v=v: v["num"].format(n=rng.randint(0, 999999999)))
+        lang, d = v.get("lang", "en"), dt.date(2026, 10, 19) + dt.timedelta(days=rng.randint(0, 34))
+        tenant = pick(INVOICES["tenants"][lang], rng)
+        buyer, number = INVOICES["buyers"][tenant], new_number(v, d)
+        if lang == "zh":  # fapiao: tax per line, a note
             lines = pick_items(v, rng, 1, 4)
             for ln in lines:
                 ln["line_tax"] = money(money(ln["qty"] * ln["price"]) * v["tax_rate"])
@@ -385,32 +384,22 @@ def build_invoices(rng: random.Random) -> list[dict]:
             tax = money(sum(ln["line_tax"] for ln in lines))
             values = draw(INVOICES["zh_notes"]["draw"], rng)
             extra = {"note": rng.choice(INVOICES["zh_notes"]["choices"]).format(**values)}
+        elif layout == "receipt":  # tax included; vendors with optional items bill every item once, those sometimes
+            if "optional_items" in v:
+                optional = v["optional_items"]
+                lines = [it | {"qty": 1} for it in v["items"] if it["desc"] not in optional or rng.random() < 0.5]
+            else:
+                lines = pick_items(v, rng, 2, 4)
+            subtotal, tax = money(sum(ln["qty"] * ln["price"] for ln in lines)), 0.0
         else:
-            tenant = rng.choice(INVOICES["en_tenants"])
-            buyer, template = INVOICES["buyers"][tenant], v["num"]
-            number = unique_number(
-                lambda template=template, d=d: template.format(
-                    n=rng.randint(1000, 99999) if "{n:0" in template else rng.randint(1000, 9999999),
-                    k=rng.randint(1, 999),
-                    y=d.year,
-                    m=d.month,
-                )
-            )
-            if layout != "receipt":
-                lines = pick_items(v, rng)
-                subtotal = money(sum(money(ln["qty"] * ln["price"]) for ln in lines))
-                if v["currency"] == "JPY":
-                    subtotal = float(round(subtotal))
-                    tax = float(int(subtotal * v["tax_rate"]))
-                else:
-                    tax = money(subtotal * v["tax_rate"])
-            else:  # tax included; vendors with optional items bill every item once, the optional ones sometimes
-                if "optional_items" in v:
-                    optional = v["optional_items"]
-                    lines = [it | {"qty": 1} for it in v["items"] if it["desc"] not in optional or rng.random() < 0.5]
-                else:
-                    lines = pick_items(v, rng, 2, 4)
-                subtotal, tax = money(sum(ln["qty"] * ln["price"] for ln in lines)), 0.0
+            lines = pick_items(v, rng)
+            subtotal = money(sum(money(ln["qty"] * ln["price"]) for ln in lines))
+            if v["currency"] == "JPY":
+                subtotal = float(round(subtotal))
+                tax = float(int(subtotal * v["tax_rate"]))
+            else:
+                tax = money(subtotal * v["tax_rate"])
+        if lang == "en":
             due = fmt_date(d + dt.timedelta(days=30), v["date_style"])
             extra = {"due_s": due, "terms": rng.choice(INVOICES["terms"])}
         total = subtotal if layout == "receipt" else money(subtotal + tax)
@@ -425,44 +414,81 @@ def build_invoices(rng: random.Random) -> list[dict]:
             "line_items": items,
         }
         text = render_invoice(v, layout, inv, lines, rng)
-        spec = {"lang": v.get("lang", "en"), "tenant": tenant, "vendor": v["key"], "layout": layout, "text": text}
+        spec = {"lang": lang, "tenant": tenant, "vendor": v["key"], "layout": layout, "text": text}
         specs.append(spec | {"expected": expected, "tax_rate": v["tax_rate"], "subtotal": subtotal})
     rng.shuffle(specs)
     return specs
 
 
-# --- Production cases: one list of cases per conversation or thread -------------------------------------------------
+# --- Production cases: one list of cases per conversation ----------------------------------------------------------
 
 
-def new_case(workflow: str, src: dict, subject: str, request: dict, out: dict, meta: dict) -> dict:
-    case = {"workflow": workflow, "api": WORKFLOWS[workflow][1], "tenant": src["tenant"], "lang": src["lang"]}
-    return case | {"subject": subject, "request": request, "out": out, "meta": meta, "error": None}
+def wire_messages(api: str, kind: str, payload: list, ids: list[str] | None) -> list[dict]:
+    """One step of a conversation as messages in the wire format of ``api`` (also the message of a response).
+    ``ids`` are the tool call ids of a call step, or of the call a result step answers."""
+    text, openai = payload[0], api == API_OPENAI
+    if kind == "user":
+        return [{"role": "user", "content": text}]
+    if kind == "assistant":
+        return [{"role": "assistant", "content": text if openai else [{"type": "text", "text": text}]}]
+    if kind == "call" and openai:
+        calls = [{"name": n, "arguments": compact(a)} for n, a in payload[1]]
+        calls = [{"id": i, "type": "function", "function": f} for i, f in zip(ids, calls, strict=True)]
+        return [{"role": "assistant", "content": text, "tool_calls": calls}]
+    if kind == "call":
+        uses = [{"type": "tool_use", "id": i, "name": n, "input": a} for i, (n, a) in zip(ids, payload[1], strict=True)]
+        return [{"role": "assistant", "content": ([{"type": "text", "text": text}] if text else []) + uses}]
+    results = [(i, compact(r)) for i, r in zip(ids, text, strict=True)]  # a result step
+    if openai:
+        return [{"role": "tool", "tool_call_id": i, "content": r} for i, r in results]
+    return [{"role": "user", "content": [{"type": "tool_result", "tool_use_id": i, "content": r} for i, r in results]}]
 
 
-def text_out(text: str) -> dict:
-    return {"text": text, "tool_calls": [], "finish_reason": "stop"}
+def new_case(workflow: str, conv: dict, messages: list[dict], ref: str, step: tuple) -> dict:
+    """A mirrored call: the request of ``messages`` (the workflow's request template with its nulls filled: messages,
+    system, or from ``conv``) and production's output, ``step`` = (kind, payload, ids): an assistant text or calls."""
+    _, api, model, _ = WORKFLOWS[workflow]
+    (kind, payload, ids), fill = step, conv | {"messages": messages}
+    request = {"model": model} | {k: copy.deepcopy(fill[k] if v is None else v) for k, v in REQUESTS[workflow].items()}
+    calls = []
+    if kind == "call":
+        calls = [{"id": c, "name": n, "arguments": copy.deepcopy(a)} for c, (n, a) in zip(ids, payload[1], strict=True)]
+    out = {"text": payload[0], "tool_calls": calls, "finish_reason": "tool_calls" if calls else "stop"}
+    meta = {"ref": ref, "kind": "tools" if calls else "text", "parallel": len(calls) > 1, "tags": conv["tags"]}
+    case = {"workflow": workflow, "api": api} | {k: conv[k] for k in ("tenant", "lang", "subject")}
+    return case | {"request": request, "out": out, "step": step, "meta": meta, "error": None}
 
 
-def calls_out(text: str | None, ids: list[str], calls: list) -> dict:
-    tool_calls = [{"id": i, "name": n, "arguments": copy.deepcopy(a)} for i, (n, a) in zip(ids, calls, strict=True)]
-    return {"text": text, "finish_reason": "tool_calls", "tool_calls": tool_calls}
+def replay(workflow: str, conv: dict, rng: random.Random) -> list[dict]:
+    """The cases of one conversation: its ``steps`` replayed into messages in the workflow's wire format, after its
+    ``system`` prompt; each step whose index is in ``events`` is production's output for a mirrored request."""
+    api = WORKFLOWS[workflow][1]
+    messages, ids, cases = [{"role": "system", "content": conv["system"]}] if api == API_OPENAI else [], {}, []
+    for i, (kind, *payload) in enumerate(conv["steps"]):
+        if kind == "call":
+            prefix, alphabet, n = ("call_", ALNUM, 24) if api == API_OPENAI else ("toolu_01", BASE58, 22)
+            ids[i] = [prefix + rand_str(alphabet, n, rng) for _ in payload[1]]
+        if i in conv["events"]:
+            cases.append(new_case(workflow, conv, messages, f"{conv.get('id')}#{i}", (kind, payload, ids.get(i))))
+        messages += wire_messages(api, kind, payload, ids.get(i, ids.get(i - 1)))
+    return cases
+
+
+def text_parts(text: str, share: float, rng: random.Random) -> str | list[dict]:
+    """User content as a plain string, or (a ``share`` of the time) as a list of one text part."""
+    return [{"type": "text", "text": text}] if rng.random() < share else text
 
 
 def build_support_cases(rng: random.Random) -> list[list[dict]]:
     convs = []
-    for conv in SUPPORT["conversations"]:
-        tenant, cases = SUPPORT["tenants"][conv["tenant"]], []
-        subject = "chat_" + rand_str(LOWER_ALNUM, 16, rng)
+    for src in SUPPORT["conversations"]:
+        tenant, subject = SUPPORT["tenants"][src["tenant"]], "chat_" + rand_str(LOWER_ALNUM, 16, rng)
         tags = {"prompt_version": tenant["prompt_version"], "channel": rng.choice(tenant["channels"])}
-        history = [{"role": "system", "content": PROMPTS["support/" + conv["tenant"]]}]
-        for k, (user, answer) in enumerate(conv["turns"]):
-            messages = [*history, {"role": "user", "content": user}]
-            request = {"model": PROD_OPENAI, "messages": copy.deepcopy(messages)}
-            request |= {"temperature": tenant["temperature"], "max_tokens": tenant["max_tokens"]}
-            meta = {"ref": f"{conv['id']}#{k}", "turn": k, "kind": "text", "tags": tags}
-            cases.append(new_case("support_chat", conv, subject, request, text_out(answer), meta))
-            history = [*messages, {"role": "assistant", "content": answer}]
-        convs.append(cases)
+        steps = [[kind, text] for turn in src["turns"] for kind, text in zip(("user", "assistant"), turn, strict=True)]
+        conv = src | tenant | {"subject": subject, "system": PROMPTS["support/" + src["tenant"]], "tags": tags}
+        convs.append(replay("support_chat", conv | {"steps": steps, "events": range(1, len(steps), 2)}, rng))
+        for turn, case in enumerate(convs[-1]):
+            case["meta"] |= {"ref": f"{src['id']}#{turn}", "turn": turn}
     return convs
 
 
@@ -471,57 +497,23 @@ def build_invoice_cases(rng: random.Random) -> list[list[dict]]:
     for spec in build_invoices(rng):
         subject, layout = "doc_" + rand_str(HEX, 20, rng), LAYOUTS[spec["layout"]]
         head = f"Extract the invoice fields from this document.\nSource: {rng.choice(layout['sources'])}\n"
-        text = f"{head}Document ID: {subject}\n\n-----\n{spec['text']}\n-----"
-        content = [{"type": "text", "text": text}] if rng.random() < 0.3 else text
-        messages = [{"role": "system", "content": PROMPTS["invoice"]}, {"role": "user", "content": content}]
-        schema = {"name": "invoice", "strict": True, "schema": copy.deepcopy(INVOICES["schema"])}
-        request = {"model": PROD_OPENAI, "messages": messages, "temperature": 0, "max_tokens": 800}
-        request["response_format"] = {"type": "json_schema", "json_schema": schema}
+        text = text_parts(f"{head}Document ID: {subject}\n\n-----\n{spec['text']}\n-----", 0.3, rng)
+        steps = [["user", text], ["assistant", compact(spec["expected"])]]
         tags = {"prompt_version": INVOICES["prompt_version"], "source": layout["source_tag"]}
-        meta = {"ref": f"invoice:{spec['expected']['invoice_number']}", "kind": "json", "tags": tags}
-        meta |= {k: spec[k] for k in ("expected", "layout", "vendor", "subtotal", "tax_rate")}
-        tags["doc_layout"] = spec["layout"]
-        out = text_out(compact(spec["expected"]))
-        convs.append([new_case("invoice_extraction", spec, subject, request, out, meta)])
+        conv = spec | {"subject": subject, "system": PROMPTS["invoice"], "tags": tags | {"doc_layout": spec["layout"]}}
+        convs.append(replay("invoice_extraction", conv | {"steps": steps, "events": [1]}, rng))
+        convs[-1][0]["meta"] |= {"ref": f"invoice:{spec['expected']['invoice_number']}", "kind": "json"}
+        convs[-1][0]["meta"] |= {k: spec[k] for k in ("expected", "layout", "vendor", "subtotal", "tax_rate")}
     return convs
 
 
 def build_travel_cases(rng: random.Random) -> list[list[dict]]:
-    """Steps: ["user", text] | ["call", [[tool, args], ...]] | ["tool", [result, ...]] | ["assistant", text]."""
     convs = []
     for script in TRAVEL["scripts"]:
-        subject, ids, cases = "trip_" + rand_str(LOWER_ALNUM, 14, rng), {}, []
+        subject = "trip_" + rand_str(LOWER_ALNUM, 14, rng)
         system = PROMPTS["travel"].format(company=TRAVEL["companies"][script["tenant"]])
-        messages = [{"role": "system", "content": system}]
-        for i, (kind, payload) in enumerate(script["steps"]):
-            if kind == "call":
-                ids[i] = ["call_" + rand_str(ALNUM, 24, rng) for _ in payload]
-            if i in script["events"]:
-                request = {
-                    "model": PROD_OPENAI,
-                    "messages": copy.deepcopy(messages),
-                    "tools": copy.deepcopy(TRAVEL["tools"]),
-                    "tool_choice": "auto",
-                    "parallel_tool_calls": True,
-                    "temperature": 0.2,
-                }
-                out = calls_out(None, ids[i], payload) if kind == "call" else text_out(payload)
-                meta = {"ref": f"{script['id']}#{i}", "kind": "tools" if kind == "call" else "text"}
-                meta |= {
-                    "parallel": kind == "call" and len(payload) > 1,
-                    "tags": {"prompt_version": TRAVEL["prompt_version"]},
-                }
-                cases.append(new_case("travel_agent", script, subject, request, out, meta))
-            if kind in ("user", "assistant"):
-                messages.append({"role": kind, "content": payload})
-            elif kind == "call":
-                calls = [{"name": n, "arguments": compact(a)} for n, a in payload]
-                calls = [{"id": c, "type": "function", "function": f} for c, f in zip(ids[i], calls, strict=True)]
-                messages.append({"role": "assistant", "content": None, "tool_calls": calls})
-            else:
-                results = zip(ids[i - 1], payload, strict=True)
-                messages += [{"role": "tool", "tool_call_id": c, "content": compact(r)} for c, r in results]
-        convs.append(cases)
+        conv = script | {"subject": subject, "system": system, "tags": {"prompt_version": TRAVEL["prompt_version"]}}
+        convs.append(replay("travel_agent", conv, rng))
     return convs
 
 
@@ -529,63 +521,29 @@ def build_kb_cases(rng: random.Random) -> list[list[dict]]:
     convs = []
     for i, qa in enumerate(KB["qa"]):
         subject, product = "kbs_" + rand_str(LOWER_ALNUM, 16, rng), KB["products"][qa["tenant"]]
-        content = [{"type": "text", "text": qa["question"]}] if rng.random() < 0.35 else qa["question"]
+        steps = [["user", text_parts(qa["question"], 0.35, rng)], ["assistant", qa["answer"]]]
         head = PROMPTS["kb/" + product["lang"]].format(product=product["name"], first_doc=qa["docs"][0])
-        docs = "\n".join(
-            f'<document id="{d}" title="{KB_DOCS[d][0]}">\n{KB_DOCS[d][1]}\n</document>' for d in qa["docs"]
+        docs = "".join(
+            f'<document id="{d}" title="{KB_DOCS[d][0]}">\n{KB_DOCS[d][1]}\n</document>\n' for d in qa["docs"]
         )
-        request = {
-            "model": PROD_ANTHROPIC,
-            "max_tokens": 1024,
-            "temperature": 0,
-            "system": f"{head}\n\n<documents>\n{docs}\n</documents>",
-            "messages": [{"role": "user", "content": content}],
-        }
         tags = {
             "prompt_version": product["prompt_version"],
             "retriever": KB["retriever"],
             "top_k": str(len(qa["docs"])),
         }
-        meta = {"ref": f"kb#{i}", "kind": "text", "doc_ids": qa["docs"], "tags": tags}
-        convs.append([new_case("kb_answer", qa, subject, request, text_out(qa["answer"]), meta)])
+        conv = qa | {"subject": subject, "system": f"{head}\n\n<documents>\n{docs}</documents>", "tags": tags}
+        convs.append(replay("kb_answer", conv | {"steps": steps, "events": [1]}, rng))
+        convs[-1][0]["meta"]["ref"] = f"kb#{i}"
     return convs
 
 
 def build_order_cases(rng: random.Random) -> list[list[dict]]:
-    """Steps: ["user", text] | ["call", preface, [[tool, input], ...]] | ["result", [...]] | ["assistant", text]."""
     convs = []
     for script in ORDERS["scripts"]:
-        tenant, steps, messages, ids = script["tenant"], script["steps"], [], {}
-        subject = "ord_thread_" + rand_str(LOWER_ALNUM, 12, rng)
-        for i, (kind, *payload) in enumerate(steps):
-            if kind == "call":
-                ids[i] = ["toolu_01" + rand_str(BASE58, 22, rng) for _ in payload[1]]
-            if i == len(steps) - 1:  # the last step is the mirrored call
-                request = {
-                    "model": PROD_ANTHROPIC,
-                    "max_tokens": 1024,
-                    "system": PROMPTS["orders/" + tenant],
-                    "tools": copy.deepcopy(ORDERS["tools"]),
-                    "messages": copy.deepcopy(messages),
-                }
-                out = calls_out(payload[0], ids[i], payload[1]) if kind == "call" else text_out(payload[0])
-                meta = {"ref": script["id"], "kind": "tools" if kind == "call" else "text"}
-                meta |= {"parallel": kind == "call" and len(payload[1]) > 1}
-                meta["tags"] = {"prompt_version": ORDERS["prompt_versions"][tenant]}
-                convs.append([new_case("order_assistant", script, subject, request, out, meta)])
-            if kind == "user":
-                messages.append({"role": "user", "content": payload[0]})
-            elif kind == "assistant":
-                messages.append({"role": "assistant", "content": [{"type": "text", "text": payload[0]}]})
-            elif kind == "call":
-                blocks = [{"type": "text", "text": payload[0]}] if payload[0] else []
-                uses = zip(ids[i], payload[1], strict=True)
-                blocks += [{"type": "tool_use", "id": t, "name": n, "input": a} for t, (n, a) in uses]
-                messages.append({"role": "assistant", "content": blocks})
-            else:
-                results = zip(ids[i - 1], payload[0], strict=True)
-                results = [{"type": "tool_result", "tool_use_id": t, "content": compact(r)} for t, r in results]
-                messages.append({"role": "user", "content": results})
+        subject, tenant = "ord_thread_" + rand_str(LOWER_ALNUM, 12, rng), script["tenant"]
+        tags, events = {"prompt_version": ORDERS["prompt_versions"][tenant]}, [len(script["steps"]) - 1]
+        conv = script | {"subject": subject, "system": PROMPTS["orders/" + tenant], "tags": tags, "events": events}
+        convs.append(replay("order_assistant", conv, rng))
     return convs
 
 
@@ -641,12 +599,7 @@ def prod_latency(api: str, in_tok: int, out_tok: int, tools: bool, rng: random.R
 
 
 def openai_body(case: dict, created: int, in_tok: int, out_tok: int, rng: random.Random) -> dict:
-    out = case["out"]
-    message = {"role": "assistant", "content": out["text"]}
-    if out["tool_calls"]:
-        calls = [(tc["id"], {"name": tc["name"], "arguments": compact(tc["arguments"])}) for tc in out["tool_calls"]]
-        message["tool_calls"] = [{"id": i, "type": "function", "function": f} for i, f in calls]
-    message |= {"refusal": None, "annotations": []}
+    message = wire_messages(API_OPENAI, *case["step"])[0] | {"refusal": None, "annotations": []}
     cached = 0
     if in_tok >= 1024 and (case["meta"].get("turn", 0) > 0 or rng.random() < 0.5):
         cached = min(max(1024, (in_tok - rng.randint(40, 400)) // 128 * 128), in_tok // 128 * 128)
@@ -656,7 +609,7 @@ def openai_body(case: dict, created: int, in_tok: int, out_tok: int, rng: random
         "object": "chat.completion",
         "created": created,
         "model": PROD_OPENAI,
-        "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": out["finish_reason"]}],
+        "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": case["out"]["finish_reason"]}],
         "usage": {
             "prompt_tokens": in_tok,
             "completion_tokens": out_tok,
@@ -670,18 +623,13 @@ def openai_body(case: dict, created: int, in_tok: int, out_tok: int, rng: random
 
 
 def anthropic_body(case: dict, in_tok: int, out_tok: int, rng: random.Random) -> dict:
-    out = case["out"]
-    content = [{"type": "text", "text": out["text"]}] if out["text"] else []
-    content += [
-        {"type": "tool_use", "id": c["id"], "name": c["name"], "input": c["arguments"]} for c in out["tool_calls"]
-    ]
     return {
         "id": "msg_01" + rand_str(BASE58, 22, rng),
         "type": "message",
         "role": "assistant",
         "model": PROD_ANTHROPIC,
-        "content": content,
-        "stop_reason": {"stop": "end_turn", "tool_calls": "tool_use", "length": "max_tokens"}[out["finish_reason"]],
+        "content": wire_messages(API_ANTHROPIC, *case["step"])[0]["content"],
+        "stop_reason": "tool_use" if case["out"]["tool_calls"] else "end_turn",
         "stop_sequence": None,
         "usage": {
             "input_tokens": in_tok,
@@ -755,24 +703,6 @@ def reorder_keys(d: dict, rng: random.Random) -> dict:
     return {k: d[k] for k in perm}
 
 
-def ok_answer(text, tool_calls, finish, in_tok, out_tok, latency) -> dict:
-    usage = {"input_tokens": int(in_tok), "output_tokens": int(out_tok)}
-    return {
-        "kind": "ok",
-        "text": text,
-        "tool_calls": tool_calls,
-        "finish_reason": finish,
-        "usage": usage,
-        "latency_ms": int(latency),
-    }
-
-
-def fault_answer(fault: str, rng: random.Random) -> dict:
-    # every range is drawn, in order, whichever the fault
-    latency = {k: v if isinstance(v, int) else rng.randint(*v) for k, v in MODELS["fault_latency_ms"].items()}
-    return {"kind": "fault", "fault": fault, "latency_ms": latency[fault]}
-
-
 def cand_latency(model: str, out_tok: int, rng: random.Random, prod_latency_ms: int = 0) -> int:
     if model == MINI:
         return int(clamp((180 + out_tok * 6 + rng.uniform(0, 250)) * rng.uniform(0.9, 1.15), 200, 2500))
@@ -816,7 +746,7 @@ def invoice_text(case: dict, label: str, rng: random.Random) -> tuple[str, str]:
     elif label == "missing_key":
         obj.pop(rng.choice(["invoice_number", "issue_date"]))
     elif label == "vendor_variant":
-        suffix = next((s for s in MODELS["vendor_suffixes"] if obj["vendor"].endswith(s)), "")
+        suffix = next((s for s in VENDOR_SUFFIXES if obj["vendor"].endswith(s)), "")
         obj["vendor"] = obj["vendor"][: len(obj["vendor"]) - len(suffix)]
     elif label == "total_excl_tax":
         obj["total"] = num(case["meta"]["subtotal"])
@@ -827,15 +757,21 @@ def invoice_text(case: dict, label: str, rng: random.Random) -> tuple[str, str]:
 
 def vary_calls(label: str | None, calls: list[dict], rng: random.Random) -> list[dict]:
     """Tool calls (copies of production's) with the injected difference ``label``."""
-    if label in MODELS["arg_maps"]:  # another spelling of an argument value
-        spec = MODELS["arg_maps"][label]
+    if label in MODELS["arg_edits"]:  # one argument (at the path ``arg``) spelled, typed or left out differently
+        spec = MODELS["arg_edits"][label]
         *path, key = spec["arg"]
         for call in [c for c in calls if spec["tool"] in (None, c["name"])]:
             obj = call["arguments"]
             for p in path:
                 obj = obj[p]
-            if obj.get(key) in spec["map"]:
-                obj[key] = spec["map"][obj[key]]
+            if key not in obj:
+                continue
+            if "format" in spec:
+                obj[key] = spec["format"].format(obj[key])
+            elif obj[key] in spec.get("drop", []):
+                del obj[key]
+            else:
+                obj[key] = spec["map"].get(obj[key], obj[key])
     elif label == "drop_parallel":
         calls = calls[:-1]
     elif label == "rename_arg":
@@ -847,25 +783,18 @@ def vary_calls(label: str | None, calls: list[dict], rng: random.Random) -> list
     elif label == "retype_arg":
         args = calls[0]["arguments"]
         key = rng.choice([k for k in MODELS["retype_args"]["args"] if k in args])
-        if key in ("date", "check_in"):
+        if isinstance(args[key], str):  # a date, in another format
             args[key] = rng.choice(MODELS["retype_args"]["dates"]).format(date=dt.date.fromisoformat(args[key]))
         else:
             args[key] = str(args[key])
     elif label == "invalid_args_json":
         raw = compact(calls[-1]["arguments"])
         calls[-1] = {"name": calls[-1]["name"], "arguments_raw": raw[: max(8, len(raw) * 2 // 3)]}
-    elif label == "amount_string":
-        for c in calls:
-            if c["name"] == RF:
-                c["arguments"]["amount"] = f"{c['arguments']['amount']:.2f}"
-    elif label == "passengers_omitted":
-        for c in calls:
-            if c["name"] == SF and c["arguments"].get("passengers") == 1:
-                del c["arguments"]["passengers"]
     elif label == "lookup_first":  # look the order up instead of refunding it (once per order)
         unique = {}
         for c in calls:
-            call = {"name": LO, "arguments": {"order_id": c["arguments"]["order_id"]}} if c["name"] == RF else c
+            lookup = {"name": "lookup_order", "arguments": {"order_id": c["arguments"].get("order_id")}}
+            call = lookup if c["name"] == "refund_order" else c
             unique.setdefault((call["name"], compact(call["arguments"])), call)
         calls = list(unique.values())
     return calls
@@ -882,8 +811,7 @@ def make_plan(cases: list[dict], rng: random.Random) -> dict[str, dict[int, str]
 
     invoices, orders = wf("invoice_extraction"), wf("order_assistant")
     travel = [c for c in wf("travel_agent") if c["meta"]["kind"] == "tools"]
-    flights = calling(travel, lambda tc: tc["name"] == SF)
-    suffixed = re.compile(r"(Inc\.|Ltd\.?|GmbH|B\.V\.|LLP|LLC|K\.K\.|Co\.)$")
+    flights = calling(travel, lambda tc: tc["name"] == "search_flights")
     pools = {
         "everything": cases,
         "openai": [c for c in cases if c["api"] == API_OPENAI],
@@ -893,20 +821,20 @@ def make_plan(cases: list[dict], rng: random.Random) -> dict[str, dict[int, str]
         "zh_invoices": [c for c in invoices if c["lang"] == "zh"],
         "big_total_invoices": [c for c in invoices if c["meta"]["expected"]["total"] >= 1000],
         "taxed_invoices": [c for c in invoices if c["meta"]["tax_rate"] > 0 and c["meta"]["layout"] != "receipt"],
-        "suffixed_vendor_invoices": [
-            c for c in invoices if c["lang"] == "en" and suffixed.search(c["meta"]["expected"]["vendor"])
+        "suffixed_vendor_invoices": [  # vendor_variant drops the suffix
+            c for c in invoices if c["lang"] == "en" and c["meta"]["expected"]["vendor"].endswith(VENDOR_SUFFIXES)
         ],
         "fapiao_invoices": [c for c in invoices if c["meta"]["layout"] in ("zh_special", "zh_normal")],
         "travel_calls": travel,
         "parallel_travel_calls": [c for c in travel if c["meta"]["parallel"]],
         "flight_calls": flights,
         "one_passenger_flight_calls": calling(flights, lambda tc: tc["arguments"].get("passengers") == 1),
-        "weather_calls": calling(travel, lambda tc: tc["name"] == GW),
+        "weather_calls": calling(travel, lambda tc: tc["name"] == "get_weather"),
         "city_calls": calling(
-            travel, lambda tc: tc["arguments"].get("city") in MODELS["arg_maps"]["city_country"]["map"]
+            travel, lambda tc: tc["arguments"].get("city") in MODELS["arg_edits"]["city_country"]["map"]
         ),
-        "refunds": calling(orders, lambda tc: tc["name"] == RF),
-        "address_changes": calling(orders, lambda tc: tc["name"] == UA),
+        "refunds": calling(orders, lambda tc: tc["name"] == "refund_order"),
+        "address_changes": calling(orders, lambda tc: tc["name"] == "update_address"),
         "kb_answers": wf("kb_answer"),
     }
     plan = {}
@@ -937,9 +865,7 @@ def tool_preamble(calls: list[dict], lang: str, rng: random.Random) -> str:
 def mini_variant(case: dict, label: str | None, rng: random.Random) -> tuple:
     wf, out, lang, kind = case["workflow"], case["out"], case["lang"], case["meta"]["kind"]
     text, calls, finish = out["text"], calls_of(out), out["finish_reason"]
-    if label == "refusal":
-        text, calls, finish = MODELS["refusals"][MINI][text_lang(lang)], [], "stop"
-    elif kind == "json":
+    if kind == "json":
         text, finish = invoice_text(case, label, rng) if label else (text, "stop")
     elif kind == "text" and wf == "support_chat":
         text = shorten(text, lang, rng)
@@ -961,12 +887,7 @@ def mini_variant(case: dict, label: str | None, rng: random.Random) -> tuple:
 def haiku_variant(case: dict, label: str | None, rng: random.Random) -> tuple:
     wf, out, lang, kind = case["workflow"], case["out"], case["lang"], case["meta"]["kind"]
     text, calls, finish = out["text"], calls_of(out), out["finish_reason"]
-    if label == "refusal":
-        text, calls, finish = MODELS["refusals"][HAIKU][case["meta"]["ref"]], [], "stop"
-    elif label == "length":  # a long answer cut at max_tokens
-        text = cut_to_tokens(LONG_ANSWERS[case["meta"]["ref"]], case["request"]["max_tokens"])
-        calls, finish = [], "length"
-    elif kind == "json" and label:
+    if kind == "json" and label:
         text, finish = invoice_text(case, label, rng)
     elif kind == "json":
         text = jdump(case["meta"]["expected"], indent=2) if rng.random() < 0.5 else text
@@ -1003,13 +924,22 @@ def control_variant(case: dict, label: str | None, rng: random.Random) -> tuple:
 
 
 def candidate_answer(model: str, case: dict, label: str | None, rng: random.Random) -> dict:
+    """A fault (every fault latency range is drawn, in order, whichever the fault), a refusal, a long answer cut at
+    ``max_tokens``, or the model's variant of production's output; with its usage and latency."""
+    ref, max_tokens = case["meta"]["ref"], case["request"].get("max_tokens")
     if label in FAULTS:
-        return fault_answer(label, rng)
-    vary = {MINI: mini_variant, HAIKU: haiku_variant}.get(model, control_variant)
-    text, calls, finish = vary(case, label, rng)
-    out_tok = case["request"]["max_tokens"] if label == "length" else output_tokens(text, calls)
-    latency = cand_latency(model, out_tok, rng, case["prod_latency"])
-    return ok_answer(text, calls, finish, cand_input_tokens(model, case), out_tok, latency)
+        latency = {k: v if isinstance(v, int) else rng.randint(*v) for k, v in MODELS["fault_latency_ms"].items()}
+        return {"kind": "fault", "fault": label, "latency_ms": latency[label]}
+    if label == "refusal":
+        text, calls, finish = MODELS["refusals"][model][ref], [], "stop"
+    elif label == "length":
+        text, calls, finish = cut_to_tokens(LONG_ANSWERS[ref], max_tokens), [], "length"
+    else:
+        text, calls, finish = {MINI: mini_variant, HAIKU: haiku_variant}.get(model, control_variant)(case, label, rng)
+    out_tok = max_tokens if label == "length" else output_tokens(text, calls)
+    usage = {"input_tokens": cand_input_tokens(model, case), "output_tokens": out_tok}
+    answer = {"kind": "ok", "text": text, "tool_calls": calls, "finish_reason": finish, "usage": usage}
+    return answer | {"latency_ms": cand_latency(model, out_tok, rng, case["prod_latency"])}
 
 
 # --- Generation ---------------------------------------------------------------------------------------------------
@@ -1030,7 +960,7 @@ def generate() -> tuple[list[dict], dict, dict]:
 
     # A few production failures (response null, error set), on events whose subject has no other event.
     err_rng, per_subject = sub_rng("errors"), Counter(c["subject"] for c in cases)
-    for wf in ("support_chat", "invoice_extraction", "travel_agent", "kb_answer"):
+    for wf in MODELS["production"]["failing_workflows"]:
         c = err_rng.choice([c for c in cases if c["workflow"] == wf and per_subject[c["subject"]] == 1])
         message = err_rng.choice(MODELS["production"]["errors"][c["api"]])
         c["error"] = {"status": 500, "type": "server_error", "message": message}
@@ -1089,322 +1019,12 @@ def main() -> None:
     summarize(events, recordings, stats)
 
 
-# --- Self-check (python scripts/make_demo_data.py --check) -------------------------------------------------------
-
-EVENT_FIELDS = (  # noqa: SIM905  (a word list reads better than 14 lines of quoted names)
-    "schema_version event_id occurred_at service environment workflow tenant subject api request response error "
-    "latency_ms tags"
-).split()
-KNOWN_REFUSALS = (*MODELS["refusals"][MINI].values(), *MODELS["refusals"][HAIKU].values())
-
-
-def _mini_validate(instance, schema, path="$") -> list[str]:
-    """Small JSON-schema subset validator used when jsonschema is not installed."""
-    t = schema.get("type")
-    types = {"object": dict, "array": list, "string": str, "boolean": bool, "integer": int, "number": (int, float)}
-    if t in types and (
-        not isinstance(instance, types[t]) or (isinstance(instance, bool) and t in ("integer", "number"))
-    ):
-        return [f"{path}: not of type {t}"]
-    errs = [f"{path}: {instance!r} not in enum"] if "enum" in schema and instance not in schema["enum"] else []
-    if t == "object":
-        errs += [f"{path}: missing {key}" for key in schema.get("required", []) if key not in instance]
-        for key, value in instance.items():
-            if key in schema.get("properties", {}):
-                errs += _mini_validate(value, schema["properties"][key], f"{path}.{key}")
-            elif schema.get("additionalProperties") is False:
-                errs.append(f"{path}: unexpected {key}")
-    if t == "array":
-        for i, item in enumerate(instance):
-            errs += _mini_validate(item, schema.get("items", {}), f"{path}[{i}]")
-    return errs
-
-
-def check() -> None:
-    try:
-        import jsonschema  # type: ignore  # noqa: PLC0415  (optional; only --check uses it)
-    except ImportError:  # pragma: no cover - depends on the environment
-        jsonschema = None
-
-    def validate(instance, schema) -> list[str]:
-        if jsonschema is not None:
-            return [e.message for e in jsonschema.Draft202012Validator(schema).iter_errors(instance)]
-        return _mini_validate(instance, schema)
-
-    problems: list[str] = []
-
-    def need(cond, msg):
-        if not cond:
-            problems.append(msg)
-
-    for path in (EVENTS_PATH, RECORDINGS_PATH):
-        need(path.stat().st_size < 1_500_000, f"{path.name} is {path.stat().st_size} bytes (limit 1.5 MB)")
-    events = [json.loads(line) for line in EVENTS_PATH.read_text(encoding="utf-8").splitlines() if line.strip()]
-    recordings = json.loads(RECORDINGS_PATH.read_text(encoding="utf-8"))
-
-    # ---------------------------------------------------------------- events
-    counts = Counter(e.get("workflow") for e in events)
-    need(len(events) >= 230, f"only {len(events)} events")
-    for wf, (*_, n) in WORKFLOWS.items():
-        need(counts[wf] == n, f"{wf}: {counts[wf]} events, expected {n}")
-    ids, keys, prev_ts = set(), {}, ""
-    ts_re, id_re = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"), re.compile(r"^evt_[0-9A-HJKMNP-TV-Z]{26}$")
-    for e in events:
-        where, wf = e.get("event_id"), e["workflow"]
-        need(list(e) == EVENT_FIELDS, f"{where}: fields {list(e)}")
-        need(e["schema_version"] == 1, f"{where}: schema_version")
-        need(bool(id_re.match(e["event_id"])) and e["event_id"] not in ids, f"{where}: bad or duplicate event_id")
-        ids.add(e["event_id"])
-        need(bool(ts_re.match(e["occurred_at"])), f"{where}: occurred_at format")
-        ts = dt.datetime.strptime(e["occurred_at"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
-        need(START <= ts < NOW, f"{where}: occurred_at outside the window")
-        need(e["occurred_at"] >= prev_ts, f"{where}: events not sorted by time")
-        prev_ts = e["occurred_at"]
-        service, api, model, _ = WORKFLOWS.get(wf, (None, None, None, 0))
-        need(e["service"] == service and e["environment"] == "prod", f"{where}: service/environment")
-        need(e["api"] == api and e["request"].get("model") == model, f"{where}: api/model for {wf}")
-        need(isinstance(e["tenant"], str) and isinstance(e["subject"], str), f"{where}: tenant/subject")
-        tags_ok = isinstance(e["tags"], dict) and all(
-            isinstance(k, str) and isinstance(v, str) for k, v in e["tags"].items()
-        )
-        need(tags_ok, f"{where}: tags must be str->str")
-        need(isinstance(e["latency_ms"], int) and 300 <= e["latency_ms"] <= 4000, f"{where}: latency_ms")
-        if e["error"] is None:
-            need(isinstance(e["response"], dict), f"{where}: response missing")
-        else:
-            need(e["response"] is None, f"{where}: failed event with a response")
-            need(
-                set(e["error"]) == {"status", "type", "message"} and e["error"]["status"] == 500,
-                f"{where}: error shape",
-            )
-        key = recording_key(e["api"], e["request"])
-        need(key not in keys, f"{where}: duplicate recording key {key} (also {keys.get(key, {}).get('event_id')})")
-        keys[key] = e
-        (check_openai if api == API_OPENAI else check_anthropic)(e, need, validate)
-
-    # ---------------------------------------------------------------- recordings
-    need(recordings.get("version") == 1, "recordings.version")
-    models = recordings.get("models", {})
-    expected_keys = {
-        MINI: set(keys),
-        HAIKU: set(keys),
-        PROD_OPENAI: {k for k, e in keys.items() if e["api"] == API_OPENAI},
-        PROD_ANTHROPIC: {k for k, e in keys.items() if e["api"] == API_ANTHROPIC},
-    }
-    need(set(models) == set(expected_keys), f"recorded models {sorted(models)}")
-    for model, exp in expected_keys.items():
-        got = set(models.get(model, {}))
-        need(got == exp, f"{model}: {len(exp - got)} keys missing, {len(got - exp)} unexpected")
-    stats = defaultdict(Counter)
-    for model, answers in models.items():
-        for key, ans in answers.items():
-            if key in keys:
-                check_answer(model, keys[key], ans, need, validate, stats[model])
-
-    for wf in WORKFLOWS:
-        wf_events = [e for e in events if e["workflow"] == wf]
-        cjk = sum(1 for e in wf_events if has_cjk("\n".join(user_texts(e["api"], e["request"]))))
-        errors = sum(1 for e in wf_events if e["error"])
-        print(f"  {wf:<20} {len(wf_events):>3} events, {cjk:>2} with Chinese user text, {errors} production errors")
-    print(f"  {len(events)} events, {len(keys)} unique keys, {len({e['subject'] for e in events})} subjects")
-    for model in models:
-        s = stats[model]
-        for wf in ("support_chat", "kb_answer"):
-            n, total = s.pop(f"len_pct_n:{wf}", 0), s.pop(f"len_pct_sum:{wf}", 0)
-            if n:
-                s[f"avg_len_vs_prod:{wf}"] = f"{total / n:.0f}%"
-        print(f"  {model:<27} " + ", ".join(f"{k}={v}" for k, v in sorted(s.items())))
-    print(f"  jsonschema: {'used' if jsonschema else 'not installed, built-in subset validator used'}")
-    if problems:
-        print(f"\n{len(problems)} problem(s):")
-        for p in problems[:60]:
-            print("  -", p)
-        raise SystemExit(1)
-    print("check OK")
-
-
-def _tool_schemas(event: dict) -> dict:
-    tools = event["request"].get("tools", [])
-    if event["api"] == API_OPENAI:
-        return {t["function"]["name"]: t["function"]["parameters"] for t in tools}
-    return {t["name"]: t["input_schema"] for t in tools}
-
-
-def _strict_ok(schema: dict) -> bool:
-    """OpenAI strict mode: every object closed and with all its properties required."""
-    if schema.get("type") == "object":
-        closed = schema.get("additionalProperties") is False and set(schema.get("required", [])) == set(
-            schema["properties"]
-        )
-        return closed and all(_strict_ok(v) for v in schema["properties"].values())
-    return _strict_ok(schema["items"]) if schema.get("type") == "array" else True
-
-
-def check_openai(e: dict, need, validate) -> None:
-    where, req = e["event_id"], e["request"]
-    msgs = req.get("messages")
-    need(isinstance(msgs, list) and msgs and msgs[0]["role"] == "system", f"{where}: messages/system")
-    seen_calls: set[str] = set()
-    for m in msgs:
-        need(m.get("role") in ("system", "user", "assistant", "tool"), f"{where}: role {m.get('role')}")
-        c = m.get("content")
-        if m["role"] == "user":
-            need(
-                isinstance(c, str) or (isinstance(c, list) and all(p.get("type") == "text" for p in c)),
-                f"{where}: user content",
-            )
-        if m["role"] == "assistant":
-            for tc in m.get("tool_calls") or []:
-                need(tc["type"] == "function" and tc["id"].startswith("call_"), f"{where}: history tool_call shape")
-                need(isinstance(json.loads(tc["function"]["arguments"]), dict), f"{where}: history arguments")
-                seen_calls.add(tc["id"])
-            need(c is not None or m.get("tool_calls"), f"{where}: empty assistant message")
-        if m["role"] == "tool":
-            need(m.get("tool_call_id") in seen_calls and isinstance(c, str), f"{where}: tool message")
-    need(msgs[-1]["role"] in ("user", "tool"), f"{where}: last message role")
-    schemas = _tool_schemas(e)
-    if "tools" in req:
-        need(req.get("tool_choice") in ("auto", "required", "none"), f"{where}: tool_choice")
-        for t in req["tools"]:
-            need(t["type"] == "function" and t["function"]["parameters"]["type"] == "object", f"{where}: tool def")
-    if rf := req.get("response_format"):
-        js = rf["json_schema"]
-        need(rf["type"] == "json_schema" and js.get("strict") is True and js.get("name"), f"{where}: response_format")
-        need(_strict_ok(js["schema"]), f"{where}: schema not valid for strict mode")
-    if (r := e["response"]) is None:
-        return
-    envelope_ok = r["object"] == "chat.completion" and r["id"].startswith("chatcmpl-") and isinstance(r["created"], int)
-    need(envelope_ok, f"{where}: response envelope")
-    need(r["model"] == req["model"], f"{where}: response model")
-    choice = r["choices"][0]
-    msg, u = choice["message"], r["usage"]
-    need(msg["role"] == "assistant" and "refusal" in msg, f"{where}: response message")
-    need(u["total_tokens"] == u["prompt_tokens"] + u["completion_tokens"], f"{where}: usage totals")
-    if not msg.get("tool_calls"):
-        need(isinstance(msg["content"], str) and choice["finish_reason"] == "stop", f"{where}: text message")
-        if rf:
-            try:
-                errs = validate(json.loads(msg["content"]), rf["json_schema"]["schema"])
-                need(not errs, f"{where}: production JSON violates schema: {errs}")
-            except ValueError:
-                need(False, f"{where}: production JSON does not parse")
-        return
-    need(msg["content"] is None and choice["finish_reason"] == "tool_calls", f"{where}: tool_calls message")
-    for tc in msg["tool_calls"]:
-        need(tc["id"].startswith("call_") and tc["type"] == "function", f"{where}: tool_call shape")
-        need(isinstance(tc["function"]["arguments"], str), f"{where}: arguments must be a JSON string")
-        try:
-            args = json.loads(tc["function"]["arguments"])
-        except ValueError:
-            need(False, f"{where}: arguments do not parse")
-            continue
-        name = tc["function"]["name"]
-        need(isinstance(args, dict), f"{where}: arguments not an object")
-        need(name in schemas, f"{where}: unknown tool {name}")
-        if name in schemas:
-            errs = validate(args, schemas[name])
-            need(not errs, f"{where}: production arguments invalid: {errs}")
-
-
-def check_anthropic(e: dict, need, validate) -> None:
-    where, req = e["event_id"], e["request"]
-    need(isinstance(req.get("max_tokens"), int) and isinstance(req.get("system"), str), f"{where}: max_tokens/system")
-    msgs = req["messages"]
-    need(msgs and msgs[0]["role"] == "user" and msgs[-1]["role"] == "user", f"{where}: first/last role")
-    prev_tool_ids: set[str] = set()
-    for i, m in enumerate(msgs):
-        need(m["role"] == ("user" if i % 2 == 0 else "assistant"), f"{where}: roles must alternate")
-        c = m["content"]
-        need(isinstance(c, (str, list)), f"{where}: content type")
-        for b in c if isinstance(c, list) else []:
-            need(b.get("type") in ("text", "tool_use", "tool_result"), f"{where}: block type {b.get('type')}")
-            if b["type"] == "tool_use":
-                need(b["id"].startswith("toolu_") and isinstance(b["input"], dict), f"{where}: history tool_use")
-            if b["type"] == "tool_result":
-                need(b["tool_use_id"] in prev_tool_ids, f"{where}: tool_result without tool_use")
-        if isinstance(c, list):
-            prev_tool_ids = {b["id"] for b in c if b["type"] == "tool_use"}
-    for t in req.get("tools", []):
-        need(t.get("name") and t.get("description") and t["input_schema"]["type"] == "object", f"{where}: tool def")
-    if (r := e["response"]) is None:
-        return
-    need(r["type"] == "message" and r["role"] == "assistant" and r["id"].startswith("msg_"), f"{where}: envelope")
-    need(r["model"] == req["model"] and r["stop_sequence"] is None, f"{where}: model/stop_sequence")
-    need(all(isinstance(r["usage"][k], int) for k in ("input_tokens", "output_tokens")), f"{where}: usage")
-    blocks = r["content"]
-    uses = [b for b in blocks if b["type"] == "tool_use"]
-    need(all(b["type"] in ("text", "tool_use") for b in blocks) and blocks, f"{where}: content blocks")
-    need(r["stop_reason"] == ("tool_use" if uses else "end_turn"), f"{where}: stop_reason")
-    schemas = _tool_schemas(e)
-    for b in uses:
-        need(b["id"].startswith("toolu_") and isinstance(b["input"], dict), f"{where}: tool_use block")
-        need(b["name"] in schemas and not validate(b["input"], schemas[b["name"]]), f"{where}: tool_use input invalid")
-
-
-def check_answer(model: str, e: dict, ans: dict, need, validate, st: Counter) -> None:
-    where = f"{model}/{e['event_id']}"
-    if ans.get("kind") == "fault":
-        need(ans.get("fault") in FAULTS and isinstance(ans.get("latency_ms"), int), f"{where}: fault shape")
-        st["fault:" + ans["fault"]] += 1
-        return
-    need(ans.get("kind") == "ok", f"{where}: kind")
-    need(set(ans) == {"kind", "text", "tool_calls", "finish_reason", "usage", "latency_ms"}, f"{where}: answer keys")
-    text, calls, u = ans["text"], ans["tool_calls"], ans["usage"]
-    need(text is None or isinstance(text, str), f"{where}: text")
-    need(ans["finish_reason"] in ("stop", "length", "tool_calls"), f"{where}: finish_reason")
-    need((ans["finish_reason"] == "tool_calls") == bool(calls), f"{where}: finish_reason vs tool_calls")
-    need(isinstance(ans["latency_ms"], int) and 0 < ans["latency_ms"] < 3000, f"{where}: latency {ans['latency_ms']}")
-    need(
-        set(u) == {"input_tokens", "output_tokens"} and all(isinstance(v, int) and v >= 0 for v in u.values()),
-        f"{where}: usage",
-    )
-    need(text is not None or calls, f"{where}: empty answer")
-    schemas, invalid_args = _tool_schemas(e), False
-    for c in calls:
-        need(isinstance(c.get("name"), str), f"{where}: tool name")
-        if "arguments_raw" in c:
-            need(set(c) == {"name", "arguments_raw"} and isinstance(c["arguments_raw"], str), f"{where}: arguments_raw")
-            st["tool_args_not_json"] += 1
-        else:
-            need(set(c) == {"name", "arguments"} and isinstance(c["arguments"], dict), f"{where}: arguments")
-            invalid_args |= c["name"] not in schemas or bool(validate(c["arguments"], schemas[c["name"]]))
-    if invalid_args:
-        st["answers_with_schema_invalid_tool_args"] += 1
-    if ans["finish_reason"] == "length":
-        st["finish_length"] += 1
-    if text in KNOWN_REFUSALS:
-        st["refusal"] += 1
-        return
-    prod_text = None
-    if e["response"] is not None and e["api"] == API_OPENAI:
-        prod_text = e["response"]["choices"][0]["message"]["content"]
-    elif e["response"] is not None:
-        prod_text = "".join(b["text"] for b in e["response"]["content"] if b["type"] == "text") or None
-    if e["workflow"] == "invoice_extraction":
-        try:
-            if validate(json.loads(text), e["request"]["response_format"]["json_schema"]["schema"]):
-                st["json_schema_invalid"] += 1
-        except (TypeError, ValueError):
-            st["json_invalid"] += 1
-        return
-    last_user = "\n".join(user_texts(e["api"], e["request"])[-1:])
-    if text and not calls and ((has_cjk(last_user) and e["workflow"] != "travel_agent") or has_cjk(prod_text)):
-        need(has_cjk(text), f"{where}: Chinese event answered without Chinese text")
-    if (
-        prod_text
-        and text
-        and not calls
-        and e["workflow"] in ("support_chat", "kb_answer")
-        and ans["finish_reason"] == "stop"
-    ):
-        st[f"len_pct_sum:{e['workflow']}"] += round(100 * len(text) / len(prod_text))
-        st[f"len_pct_n:{e['workflow']}"] += 1
-
-
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--check", action="store_true", help="validate the generated files instead of writing them")
+    parser.add_argument("--check", action="store_true", help="validate the generated files (check_demo_data.py)")
     if parser.parse_args().check:
+        from check_demo_data import check  # here, not at the top: it imports this module
+
         check()
     else:
         main()
