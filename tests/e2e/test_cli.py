@@ -175,5 +175,13 @@ def test_demo_prints_one_line_per_candidate_with_every_family_nonzero(tmp_path: 
     bands = sum(line.startswith("candidate ") for line in overall)
     for name in candidates:
         assert sum(line.startswith(name + " ") for line in overall) == bands, name
-    wide = shadow("summary", "--format", "markdown", cwd=tmp_path)
-    assert all(f"| {name}" in wide.stdout for name in candidates)
+    for width in (120, 200):
+        fitted = shadow("summary", cwd=tmp_path, env={**os.environ, "COLUMNS": str(width)})
+        assert max(len(line) for line in fitted.stdout.splitlines()) <= width
+    markdown = shadow("summary", "--format", "markdown", cwd=tmp_path)
+    assert all(f"| {name}" in markdown.stdout for name in candidates)
+    # --wide keeps the full table with every column, whatever the terminal.
+    wide = shadow("summary", "--wide", cwd=tmp_path, env={**os.environ, "COLUMNS": "80"})
+    assert wide.returncode == 0, wide.stderr
+    assert max(len(line) for line in wide.stdout.splitlines()) > 200
+    assert "cost $/1k requests" in wide.stdout and "latency p95 ms" in wide.stdout
