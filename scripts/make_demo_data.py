@@ -55,7 +55,6 @@ WORKFLOWS = {  # workflow -> (service, api, production model, number of events)
     "kb_answer": ("kb-search", API_ANTHROPIC, PROD_ANTHROPIC, 40),
     "order_assistant": ("order-bot", API_ANTHROPIC, PROD_ANTHROPIC, 30),
 }
-
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
@@ -520,18 +519,12 @@ def build_travel_cases(rng: random.Random) -> list[list[dict]]:
 def build_kb_cases(rng: random.Random) -> list[list[dict]]:
     convs = []
     for i, qa in enumerate(KB["qa"]):
-        subject, product = "kbs_" + rand_str(LOWER_ALNUM, 16, rng), KB["products"][qa["tenant"]]
+        subject, product, ids = "kbs_" + rand_str(LOWER_ALNUM, 16, rng), KB["products"][qa["tenant"]], qa["docs"]
         steps = [["user", text_parts(qa["question"], 0.35, rng)], ["assistant", qa["answer"]]]
-        head = PROMPTS["kb/" + product["lang"]].format(product=product["name"], first_doc=qa["docs"][0])
-        docs = "".join(
-            f'<document id="{d}" title="{KB_DOCS[d][0]}">\n{KB_DOCS[d][1]}\n</document>\n' for d in qa["docs"]
-        )
-        tags = {
-            "prompt_version": product["prompt_version"],
-            "retriever": KB["retriever"],
-            "top_k": str(len(qa["docs"])),
-        }
-        conv = qa | {"subject": subject, "system": f"{head}\n\n<documents>\n{docs}</documents>", "tags": tags}
+        head = PROMPTS["kb/" + product["lang"]].format(product=product["name"], first_doc=ids[0])
+        docs = "\n".join(f'<document id="{d}" title="{KB_DOCS[d][0]}">\n{KB_DOCS[d][1]}\n</document>' for d in ids)
+        tags = {"prompt_version": product["prompt_version"], "retriever": KB["retriever"], "top_k": str(len(ids))}
+        conv = qa | {"subject": subject, "system": f"{head}\n\n<documents>\n{docs}\n</documents>", "tags": tags}
         convs.append(replay("kb_answer", conv | {"steps": steps, "events": [1]}, rng))
         convs[-1][0]["meta"]["ref"] = f"kb#{i}"
     return convs
@@ -655,7 +648,7 @@ def assign_times(convs: list[list[dict]], rng: random.Random) -> None:
 def render_event(case: dict, rng: random.Random) -> dict:
     api, ts, out = case["api"], case["t"], case["out"]
     in_tok, out_tok = request_tokens(api, case["request"]), output_tokens(out["text"], out["tool_calls"])
-    case["prod_in"], case["prod_out"] = in_tok, out_tok
+    case["prod_in"] = in_tok
     latency = case["prod_latency"] = prod_latency(api, in_tok, out_tok, bool(out["tool_calls"]), rng)
     response, error = None, None
     if case["error"]:
