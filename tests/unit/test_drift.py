@@ -16,12 +16,17 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def ddl_columns(table: str) -> tuple[str, ...]:
+    """The table's columns after every migration: its CREATE TABLE, then each ``ADD COLUMN`` appended."""
+    columns: list[str] | None = None
     for migration in load_migrations():
         for statement in migration.statements(ClickHouseSettings(database="db")):
             if re.search(rf"CREATE TABLE IF NOT EXISTS db\.{table}\b", statement):
                 body = statement[statement.index("(") + 1 : statement.rindex(")")]
-                return tuple(m.group(1) for m in re.finditer(r"^\s*([a-z_][a-z0-9_]*)\s+[A-Z]", body, re.MULTILINE))
-    raise AssertionError(f"no CREATE TABLE for {table}")
+                columns = [m.group(1) for m in re.finditer(r"^\s*([a-z_][a-z0-9_]*)\s+[A-Z]", body, re.MULTILINE)]
+            elif columns is not None and re.search(rf"ALTER TABLE db\.{table}\b", statement):
+                columns += re.findall(r"ADD COLUMN (?:IF NOT EXISTS )?([a-z_][a-z0-9_]*)", statement)
+    assert columns is not None, f"no CREATE TABLE for {table}"
+    return tuple(columns)
 
 
 def test_committed_json_schema_equals_the_model() -> None:
