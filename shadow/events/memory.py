@@ -20,8 +20,10 @@ from shadow.events.records import PartitionId, PartitionsCallback, Position, Sou
 class ListSource:
     """Yields records given as ``(partition, value)`` pairs (or plain values, partition 0).
 
-    Offsets count from 0 per partition in the order given. With ``end_when_empty`` (the default)
-    the input ends once every record was fetched; otherwise fetch waits, as an idle topic does.
+    Offsets count from 0 per partition in the order given. Records of a partition not assigned
+    when they come up are not delivered here (another consumer of the group owns them). With
+    ``end_when_empty`` (the default) the input ends once every record was fetched; otherwise fetch
+    waits, as an idle topic does.
     """
 
     def __init__(
