@@ -1,0 +1,130 @@
+"""Flush-then-commit, step by step: rows are stored before any offset below them is committed."""
+
+from __future__ import annotations
+
+import asyncio
+
+from shadow.checkpoint import Checkpoint, InFlightSlots
+from shadow.events.memory import ListSource
+from shadow.events.records import Position, SourceRecord
+from shadow.sink.memory import MemorySink
+
+TP = ("memory", 0)
+
+
+class RecordingSink(MemorySink):
+    """Notes, at each write, what the source had committed by then."""
+
+    def __init__(self, source: ListSource) -> None:
+        super().__init__()
+        self.source = source
+        self.committed_at_write: list[dict[tuple[str, int], int]] = []
+
+    async def write(self, comparisons, ingest) -> None:
+        self.committed_at_write.append(dict(self.source.committed))
+        await super().write(comparisons, ingest)
+
+
+async def started(source: ListSource, sink: MemorySink, **options) -> Checkpoint:
+    checkpoint = Checkpoint(
+        source,
+        sink,
+        max_in_flight=options.get("max_in_flight", 10),
+        batch_rows=1000,
+        flush_interval_s=60,
+        commit_interval_s=60,
+    )
+
+    async def assigned(tps) -> None:
+        checkpoint.assign(tps)
+
+    async def revoked(tps) -> None:
+        await checkpoint.revoke(tps)
+
+    await source.start(assigned, revoked)
+    return checkpoint
+
+
+def record(offset: int) -> SourceRecord:
+    return SourceRecord(b"{}", Position("kafka", TP[0], TP[1], offset))
+
+
+async def finish(checkpoint: Checkpoint, offset: int) -> Position:
+    await checkpoint.slots.acquire(asyncio.Event())
+    tracked = checkpoint.track(record(offset))
+    checkpoint.add(tracked.position, [{"event_id": str(offset)}], {"offset": offset})
+    return tracked.position
+
+
+async def test_a_checkpoint_stores_then_commits_below_the_stored() -> None:
+    source = ListSource([b"{}"] * 3)
+    sink = RecordingSink(source)
+    checkpoint = await started(source, sink)
+    for offset in range(3):
+        await finish(checkpoint, offset)
+    assert checkpoint.slots.used == 3
+
+    await checkpoint.checkpoint()
+
+    assert sink.committed_at_write == [{}]  # the write came first
+    assert source.committed == {TP: 3}
+    assert checkpoint.slots.used == 0
+
+
+async def test_an_unfinished_event_holds_the_commit_point() -> None:
+    source = ListSource([b"{}"] * 3)
+    checkpoint = await started(source, MemorySink())
+    await finish(checkpoint, 0)
+    await checkpoint.slots.acquire(asyncio.Event())
+    checkpoint.track(record(1))  # consumed, still in flight
+    await finish(checkpoint, 2)
+
+    await checkpoint.checkpoint()
+    assert source.committed == {TP: 1}
+    assert checkpoint.slots.used == 1  # the in-flight event keeps its slot
+
+    checkpoint.abandon()  # given up on: its slot frees, its offset stays uncommitted
+    await checkpoint.checkpoint()
+    assert source.committed == {TP: 1} and checkpoint.slots.used == 0
+
+
+async def test_revoke_commits_the_leaving_partitions_and_forgets_them() -> None:
+    source = ListSource([b"{}"] * 2)
+    checkpoint = await started(source, MemorySink())
+    old = await finish(checkpoint, 0)
+
+    assert await checkpoint.revoke([TP]) == {TP: 1}
+    assert source.commits == [{TP: 1}]
+    # A late finisher of the old assignment cannot move the commit point of a new one.
+    checkpoint.assign([TP])
+    checkpoint.add(old, [], {"offset": 0})
+    await checkpoint.checkpoint()
+    assert source.commits == [{TP: 1}]
+
+
+async def test_a_store_that_never_answers_is_given_up_on_at_close() -> None:
+    source = ListSource([b"{}"])
+    sink = MemorySink(fail_times=100)
+    checkpoint = await started(source, sink)
+    await finish(checkpoint, 0)
+    halt = asyncio.Event()
+    halt.set()
+
+    await checkpoint.close(halt)
+
+    assert sink.failures == 1 and source.commits == []
+    assert checkpoint.slots.used == 1  # never stored: the offset is replayed by the next owner
+
+
+async def test_slots_wait_for_room_and_give_up_on_stop() -> None:
+    slots, stop = InFlightSlots(1), asyncio.Event()
+    assert await slots.acquire(stop)
+    waiting = asyncio.create_task(slots.acquire(stop))
+    await asyncio.sleep(0.01)
+    assert not waiting.done()
+    slots.release()
+    assert await waiting
+    stopped = asyncio.create_task(slots.acquire(stop))
+    await asyncio.sleep(0.01)
+    stop.set()
+    assert await stopped is False
