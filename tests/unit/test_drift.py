@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import orjson
@@ -47,3 +50,19 @@ def test_readme_configuration_reference_is_current() -> None:
     start, end = "<!-- config-reference:start -->\n", "\n<!-- config-reference:end -->"
     block = readme[readme.index(start) + len(start) : readme.index(end)]
     assert block == config_reference(), "run `make readme` and commit the result"
+
+
+def test_bundled_demo_data_is_what_its_generator_makes(tmp_path: Path) -> None:
+    # The generator writes next to its own checkout: run a copy of scripts/ in a scratch tree.
+    shutil.copytree(ROOT / "scripts" / "demo_content", tmp_path / "scripts" / "demo_content")
+    shutil.copy2(ROOT / "scripts" / "make_demo_data.py", tmp_path / "scripts" / "make_demo_data.py")
+    (tmp_path / "shadow" / "demo" / "data").mkdir(parents=True)
+    done = subprocess.run(
+        [sys.executable, str(tmp_path / "scripts" / "make_demo_data.py")], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    for name in ("events.ndjson", "recordings.json"):
+        generated = (tmp_path / "shadow" / "demo" / "data" / name).read_bytes()
+        assert generated == (ROOT / "shadow" / "demo" / "data" / name).read_bytes(), (
+            f"{name}: run `python scripts/make_demo_data.py` and commit the result"
+        )
