@@ -30,7 +30,8 @@ from shadow.events.ndjson import NdjsonSource
 from shadow.events.records import PartitionId, Position, Source, SourceRecord
 from shadow.metrics import RECORDS, REPLAY_LATENCY, REPLAYS
 from shadow.redaction import Redactor
-from shadow.replay.client import CandidateClient, Replayer
+from shadow.replay.client import CandidateClient
+from shadow.replay.fanout import Replayer
 from shadow.replay.result import ReplayResult
 from shadow.sample import Sampler
 from shadow.sink.base import RowSink

@@ -50,6 +50,8 @@ _DEFAULTS: dict[str, Any] = {
     "request_context": "",
     "comparator_version": 1,
     "row_version": 1,
+    "request_changes": [],
+    "caps": [],
 }
 
 

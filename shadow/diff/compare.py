@@ -117,6 +117,8 @@ class Comparison:
     production_latency_ms: float | None = None
     candidate_latency_ms: float | None = None
     comparator_version: int = COMPARATOR_VERSION
+    caps: tuple[str, ...] = ()
+    """Work caps that applied while comparing (texts cut, tool calls or paths capped)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Metrics grouped by family, as ``shadow diff`` prints them."""

@@ -39,7 +39,7 @@ from shadow.secrets import scrub_secrets
 
 log = logging.getLogger(__name__)
 
-_MAX_ERROR_CHARS = 300
+MAX_ERROR_CHARS = 300
 
 
 class _Attempt(Exception):
@@ -194,7 +194,7 @@ class CandidateClient:
 
     def _scrub(self, text: str) -> str:
         secret = self._api_key.get_secret_value() if self._api_key else None
-        return scrub_secrets(text, [secret])[:_MAX_ERROR_CHARS]
+        return scrub_secrets(text, [secret])[:MAX_ERROR_CHARS]
 
     def _model_for(self, event: MirrorEvent) -> str:
         return self.settings.model or event.production_model
@@ -222,7 +222,7 @@ class CandidateClient:
                 model=model,
                 output=None,
                 error_kind=ErrorKind.TRANSLATION_ERROR,
-                error_message=str(exc)[:_MAX_ERROR_CHARS],
+                error_message=str(exc)[:MAX_ERROR_CHARS],
             )
         attempt = 0
         while True:
@@ -298,35 +298,3 @@ class CandidateClient:
             return parse_response(self.api, body)
         except ResponseFormatError as exc:
             raise _Attempt(ErrorKind.INVALID_RESPONSE, str(exc), status) from exc
-
-
-class Replayer:
-    """Fans one event out to every candidate that replays its workflow and API."""
-
-    def __init__(self, clients: list[CandidateClient]) -> None:
-        self.clients = clients
-
-    def targets(self, event: MirrorEvent) -> list[CandidateClient]:
-        return [c for c in self.clients if c.settings.replays(event.workflow, event.api)]
-
-    async def replay(self, event: MirrorEvent, targets: list[CandidateClient] | None = None) -> list[ReplayResult]:
-        """Replay against all targets concurrently; one result per target, in order."""
-        targets = self.targets(event) if targets is None else targets
-        return list(await asyncio.gather(*(self._safe(c, event) for c in targets)))
-
-    @staticmethod
-    async def _safe(client: CandidateClient, event: MirrorEvent) -> ReplayResult:
-        try:
-            return await client.replay(event)
-        except Exception as exc:
-            log.exception("internal error replaying event %s against %s", event.event_id, client.settings.name)
-            return ReplayResult(
-                candidate=client.settings.name,
-                model=client.settings.model or event.production_model,
-                output=None,
-                error_kind=ErrorKind.INTERNAL_ERROR,
-                error_message=f"{type(exc).__name__}: {exc}"[:_MAX_ERROR_CHARS],
-            )
-
-    async def aclose(self) -> None:
-        await asyncio.gather(*(c.aclose() for c in self.clients))

@@ -52,6 +52,8 @@ class ReplayResult:
     latency_ms: float = 0.0
     attempts: int = 1
     started_at: datetime | None = None
+    request_changes: tuple[str, ...] = ()
+    """Parameters removed from or capped in the request the candidate received (stored per row)."""
 
     @property
     def ok(self) -> bool:

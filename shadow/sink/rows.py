@@ -42,6 +42,7 @@ COMPARISON_COLUMNS: tuple[str, ...] = (
     "production_refusal", "candidate_refusal", "new_refusal", "production_empty", "candidate_empty",
     "production_text", "candidate_text", "production_output", "candidate_output", "request_context",
     "comparator_version", "row_version",
+    "request_changes", "caps",
 )  # fmt: skip
 
 INGEST_COLUMNS: tuple[str, ...] = (
@@ -249,6 +250,8 @@ def build_comparison_row(
         "candidate_output": candidate_output,
         "request_context": shared.request_context,
         "row_version": row_version(compared_at),
+        "request_changes": list(result.request_changes),
+        "caps": list(comparison.caps),
     }
     row.update(diff_columns(comparison))
     return row

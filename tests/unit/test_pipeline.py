@@ -18,7 +18,8 @@ import pytest
 from shadow.config import Settings
 from shadow.events.memory import ListDeadLetterSink, ListSource
 from shadow.pipeline import Pipeline
-from shadow.replay.client import CandidateClient, Replayer
+from shadow.replay.client import CandidateClient
+from shadow.replay.fanout import Replayer
 from tests.factories import candidate, event_bytes, make_event, openai_response, settings_for
 
 pytestmark = pytest.mark.timeout(30)

@@ -20,7 +20,8 @@ from shadow.config import CandidateSettings
 from shadow.demo.server import Answer, CandidateServer, RecordedToolCall
 from shadow.events.models import Api, MirrorEvent
 from shadow.events.output import FinishReason
-from shadow.replay.client import CandidateClient, Replayer, endpoint_url, parse_retry_after
+from shadow.replay.client import CandidateClient, endpoint_url, parse_retry_after
+from shadow.replay.fanout import Replayer
 from shadow.replay.result import ErrorKind
 from tests.factories import candidate, make_event, openai_request
 
