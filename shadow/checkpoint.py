@@ -83,6 +83,7 @@ class Checkpoint:
         self.slots = InFlightSlots(max_in_flight)
         self.tracker = OffsetTracker()
         self.batcher = RowBatcher(sink, batch_rows=batch_rows, flush_interval_s=flush_interval_s)
+        self.assigned: set[PartitionId] = set()  # what the source assigned and did not revoke (for /readyz)
         self._commit_interval_s = commit_interval_s
 
     # --- what the pipeline hands over ----------------------------------------------------------
@@ -110,6 +111,7 @@ class Checkpoint:
     def assign(self, tps: Sequence[PartitionId]) -> None:
         for tp in tps:
             self.tracker.assign(tp)
+        self.assigned |= set(tps)
 
     async def revoke(self, tps: Sequence[PartitionId]) -> dict[PartitionId, int]:
         """Store what is finished and commit it before the partitions move to another worker.
@@ -125,6 +127,7 @@ class Checkpoint:
             await self.source.commit(offsets)
         for tp in tps:
             self.tracker.revoke(tp)
+        self.assigned -= set(tps)
         return offsets
 
     # --- the steps ----------------------------------------------------------------------------

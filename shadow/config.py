@@ -253,6 +253,11 @@ class PipelineSettings(_Section):
         description="on SIGTERM, time given to in-flight events before they are abandoned uncommitted",
     )
     stop_after_idle_s: float | None = Field(default=None, gt=0, description="exit after this long without input")
+    health_stall_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="/healthz answers 503 once the event loop has not ticked for this long (a stuck worker)",
+    )
 
 
 _yaml_file: ContextVar[Path | None] = ContextVar("shadow_yaml_file", default=None)

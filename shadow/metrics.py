@@ -24,3 +24,17 @@ ROWS = Counter("shadow_rows_written_total", "Comparison rows stored", registry=R
 STORE_FAILURES = Counter("shadow_store_failures_total", "Failed writes to ClickHouse (retried)", registry=REGISTRY)
 IN_FLIGHT = Gauge("shadow_events_in_flight", "Events consumed and not yet stored", registry=REGISTRY)
 COMMITS = Counter("shadow_commits_total", "Offset commits, by result", ["result"], registry=REGISTRY)
+LOOP_STALL = Histogram(
+    "shadow_event_loop_stall_seconds",
+    "How late the event loop's 50 ms watch woke, per tick: the time the loop was blocked",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5, 5, 10, 30),
+    registry=REGISTRY,
+)
+LOOP_STALL_MAX = Gauge(
+    "shadow_event_loop_stall_max_seconds", "Worst event loop stall since the worker started", registry=REGISTRY
+)
+LOOP_LAST_TICK = Gauge(
+    "shadow_event_loop_last_tick_timestamp_seconds",
+    "Unix time of the event loop watch's last tick (a stuck loop stops it)",
+    registry=REGISTRY,
+)

@@ -28,6 +28,8 @@ from shadow.events.decode import DecodedEvent, decode_event
 from shadow.events.kafka import KafkaDeadLetterSink, KafkaSource
 from shadow.events.ndjson import NdjsonSource
 from shadow.events.records import PartitionId, Position, Source, SourceRecord
+from shadow.health import HealthServer
+from shadow.loopwatch import LoopWatch
 from shadow.metrics import RECORDS, REPLAY_LATENCY, REPLAYS
 from shadow.redaction import Redactor
 from shadow.replay.client import CandidateClient
@@ -56,6 +58,7 @@ class RunStats:
     rows_written: int = 0
     abandoned: int = 0
     stopped_by: str = ""
+    worst_loop_stall_s: float = 0.0
     by_outcome: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -67,6 +70,7 @@ class RunStats:
             "rows_written": self.rows_written,
             "abandoned": self.abandoned,
             "stopped_by": self.stopped_by,
+            "worst_loop_stall_s": round(self.worst_loop_stall_s, 4),
         }
 
 
@@ -127,6 +131,7 @@ class Pipeline:
         self._diff_context = diff_context_factory(settings)
         self._stop = asyncio.Event()
         self._halt = asyncio.Event()  # stops the batcher and committer loops at the very end
+        self.loop_watch = LoopWatch()  # measures the loop's stalls while :meth:`run` runs
 
     def stop(self) -> None:
         """Ask the worker to stop (SIGTERM/SIGINT): stop reading, let in-flight events finish within the grace."""
@@ -157,6 +162,7 @@ class Pipeline:
             4. The last checkpoint (flush, then commit what is stored); close everything.
         """
         # Step 1.
+        self.loop_watch.start()
         await self.dead_letters.start()
         await self.source.start(self._on_assigned, self._on_revoked)
         checkpoint_task = asyncio.create_task(self.checkpoint.run(self._halt), name="shadow-checkpoint")
@@ -179,6 +185,8 @@ class Pipeline:
             await self._close_sink()
             await self.source.stop()
             await self.dead_letters.close()
+            await self.loop_watch.stop()
+            self.stats.worst_loop_stall_s = self.loop_watch.worst_stall_s
         self.stats.rows_written = self.checkpoint.batcher.rows_written
         log.info("stopped (%s): %s", self.stats.stopped_by, self.stats.as_dict())
         return self.stats
@@ -344,6 +352,26 @@ class Pipeline:
     def store_failures(self) -> int:
         return self.checkpoint.batcher.store_failures
 
+    # --- probes (called from the HTTP server's thread: they only read) ---------------------------
+
+    def live(self) -> tuple[bool, str]:
+        """The ``/healthz`` probe: the event loop ticked within ``pipeline.health_stall_s``."""
+        return self.loop_watch.check(self.settings.pipeline.health_stall_s)
+
+    def ready(self) -> tuple[bool, str]:
+        """The ``/readyz`` probe: not stopping, partitions (or the NDJSON input) assigned, the store writable."""
+        if self._stop.is_set() or self._halt.is_set():
+            return False, "stopping"
+        partitions = len(self.checkpoint.assigned)
+        if not partitions:
+            return False, "no partitions assigned (joining the consumer group, or more workers than partitions)"
+        batcher = self.checkpoint.batcher
+        failing, since = batcher.failing_writes, batcher.failing_since
+        if failing:
+            for_s = time.monotonic() - since if since is not None else 0.0
+            return False, f"the store is failing: {failing} writes in a row over {for_s:.1f}s (rows held, retrying)"
+        return True, f"{partitions} partition(s) assigned; the store is writable"
+
 
 def build_replayer(settings: Settings) -> Replayer:
     """One client per enabled candidate; API keys come from the environment variables they name."""
@@ -368,11 +396,13 @@ async def run_worker(
     store: ClickHouseStore | None = None,
     handle_signals: bool = True,
     auto_migrate: bool = True,
+    health: HealthServer | None = None,
 ) -> RunStats:
     """Run one worker with the configured source, candidates and ClickHouse until it stops.
 
     SIGTERM and SIGINT stop it cleanly: in-flight events get ``pipeline.shutdown_grace_s``
-    and whatever is not stored by then stays uncommitted, to be replayed.
+    and whatever is not stored by then stays uncommitted, to be replayed. ``health`` (the
+    ``--metrics-port`` server) answers its probes from the pipeline once it exists.
     """
     replayer = build_replayer(settings)
     own_store = store is None
@@ -384,6 +414,8 @@ async def run_worker(
         pipeline = Pipeline(
             settings, source=source, dead_letters=dead_letters, replayer=replayer, sink=ClickHouseSink(store)
         )
+        if health is not None:
+            health.attach(pipeline.live, pipeline.ready)
         loop = asyncio.get_running_loop()
         signals = (signal.SIGTERM, signal.SIGINT) if handle_signals else ()
         for sig in signals:

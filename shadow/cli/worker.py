@@ -42,14 +42,18 @@ def cmd_run(args: argparse.Namespace) -> int:
             update={"pipeline": settings.pipeline.model_copy(update={"stop_after_idle_s": args.stop_after_idle})}
         )
     configure_logging(args.log_level or settings.log_level)
+    health = None
     if args.metrics_port is not None:
-        from prometheus_client import start_http_server
+        from shadow.health import HealthServer
 
-        from shadow.metrics import REGISTRY
-
-        start_http_server(args.metrics_port, addr=args.metrics_host, registry=REGISTRY)
-        log.info("metrics on http://%s:%d/metrics", args.metrics_host, args.metrics_port)
-    stats = asyncio.run(run_worker(settings, auto_migrate=not args.no_migrate))
+        # A thread, not the event loop: /healthz must answer (503) while the loop is stuck.
+        health = HealthServer(args.metrics_host, args.metrics_port).start()
+        log.info("metrics and probes on http://%s:%d (/metrics, /healthz, /readyz)", args.metrics_host, health.port)
+    try:
+        stats = asyncio.run(run_worker(settings, auto_migrate=not args.no_migrate, health=health))
+    finally:
+        if health is not None:
+            health.close()
     if args.stats:
         print_json(stats.as_dict())
     return EXIT_OK
@@ -134,7 +138,13 @@ def register(sub: Subparsers) -> None:
         metavar="SECONDS",
         help="exit after SECONDS without new records (backfills, tests); an NDJSON input exits at its end anyway",
     )
-    run.add_argument("--metrics-port", type=int, metavar="PORT", help="serve Prometheus metrics on this port")
+    run.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="PORT",
+        help="serve /metrics (Prometheus), /healthz (the event loop ticks) and /readyz (partitions assigned, "
+        "store writable) on this port, from a thread beside the event loop",
+    )
     run.add_argument("--metrics-host", default="127.0.0.1", help="address for --metrics-port")
     run.add_argument("--no-migrate", action="store_true", help="do not apply pending DDL at start")
     run.add_argument("--stats", action="store_true", help="print the run's counts as JSON when it stops")

@@ -54,6 +54,8 @@ class RowBatcher:
         self.rows_written = 0
         self.flushes = 0
         self.store_failures = 0
+        self.failing_writes = 0  # failed writes since the last one that succeeded (read by /readyz)
+        self.failing_since: float | None = None  # time.monotonic() of the first of them
 
     @property
     def buffered_events(self) -> int:
@@ -96,9 +98,13 @@ class RowBatcher:
             while True:
                 try:
                     await self._sink.write(comparisons, ingest)
+                    self.failing_writes, self.failing_since = 0, None
                     break
                 except StoreError as exc:
                     self.store_failures += 1
+                    self.failing_writes += 1
+                    if self.failing_since is None:
+                        self.failing_since = time.monotonic()
                     STORE_FAILURES.inc()
                     if stop is not None and stop.is_set():
                         log.error("giving up on %d buffered events at shutdown: %s", len(batch), exc)
