@@ -114,6 +114,22 @@ class CandidateSettings(_Section):
     retry_backoff_s: float = Field(default=0.5, ge=0, description="first backoff; doubles per retry, with jitter")
     max_backoff_s: float = Field(default=20.0, ge=0, description="cap on backoff and on honoured Retry-After")
     rate_limit_rps: float | None = Field(default=None, gt=0, description="requests per second; null = unlimited")
+    breaker_enabled: bool = Field(
+        default=True, description="circuit breaker: while open, events skip this candidate instead of waiting for it"
+    )
+    breaker_failures: int = Field(
+        default=10,
+        gt=0,
+        description="the breaker opens when this many of the last breaker_window calls failed "
+        "(timeout, connection or transport error, 5xx, 429 once retries ran out)",
+    )
+    breaker_window: int = Field(default=20, gt=0, description="how many recent calls the breaker looks at")
+    breaker_open_s: float = Field(default=30.0, gt=0, description="how long the breaker stays open before probing")
+    breaker_probes: int = Field(
+        default=3,
+        gt=0,
+        description="calls let through when half-open: all succeed, it closes; one fails, it opens again",
+    )
     enabled: bool = Field(default=True, description="false stops replaying to this candidate (kill switch)")
     workflows: list[str] = Field(default_factory=list, description="workflows to replay; empty = all")
     apis: list[Api] = Field(default_factory=list, description="production APIs to replay; empty = all")
@@ -137,6 +153,12 @@ class CandidateSettings(_Section):
         if not re.match(r"^https?://[^/\s]+", value):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _breaker(self) -> CandidateSettings:
+        if self.breaker_failures > self.breaker_window:
+            raise ValueError("breaker_failures cannot exceed breaker_window (the calls it counts them among)")
+        return self
 
     @model_validator(mode="after")
     def _control_model(self) -> CandidateSettings:

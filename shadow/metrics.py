@@ -20,6 +20,22 @@ REPLAY_LATENCY = Histogram(
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64),
     registry=REGISTRY,
 )
+CIRCUIT_STATE = Gauge(
+    "shadow_candidate_circuit_state",
+    "A candidate's circuit breaker: 0 closed, 1 half-open (probing), 2 open (calls skipped)",
+    ["candidate"],
+    registry=REGISTRY,
+)
+CIRCUIT_OPENED = Counter(
+    "shadow_candidate_circuit_opened_total", "Times a candidate's circuit breaker opened", ["candidate"],
+    registry=REGISTRY,
+)  # fmt: skip
+CIRCUIT_SKIPPED = Counter(
+    "shadow_candidate_circuit_skipped_total",
+    "Candidate calls skipped (rows stored with status skipped) because the circuit breaker was open",
+    ["candidate"],
+    registry=REGISTRY,
+)
 ROWS = Counter("shadow_rows_written_total", "Comparison rows stored", registry=REGISTRY)
 STORE_FAILURES = Counter("shadow_store_failures_total", "Failed writes to ClickHouse (retried)", registry=REGISTRY)
 IN_FLIGHT = Gauge("shadow_events_in_flight", "Events consumed and not yet stored", registry=REGISTRY)

@@ -305,7 +305,8 @@ class Pipeline:
                     ctx=self._row_context,
                 )
             )
-            REPLAYS.labels(result.candidate, "ok" if result.ok else "error", result.error_kind or "").inc()
+            outcome = "ok" if result.ok else "skipped" if result.skipped else "error"
+            REPLAYS.labels(result.candidate, outcome, result.error_kind or "").inc()
             if result.ok:
                 REPLAY_LATENCY.labels(result.candidate).observe(result.latency_ms / 1000)
         return rows

@@ -1,33 +1,124 @@
 """Fan one event out to every candidate that replays its workflow and API, concurrently.
 
 One failing candidate never cancels its siblings: each call's failure is a :class:`ReplayResult`.
+A candidate whose circuit breaker (``shadow.replay.breaker``) is open is not waited for: its
+result is a skip (``ErrorKind.CIRCUIT_OPEN``, stored with status ``skipped``) made at once.
+
+When a breaker opens, the calls to that candidate still in flight are cancelled and become skips
+too: they are queued behind its concurrency limit or waiting on a candidate just judged
+unavailable, and an event that waited for them would hold its slot for up to ``timeout_s`` per
+queued call. The cost: an answer that would still have arrived is dropped — at most
+``max_concurrency`` calls each time the breaker opens.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from dataclasses import dataclass, field
 
 from shadow.events.models import MirrorEvent
+from shadow.metrics import CIRCUIT_SKIPPED
+from shadow.replay.breaker import CircuitBreaker, Clock, Permit
 from shadow.replay.client import MAX_ERROR_CHARS, CandidateClient
 from shadow.replay.result import ErrorKind, ReplayResult
 
 log = logging.getLogger(__name__)
 
 
+@dataclass(slots=True, eq=False)
+class _Lane:
+    """One candidate's client, its breaker (None when disabled) and its calls in flight."""
+
+    client: CandidateClient
+    breaker: CircuitBreaker | None
+    in_flight: set[asyncio.Task[object]] = field(default_factory=set)
+    abandoned: set[asyncio.Task[object]] = field(default_factory=set)
+
+    def skip(self, event: MirrorEvent, reason: str) -> ReplayResult:
+        settings = self.client.settings
+        CIRCUIT_SKIPPED.labels(settings.name).inc()
+        return ReplayResult(
+            candidate=settings.name,
+            model=settings.model or event.production_model,
+            output=None,
+            error_kind=ErrorKind.CIRCUIT_OPEN,
+            error_message=reason[:MAX_ERROR_CHARS],
+            attempts=0,
+        )
+
+
 class Replayer:
     """Fans one event out to every candidate that replays its workflow and API."""
 
-    def __init__(self, clients: list[CandidateClient]) -> None:
+    def __init__(self, clients: list[CandidateClient], *, clock: Clock = time.monotonic) -> None:
         self.clients = clients
+        self._clock = clock
+        self._lanes = {client: self._lane(client) for client in clients}
+
+    def _lane(self, client: CandidateClient) -> _Lane:
+        settings = client.settings
+        breaker = CircuitBreaker.from_settings(settings, self._clock) if settings.breaker_enabled else None
+        return _Lane(client, breaker)
+
+    @property
+    def breakers(self) -> dict[str, CircuitBreaker]:
+        """Each candidate's breaker, by name (candidates with the breaker disabled are absent)."""
+        return {c.settings.name: lane.breaker for c, lane in self._lanes.items() if lane.breaker is not None}
 
     def targets(self, event: MirrorEvent) -> list[CandidateClient]:
         return [c for c in self.clients if c.settings.replays(event.workflow, event.api)]
 
     async def replay(self, event: MirrorEvent, targets: list[CandidateClient] | None = None) -> list[ReplayResult]:
-        """Replay against all targets concurrently; one result per target, in order."""
+        """Replay against all targets concurrently; one result per target, in order.
+
+        Targets whose breaker admits no call get their skip at once; only the admitted calls are awaited.
+        """
         targets = self.targets(event) if targets is None else targets
-        return list(await asyncio.gather(*(self._safe(c, event) for c in targets)))
+        results: list[ReplayResult | None] = []
+        calls = []
+        for client in targets:
+            lane = self._lanes.get(client)
+            if lane is None:
+                lane = self._lanes[client] = self._lane(client)
+            permit = lane.breaker.admit() if lane.breaker is not None else None
+            if lane.breaker is not None and permit is None:
+                results.append(lane.skip(event, lane.breaker.describe()))
+            else:
+                results.append(None)
+                calls.append((len(results) - 1, self._call(lane, event, permit)))
+        if calls:
+            answered = await asyncio.gather(*(call for _, call in calls))
+            for (i, _), result in zip(calls, answered, strict=True):
+                results[i] = result
+        return [r for r in results if r is not None]
+
+    async def _call(self, lane: _Lane, event: MirrorEvent, permit: Permit | None) -> ReplayResult:
+        if lane.breaker is None or permit is None:
+            return await self._safe(lane.client, event)
+        breaker = lane.breaker
+        me = asyncio.current_task()
+        assert me is not None  # gather runs each call in a task of its own
+        lane.in_flight.add(me)
+        try:
+            result = await self._safe(lane.client, event)
+        except asyncio.CancelledError:
+            # Cancelled by the breaker opening (and by nothing else): a skip, not a cancellation.
+            if me in lane.abandoned and me.cancelling() == 1:
+                me.uncancel()
+                return lane.skip(event, f"abandoned in flight: circuit opened ({breaker.reason})")
+            raise
+        finally:
+            lane.in_flight.discard(me)
+            lane.abandoned.discard(me)
+        if breaker.record(permit, result):
+            # The breaker just opened: no event waits any longer for this candidate.
+            stale = lane.in_flight - lane.abandoned
+            lane.abandoned |= stale
+            for task in stale:
+                task.cancel()
+        return result
 
     @staticmethod
     async def _safe(client: CandidateClient, event: MirrorEvent) -> ReplayResult:

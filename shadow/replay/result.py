@@ -25,6 +25,8 @@ class ErrorKind(StrEnum):
     INVALID_RESPONSE = "invalid_response"
     TRANSLATION_ERROR = "translation_error"
     INTERNAL_ERROR = "internal_error"
+    CIRCUIT_OPEN = "circuit_open"
+    """Not sent: the candidate's circuit breaker was open (the row's status is ``skipped``)."""
 
 
 RETRIABLE_KINDS = frozenset(
@@ -58,3 +60,8 @@ class ReplayResult:
     @property
     def ok(self) -> bool:
         return self.output is not None
+
+    @property
+    def skipped(self) -> bool:
+        """Not a comparison: the call was not made (or was abandoned) because the circuit was open."""
+        return self.error_kind is ErrorKind.CIRCUIT_OPEN

@@ -103,7 +103,10 @@ def request_context_json(context: DiffContext) -> str:
     ).decode()
 
 
-def _status(production: Output | None, candidate: Output | None) -> str:
+def _status(production: Output | None, result: ReplayResult) -> str:
+    if result.skipped:
+        return "skipped"  # not a comparison: the read side counts it apart (circuit breaker open)
+    candidate = result.output
     if production is None and candidate is None:
         return "both_error"
     if production is None:
@@ -237,7 +240,7 @@ def build_comparison_row(
         "prompt_version": event.tags.get("prompt_version", ""),
         "tags": dict(event.tags),
         "source_position": str(position),
-        "status": _status(production, result.output),
+        "status": _status(production, result),
         "error_kind": result.error_kind.value if result.error_kind else "",
         "http_status": result.http_status,
         "error_message": ctx.redactor(result.error_message),
