@@ -1,5 +1,6 @@
 -- comparison_values: per-comparison values of one candidate, for the gate's statistics and the
--- report's distributions. Read with FINAL: each (event, candidate) once.
+-- report's distributions. Read with FINAL: each (event, candidate) once. Rows skipped while the
+-- candidate's circuit breaker was open are not comparisons: they are left out (the gate ignores them).
 --
 -- Parameters: db Identifier; start, end DateTime64(3, 'UTC'); candidate String (required);
 --             workflow, tenant ('' = all); limit UInt64 (0 = no limit; a deterministic sample by event_id).
@@ -32,7 +33,7 @@ SELECT
     production_cost_usd,
     candidate_cost_usd
 FROM {db:Identifier}.comparisons FINAL
-WHERE candidate = {candidate:String}
+WHERE candidate = {candidate:String} AND status != 'skipped'
   AND occurred_at >= {start:DateTime64(3, 'UTC')} AND occurred_at < {end:DateTime64(3, 'UTC')}
   AND ({workflow:String} = '' OR workflow = {workflow:String})
   AND ({tenant:String} = '' OR tenant = {tenant:String})

@@ -3,6 +3,7 @@
 --
 -- Parameters: db Identifier; start, end DateTime64(3, 'UTC'); candidate, workflow, tenant ('' = all);
 --             min_rows UInt32 (groups with fewer comparisons are left out).
+-- Rows skipped while the candidate's circuit breaker was open are not comparisons and are left out.
 SELECT
     candidate,
     workflow,
@@ -22,7 +23,8 @@ SELECT
             OR tool_args_match = false OR new_refusal OR truncated))
     ) / compared AS regression_rate
 FROM {db:Identifier}.comparisons FINAL
-WHERE occurred_at >= {start:DateTime64(3, 'UTC')} AND occurred_at < {end:DateTime64(3, 'UTC')}
+WHERE status != 'skipped'
+  AND occurred_at >= {start:DateTime64(3, 'UTC')} AND occurred_at < {end:DateTime64(3, 'UTC')}
   AND ({candidate:String} = '' OR candidate = {candidate:String})
   AND ({workflow:String} = '' OR workflow = {workflow:String})
   AND ({tenant:String} = '' OR tenant = {tenant:String})

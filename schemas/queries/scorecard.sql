@@ -8,18 +8,22 @@
 -- Rates are fractions; *_rate columns are NULL when nothing was eligible. JSON validity rates count
 -- the answers where JSON is in play: either side answered JSON (valid or wrapped) or a schema was asked for. `shadow summary` and
 -- `shadow report` run this query (or scorecard_rollup.sql, which gives the same figures).
+-- Rows skipped while a candidate's circuit breaker was open (status 'skipped') are not comparisons:
+-- they are counted in `skipped` only, never in `compared` or any rate; last_compared_at is the
+-- newest row of either kind (what the rollups' staleness check compares).
 SELECT
     candidate,
     workflow,
     role,
     compared,
+    skipped,
     ok,
     candidate_errors,
     timeouts,
     rate_limited,
     production_errors,
-    candidate_errors / compared AS error_rate,
-    timeouts / compared AS timeout_rate,
+    if(compared > 0, candidate_errors / compared, NULL) AS error_rate,
+    if(compared > 0, timeouts / compared, NULL) AS timeout_rate,
     if(production_json_n > 0, production_json_valid_count / production_json_n, NULL) AS production_json_valid_rate,
     if(candidate_json_n > 0, candidate_json_valid_count / candidate_json_n, NULL) AS candidate_json_valid_rate,
     candidate_json_wrapped,
@@ -66,7 +70,8 @@ FROM
         candidate,
         workflow,
         any(candidate_role) AS role,
-        count() AS compared,
+        countIf(status != 'skipped') AS compared,
+        countIf(status = 'skipped') AS skipped,
         countIf(status = 'ok') AS ok,
         countIf(status IN ('candidate_error', 'both_error')) AS candidate_errors,
         countIf(error_kind = 'timeout') AS timeouts,

@@ -2,7 +2,8 @@
 --
 -- Same columns and figures as scorecard.sql over the same whole hours: hours before `boundary`
 -- come from comparisons_hourly (refreshed by ClickHouse), later hours are aggregated from raw
--- rows on the fly through comparisons_hourly_source, so the newest data is never stale.
+-- rows on the fly through comparisons_hourly_source, so the newest data is never stale. Skipped
+-- rows (an open circuit breaker) are counted in `skipped` only, as in scorecard.sql.
 --
 -- Parameters:
 --   db                   Identifier
@@ -13,13 +14,14 @@ SELECT
     workflow,
     role,
     compared,
+    skipped,
     ok,
     candidate_errors,
     timeouts,
     rate_limited,
     production_errors,
-    candidate_errors / compared AS error_rate,
-    timeouts / compared AS timeout_rate,
+    if(compared > 0, candidate_errors / compared, NULL) AS error_rate,
+    if(compared > 0, timeouts / compared, NULL) AS timeout_rate,
     if(production_json_n > 0, production_json_valid_count / production_json_n, NULL) AS production_json_valid_rate,
     if(candidate_json_n > 0, candidate_json_valid_count / candidate_json_n, NULL) AS candidate_json_valid_rate,
     candidate_json_wrapped,
@@ -67,6 +69,7 @@ FROM
         workflow,
         any(candidate_role) AS role,
         sum(compared) AS compared,
+        sum(skipped) AS skipped,
         sum(ok) AS ok,
         sum(candidate_errors) AS candidate_errors,
         sum(timeouts) AS timeouts,

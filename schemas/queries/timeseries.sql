@@ -1,11 +1,13 @@
 -- timeseries: hourly rates per candidate (the report's rates-over-time charts).
 --
 -- Parameters: db Identifier; start, end DateTime64(3, 'UTC'); candidate, workflow, tenant ('' = all).
+-- Rows skipped with the candidate's circuit open are counted in `skipped`, not in `compared` or a rate.
 SELECT
     toStartOfHour(occurred_at) AS hour,
     candidate,
-    count() AS compared,
-    countIf(status IN ('candidate_error', 'both_error')) / compared AS error_rate,
+    countIf(status != 'skipped') AS compared,
+    countIf(status = 'skipped') AS skipped,
+    if(compared > 0, countIf(status IN ('candidate_error', 'both_error')) / compared, NULL) AS error_rate,
     if(countIf(status = 'ok' AND production_json_valid) > 0,
        countIf(status = 'ok' AND production_json_valid AND NOT candidate_json_valid)
          / countIf(status = 'ok' AND production_json_valid), NULL) AS json_broken_rate,

@@ -1,9 +1,12 @@
 """A policy evaluated for one candidate over a window: rows read from the store, rules decided, one verdict.
 
 The third floor of ``shadow.report.gate``: the only module of the package that reads ClickHouse
-(the SQL pack's ``comparison_values`` and ``candidate_coverage``). Verdict: ``rollback`` when a
-critical rule fails or more rules fail than ``allowed_failures``; ``promote`` when every rule
-passes; ``hold`` otherwise (not enough data, or inconclusive).
+(the SQL pack's ``comparison_values`` and ``candidate_coverage``). ``comparison_values`` leaves out
+rows skipped while a circuit breaker was open: they are not comparisons, so they neither count
+towards ``min_samples`` nor move a rate (the failures that opened the breaker are rows of their
+own and do count). Verdict: ``rollback`` when a critical rule fails or more rules fail than
+``allowed_failures``; ``promote`` when every rule passes; ``hold`` otherwise (not enough data, or
+inconclusive).
 """
 
 from __future__ import annotations

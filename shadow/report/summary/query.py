@@ -59,7 +59,13 @@ def _expected_candidates(settings: Settings | None, workflow: str, api: str) -> 
 def coverage(
     store: ClickHouseStore, filters: Filters, settings: Settings | None, now: datetime | None = None
 ) -> dict[str, Any]:
-    """What happened to consumed records, and whether each candidate got the traffic it should."""
+    """What happened to consumed records, and whether each candidate got the traffic it should.
+
+    Per candidate: ``compared`` of the ``replayed_events`` it should see, and the events it skipped
+    (``skipped``; ``circuit_open`` of them because its circuit breaker was open), which are not
+    comparisons. ``flag``: ``CIRCUIT OPEN`` when skips by the breaker left its coverage low,
+    ``NO TRAFFIC`` when it compared nothing, ``LOW`` under ``COVERAGE_WARNING``.
+    """
     start, end = filters.window.bounds(now)
     workflows = run_query(store, "coverage", start=start, end=end, workflow=filters.workflow, tenant=filters.tenant)
     compared = run_query(store, "candidate_coverage", start=start, end=end, **filters.params())
@@ -76,9 +82,12 @@ def coverage(
         row = by_key.get((name, workflow, api))
         expected = replayed.get((workflow, api))
         got = row["compared"] if row else 0
+        circuit_open = row["circuit_open"] if row else 0
         share = got / expected if expected else None
         flag = ""
-        if expected and got == 0:
+        if circuit_open and (share is None or share < COVERAGE_WARNING):
+            flag = "CIRCUIT OPEN"  # the events it missed were skipped on purpose: its breaker was open
+        elif expected and got == 0:
             flag = "NO TRAFFIC"
         elif share is not None and share < COVERAGE_WARNING:
             flag = "LOW"
@@ -90,6 +99,8 @@ def coverage(
                 "api": api,
                 "replayed_events": expected,
                 "compared": got,
+                "skipped": row["skipped"] if row else 0,
+                "circuit_open": circuit_open,
                 "coverage": share,
                 "last_compared_at": row["last_compared_at"] if row else None,
                 "flag": flag,

@@ -255,9 +255,14 @@ def _coverage(console: Console, data: dict[str, Any]) -> None:
             _Column("compared", [Text(f"{format_count(c['compared'])} of {format_count(c['replayed_events'])}")
                                  for c in candidates]),
             _Column("coverage", [_coverage_cell(c) for c in candidates]),
-            _Column("last row (UTC)", [Text(_last(c["last_compared_at"])) for c in candidates], "left"),
-            _Column("api", [Text(c["api"]) for c in candidates], "left", optional=True),
         ]  # fmt: skip
+        if any(c.get("circuit_open") for c in candidates):
+            # Events skipped because the candidate's circuit breaker was open: not comparisons, but missed.
+            values.append(_Column("circuit open", [Text(format_count(c.get("circuit_open") or 0)) for c in candidates]))
+        values += [
+            _Column("last compared (UTC)", [Text(_last(c["last_compared_at"])) for c in candidates], "left"),
+            _Column("api", [Text(c["api"]) for c in candidates], "left", optional=True),
+        ]
         _print_bands(console, keys, values, _styles(candidates))
 
 

@@ -152,15 +152,16 @@ def _render_coverage(console: Console, data: dict[str, Any]) -> None:
     if data["candidates"]:
         table = Table(title="Candidate coverage: compared ÷ replayed events it should see", title_justify="left",
                       header_style="bold")  # fmt: skip
-        for name in ("candidate", "workflow", "api", "replayed events", "compared", "coverage", "last row (UTC)", ""):
-            table.add_column(name, justify="right" if name in ("replayed events", "compared", "coverage") else "left")
+        counts = ("replayed events", "compared", "circuit open", "coverage")
+        for name in ("candidate", "workflow", "api", *counts, "last compared (UTC)", ""):
+            table.add_column(name, justify="right" if name in counts else "left")
         for c in data["candidates"]:
             last = c["last_compared_at"].strftime("%Y-%m-%d %H:%M") if c["last_compared_at"] else "never"
             flag = Text(c["flag"], style="bold red") if c["flag"] else Text("")
             table.add_row(
                 c["candidate"] + (" (control)" if c["role"] == "control" else ""), c["workflow"], c["api"],
                 "–" if c["replayed_events"] is None else f"{c['replayed_events']:,}", f"{c['compared']:,}",
-                format_rate(c["coverage"]), last, flag,
+                f"{c.get('circuit_open') or 0:,}", format_rate(c["coverage"]), last, flag,
             )  # fmt: skip
         console.print(table)
 
@@ -205,7 +206,8 @@ def render_markdown(summary: dict[str, Any], window: Window) -> str:
         table(ordered_workflow_rows(summary), with_workflow=True)
     else:
         out += ["No comparisons in this window.", ""]
-    flagged = [c for c in summary["coverage"]["candidates"] if c["flag"]]
+    # Candidates that missed traffic: flagged, or skipped by an open circuit breaker.
+    flagged = [c for c in summary["coverage"]["candidates"] if c["flag"] or c.get("circuit_open")]
     out += ["### Coverage", ""]
     out.append("| workflow | api | consumed | replayed | skipped (sampling) | skipped (no candidate) | dead letters |")
     out.append("|---|---|---|---|---|---|---|")
@@ -216,9 +218,11 @@ def render_markdown(summary: dict[str, Any], window: Window) -> str:
         )
     out.append("")
     for c in flagged:
+        flag = f"**{c['flag']}**: " if c["flag"] else ""
+        skipped = f"; {c['circuit_open']} skipped with its circuit breaker open" if c.get("circuit_open") else ""
         out.append(
-            f"- **{c['flag']}**: {c['candidate']} compared {c['compared']} of {c['replayed_events']} "
-            f"{c['workflow']} events ({c['api']})"
+            f"- {flag}{c['candidate']} compared {c['compared']} of {c['replayed_events']} "
+            f"{c['workflow']} events ({c['api']}){skipped}"
         )
     if summary["paths"]:
         out += ["", "### Top differing paths", "", "| candidate | family | path | rows | rate | control | examples |",
