@@ -110,7 +110,15 @@ class CandidateSettings(_Section):
     )
     timeout_s: float = Field(default=30.0, gt=0, description="total time allowed per attempt")
     max_concurrency: int = Field(default=16, gt=0, description="requests in flight to this candidate")
-    max_retries: int = Field(default=2, ge=0, description="retries on 429, 5xx, timeouts and connection errors")
+    max_retries: int = Field(
+        default=2,
+        ge=0,
+        description="retries on 429, 5xx, connection and transport errors (timeouts only with retry_timeouts)",
+    )
+    retry_timeouts: bool = Field(
+        default=False,
+        description="also retry an attempt that timed out (the provider may already bill a call it was answering)",
+    )
     retry_backoff_s: float = Field(default=0.5, ge=0, description="first backoff; doubles per retry, with jitter")
     max_backoff_s: float = Field(default=20.0, ge=0, description="cap on backoff and on honoured Retry-After")
     rate_limit_rps: float | None = Field(default=None, gt=0, description="requests per second; null = unlimited")
@@ -137,7 +145,36 @@ class CandidateSettings(_Section):
     default_max_tokens: int = Field(
         default=1024,
         gt=0,
-        description="max_tokens for Anthropic requests translated from OpenAI requests that set none",
+        description="max_tokens for Anthropic requests translated from OpenAI requests that set none "
+        "(at most max_output_tokens)",
+    )
+    max_output_tokens: int = Field(
+        default=4096,
+        gt=0,
+        description="output limit of every replayed request: a larger max_tokens / max_completion_tokens is "
+        "capped to it, a request without one gets it",
+    )
+    allow_params: list[str] = Field(
+        default_factory=list,
+        description="request parameters passed on beyond the built-in allow-list, e.g. service_tier, "
+        "reasoning_effort, logprobs, thinking (same-API replays; server_tools keeps Anthropic server tools)",
+    )
+    control_models: list[str] = Field(
+        default_factory=list,
+        description="control lane (model: null) only: the production models it replays, exact names; "
+        "another model's events get a skipped row with error_kind model_not_allowed",
+    )
+    max_response_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        gt=0,
+        description="largest answer body read on the wire (compressed); a larger one is a row with "
+        "error_kind response_too_large",
+    )
+    max_response_decompressed_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        gt=0,
+        description="largest answer body after Content-Encoding (gzip, deflate) is undone; a larger one is a "
+        "row with error_kind response_too_large",
     )
 
     @field_validator("name")
@@ -164,6 +201,27 @@ class CandidateSettings(_Section):
     def _control_model(self) -> CandidateSettings:
         if self.model is None and self.role != "control":
             raise ValueError("model is required unless role is 'control' (which replays production's model)")
+        if self.model is None and not self.control_models:
+            raise ValueError("a control lane (model: null) needs control_models: the production models it may replay")
+        if self.model is not None and self.control_models:
+            raise ValueError("control_models is only for a control lane with model: null")
+        return self
+
+    @model_validator(mode="after")
+    def _request_guards(self) -> CandidateSettings:
+        # Only one whole answer is read: more choices or a stream would be paid for and thrown away.
+        harmless: dict[str, Any] = {"n": 1, "stream": False, "stream_options": None}
+        never = [
+            key
+            for key, value in harmless.items()
+            if key in self.allow_params or self.overrides.get(key) not in (None, value)
+        ]
+        if never:
+            raise ValueError(f"{', '.join(never)} cannot be allowed or overridden: one whole answer is read")
+        for key in ("max_tokens", "max_completion_tokens"):
+            value = self.overrides.get(key)
+            if isinstance(value, int | float) and value > self.max_output_tokens:
+                raise ValueError(f"overrides.{key} ({value}) is above max_output_tokens ({self.max_output_tokens})")
         return self
 
     def replays(self, workflow: str, api: Api) -> bool:

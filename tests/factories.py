@@ -179,6 +179,10 @@ def event(event_factory: Callable[..., dict[str, Any]]) -> dict[str, Any]:
     return event_factory()
 
 
+FACTORY_MODELS = ["gpt-4o-2024-08-06", "claude-3-5-sonnet-20241022"]
+"""The production models the request and response factories name (what a test's control lane replays)."""
+
+
 def candidate(name: str, base_url: str, **extra: Any) -> CandidateSettings:
     options: dict[str, Any] = {
         "name": name,
@@ -189,6 +193,8 @@ def candidate(name: str, base_url: str, **extra: Any) -> CandidateSettings:
         "max_retries": 0,
         **extra,
     }
+    if options["model"] is None:
+        options.setdefault("control_models", FACTORY_MODELS)
     return CandidateSettings.model_validate(options)
 
 

@@ -2,11 +2,16 @@
 
 Pure functions; a body that does not have the documented shape raises
 :class:`~shadow.errors.ResponseFormatError` naming the field at fault.
+
+Token counts are believed only when they are plausible (:func:`plausible_usage`): a count that is
+negative, above :data:`MAX_TOKENS_PER_CALL`, or (for output) far more than the answer's visible text
+and its reported hidden tokens can explain is read as not reported, so costs stay unknown rather
+than wrong. The same rule holds for production's answers and the candidates'.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -32,19 +37,86 @@ _ANTHROPIC_FINISH = {
 }
 
 
-def parse_response(api: Api, body: Any) -> Output:
-    """Normalize a provider response body of the given API."""
+MAX_TOKENS_PER_CALL = 10_000_000
+"""More tokens than any model reads or writes in one call: a larger count is not believed."""
+TOKENS_PER_CHAR = 4
+"""The most tokens one visible character can cost (a rare 4-byte UTF-8 character, byte by byte)."""
+TOKEN_SLACK = 256
+"""Output tokens an answer may cost beyond its visible characters (tool-call framing, special tokens)."""
+OUTPUT_LIMIT_SLACK = 16
+"""How far a reported output count may pass the request's output limit (servers count stop tokens)."""
+
+
+class Hidden(NamedTuple):
+    """Output tokens the answer's text does not show (reasoning, audio, rejected predictions)."""
+
+    tokens: int = 0
+    unbounded: bool = False
+    """True when the answer holds hidden output of unknown size (Anthropic thinking blocks)."""
+
+
+_NOTHING_HIDDEN = Hidden()
+
+
+def parse_response(api: Api, body: Any, *, output_limit: int | None = None) -> Output:
+    """Normalize a provider response body of the given API.
+
+    Args:
+        api: the wire format of ``body``.
+        body: the parsed JSON body.
+        output_limit: the request's output limit, when known; a larger reported output count is not believed.
+    """
     if api is Api.OPENAI_CHAT:
-        return parse_openai_response(body)
-    return parse_anthropic_response(body)
+        return parse_openai_response(body, output_limit=output_limit)
+    return parse_anthropic_response(body, output_limit=output_limit)
 
 
 def _int_or_none(value: Any, where: str) -> int | None:
+    """A reported count: None when absent or not believable (negative, beyond :data:`MAX_TOKENS_PER_CALL`)."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ResponseFormatError(f"{where} must be a number, got {type(value).__name__}")
+    if not 0 <= value <= MAX_TOKENS_PER_CALL:  # also false for NaN
+        return None
     return int(value)
+
+
+def _detail_count(details: Any, key: str) -> int:
+    value = details.get(key) if isinstance(details, dict) else None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= MAX_TOKENS_PER_CALL:
+        return 0
+    return int(value)
+
+
+def visible_chars(text: str, tool_calls: list[ToolCall] | tuple[ToolCall, ...], refusal: str | None) -> int:
+    """Characters of an answer that output tokens must account for."""
+    return len(text) + sum(len(c.name) + len(c.arguments) for c in tool_calls) + len(refusal or "")
+
+
+def plausible_usage(
+    input_tokens: int | None,
+    output_tokens: int | None,
+    *,
+    visible: int,
+    hidden: Hidden = _NOTHING_HIDDEN,
+    output_limit: int | None = None,
+) -> Usage:
+    """The counts worth believing, each None when it is not.
+
+    An output count is not believed when it passes the request's output limit (plus
+    :data:`OUTPUT_LIMIT_SLACK`), when its hidden part is larger than itself, or when its visible part
+    is more than :data:`TOKENS_PER_CHAR` tokens per visible character plus :data:`TOKEN_SLACK`
+    (unless the answer holds hidden output of unknown size). Both counts are already within
+    ``[0, MAX_TOKENS_PER_CALL]`` (see ``_int_or_none``).
+    """
+    if output_tokens is not None:
+        over_limit = output_limit is not None and output_tokens > output_limit + OUTPUT_LIMIT_SLACK
+        shown = output_tokens - hidden.tokens
+        unexplained = not hidden.unbounded and shown > TOKENS_PER_CHAR * visible + TOKEN_SLACK
+        if over_limit or shown < 0 or unexplained:
+            output_tokens = None
+    return Usage(input_tokens, output_tokens)
 
 
 def _arguments_text(value: Any) -> str:
@@ -56,7 +128,7 @@ def _arguments_text(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def parse_openai_response(body: Any) -> Output:
+def parse_openai_response(body: Any, *, output_limit: int | None = None) -> Output:
     """Normalize an OpenAI ``chat.completion`` body (first choice)."""
     if not isinstance(body, dict):
         raise ResponseFormatError(f"response body must be a JSON object, got {type(body).__name__}")
@@ -107,25 +179,34 @@ def parse_openai_response(body: Any) -> Output:
         finish = FinishReason.TOOL_CALLS if calls else FinishReason.STOP
     refusal = message.get("refusal")
 
+    refusal = refusal if isinstance(refusal, str) and refusal else None
+
     usage = body.get("usage") or {}
     if not isinstance(usage, dict):
         raise ResponseFormatError("response.usage must be an object")
+    details = usage.get("completion_tokens_details")
+    hidden = sum(
+        _detail_count(details, key) for key in ("reasoning_tokens", "audio_tokens", "rejected_prediction_tokens")
+    )
     return Output(
         text=text,
         tool_calls=tuple(calls),
         finish_reason=finish,
         raw_finish_reason=raw_finish if isinstance(raw_finish, str) else None,
-        usage=Usage(
+        usage=plausible_usage(
             _int_or_none(usage.get("prompt_tokens"), "response.usage.prompt_tokens"),
             _int_or_none(usage.get("completion_tokens"), "response.usage.completion_tokens"),
+            visible=visible_chars(text, calls, refusal),
+            hidden=Hidden(hidden),
+            output_limit=output_limit,
         ),
         model=body.get("model") if isinstance(body.get("model"), str) else None,
-        refusal=refusal if isinstance(refusal, str) and refusal else None,
+        refusal=refusal,
         raw=body,
     )
 
 
-def parse_anthropic_response(body: Any) -> Output:
+def parse_anthropic_response(body: Any, *, output_limit: int | None = None) -> Output:
     """Normalize an Anthropic ``message`` body (text and tool_use blocks)."""
     if not isinstance(body, dict):
         raise ResponseFormatError(f"response body must be a JSON object, got {type(body).__name__}")
@@ -136,6 +217,7 @@ def parse_anthropic_response(body: Any) -> Output:
         raise ResponseFormatError("response.content must be an array of content blocks")
     texts: list[str] = []
     calls: list[ToolCall] = []
+    thinking = False
     for i, block in enumerate(content):
         if not isinstance(block, dict):
             raise ResponseFormatError(f"response.content[{i}] must be an object")
@@ -148,6 +230,8 @@ def parse_anthropic_response(body: Any) -> Output:
             if not isinstance(block.get("name"), str):
                 raise ResponseFormatError(f"response.content[{i}].name must be a string")
             calls.append(ToolCall(block["name"], _arguments_text(block.get("input", {})), block.get("id")))
+        elif kind in ("thinking", "redacted_thinking"):
+            thinking = True  # billed as output, shown summarized or encrypted: its size is unknown
     raw_finish = body.get("stop_reason")
     finish = (
         _ANTHROPIC_FINISH.get(raw_finish, FinishReason.OTHER) if isinstance(raw_finish, str) else FinishReason.OTHER
@@ -157,14 +241,18 @@ def parse_anthropic_response(body: Any) -> Output:
     usage = body.get("usage") or {}
     if not isinstance(usage, dict):
         raise ResponseFormatError("response.usage must be an object")
+    text = "\n".join(texts)
     return Output(
-        text="\n".join(texts),
+        text=text,
         tool_calls=tuple(calls),
         finish_reason=finish,
         raw_finish_reason=raw_finish if isinstance(raw_finish, str) else None,
-        usage=Usage(
+        usage=plausible_usage(
             _int_or_none(usage.get("input_tokens"), "response.usage.input_tokens"),
             _int_or_none(usage.get("output_tokens"), "response.usage.output_tokens"),
+            visible=visible_chars(text, calls, None),
+            hidden=Hidden(unbounded=thinking),
+            output_limit=output_limit,
         ),
         model=body.get("model") if isinstance(body.get("model"), str) else None,
         raw=body,

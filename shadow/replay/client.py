@@ -7,6 +7,13 @@ aiohttp's connection pool does not (see ``benchmarks/replay_transport.py``).
 A candidate failure never raises: timeouts, connection errors, 4xx, 5xx and
 unparsable bodies come back as a :class:`ReplayResult` with ``status="error"``
 and an ``error_kind``, so one bad candidate cannot cancel its siblings.
+
+Answers are read with limits, while they arrive: the body is streamed raw (the aiohttp
+transport does not decompress; httpx would, unbounded), counted against
+``max_response_bytes`` on the wire, and decompressed by a bounded decoder counted against
+``max_response_decompressed_bytes``. Reading stops at the first byte over either limit, so a
+gzip bomb costs about the limit in memory, not its decompressed size; the whole attempt,
+reading included, is bounded by ``timeout_s``, so a trickling body ends as a timeout.
 """
 
 from __future__ import annotations
@@ -16,7 +23,8 @@ import email.utils
 import logging
 import random
 import time
-from collections.abc import Iterator
+import zlib
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -34,12 +42,14 @@ from shadow.events.models import Api, MirrorEvent
 from shadow.events.output import Output
 from shadow.events.wire import parse_response
 from shadow.replay.result import RETRIABLE_KINDS, ErrorKind, ReplayResult
-from shadow.replay.translate import rewrite_request
+from shadow.replay.translate import OUTPUT_LIMITS, CandidateRequest, rewrite_request
 from shadow.secrets import scrub_secrets
 
 log = logging.getLogger(__name__)
 
 MAX_ERROR_CHARS = 300
+ERROR_BODY_BYTES = 16 * 1024
+"""How much of an error answer (status >= 300) is read: enough for its message; the rest is not."""
 
 
 class _Attempt(Exception):
@@ -94,6 +104,103 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
         when = when.replace(tzinfo=UTC)
     now_ts = time.time() if now is None else now
     return max(0.0, when.timestamp() - now_ts)
+
+
+_DECODE_STEP = 256 * 1024  # decompressed bytes per step: the memory a step adds beyond the body kept so far
+
+
+class _Decoder:
+    """Undoes a Content-Encoding (gzip, deflate or none) without ever producing more than asked for.
+
+    ``zlib``'s ``max_length`` bounds each step's output; the input it did not consume waits in
+    ``unconsumed_tail``, so a gzip bomb is decompressed no further than the caller's limit.
+    """
+
+    def __init__(self, content_encoding: str) -> None:
+        codings = [c.strip() for c in content_encoding.lower().split(",")]
+        codings = [c for c in codings if c and c != "identity"]
+        self._raw_deflate_fallback = codings == ["deflate"]
+        self._started = False
+        if not codings:
+            self._zlib = None
+        elif codings in (["gzip"], ["x-gzip"]):
+            self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif codings == ["deflate"]:
+            self._zlib = zlib.decompressobj(zlib.MAX_WBITS)
+        else:
+            raise _Attempt(ErrorKind.INVALID_RESPONSE, f"unsupported Content-Encoding {content_encoding!r}", 0)
+
+    def decode(self, data: bytes, out: bytearray, limit: int) -> bool:
+        """Append ``data`` decoded to ``out``; False (with ``out`` past ``limit``) once more than ``limit`` bytes."""
+        if self._zlib is None:
+            out += data[: limit + 1 - len(out)]
+            return len(out) <= limit
+        try:
+            while data and not self._zlib.eof:
+                piece = self._zlib.decompress(data, min(limit + 1 - len(out), _DECODE_STEP))
+                self._started = True
+                out += piece
+                if len(out) > limit:
+                    return False
+                data = self._zlib.unconsumed_tail
+        except zlib.error as exc:
+            if self._raw_deflate_fallback and not self._started:
+                # "deflate" is meant as a zlib stream, but some servers send raw deflate.
+                self._zlib, self._raw_deflate_fallback = zlib.decompressobj(-zlib.MAX_WBITS), False
+                return self.decode(data, out, limit)
+            raise _Attempt(ErrorKind.INVALID_RESPONSE, f"body could not be decompressed: {exc}") from exc
+        return True
+
+
+async def read_body(response: httpx.Response, *, max_wire_bytes: int, max_bytes: int, cut: bool = False) -> bytes:
+    """Read a streamed response's body within limits, decompressing as it arrives.
+
+    Args:
+        response: a response opened with ``client.stream(...)``, body not read yet.
+        max_wire_bytes: most bytes accepted on the wire (compressed).
+        max_bytes: most bytes accepted once decompressed.
+        cut: keep what fits and stop reading instead of failing (for error answers, read only for their message).
+
+    Raises:
+        _Attempt: ``response_too_large`` naming the limit passed (unless ``cut``), or ``invalid_response``
+            for a body that cannot be decompressed.
+    """
+    if response.is_stream_consumed:
+        # An in-memory transport (httpx.MockTransport) hands over a body already read and decoded.
+        decoder, chunks = _Decoder(""), _once(response.content)
+    else:
+        decoder, chunks = _Decoder(response.headers.get("content-encoding", "")), response.aiter_raw()
+        declared = response.headers.get("content-length", "")
+        if not cut and declared.isdigit() and int(declared) > max_wire_bytes:
+            raise _too_large(response, f"Content-Length {declared} is over max_response_bytes ({max_wire_bytes})")
+    out = bytearray()
+    wire = 0
+    async for chunk in chunks:
+        wire += len(chunk)
+        if wire > max_wire_bytes:
+            if cut:
+                break
+            raise _too_large(response, f"body is over max_response_bytes ({max_wire_bytes}) on the wire")
+        if not decoder.decode(chunk, out, max_bytes):
+            if cut:
+                del out[max_bytes:]
+                break
+            raise _too_large(response, f"body is over max_response_decompressed_bytes ({max_bytes}) once decompressed")
+    return bytes(out)
+
+
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+def _too_large(response: httpx.Response, message: str) -> _Attempt:
+    return _Attempt(ErrorKind.RESPONSE_TOO_LARGE, message, response.status_code)
+
+
+def _output_limit(body: dict[str, Any]) -> int | None:
+    """The output limit a request sent (every candidate request has one; see ``rewrite_request``)."""
+    limits = [body[key] for key in OUTPUT_LIMITS if isinstance(body.get(key), int) and body[key] > 0]
+    return max(limits) if limits else None
 
 
 class _Clock:
@@ -172,6 +279,8 @@ class CandidateClient:
         headers = {
             "content-type": "application/json",
             "user-agent": f"shadow/{__version__}",
+            # Only what read_body can decompress within limits (httpx would also offer br or zstd when installed).
+            "accept-encoding": "gzip, deflate",
             **settings.headers,
         }
         if api_key is not None:
@@ -199,40 +308,68 @@ class CandidateClient:
     def _model_for(self, event: MirrorEvent) -> str:
         return self.settings.model or event.production_model
 
-    def build_body(self, event: MirrorEvent) -> dict[str, Any]:
-        """The request body this candidate receives for ``event``."""
+    def build_request(self, event: MirrorEvent) -> CandidateRequest:
+        """The request this candidate receives for ``event`` and what differs from production's.
+
+        Raises:
+            TranslationError: when the request cannot be expressed in the candidate's format.
+        """
         return rewrite_request(
             event.request,
             source=event.api,
             target=self.api,
             model=self._model_for(event),
             overrides=self.settings.overrides,
+            max_output_tokens=self.settings.max_output_tokens,
+            allow_params=frozenset(self.settings.allow_params),
             default_max_tokens=self.settings.default_max_tokens,
         )
 
+    def _retriable(self, kind: ErrorKind) -> bool:
+        return kind in RETRIABLE_KINDS or (kind is ErrorKind.TIMEOUT and self.settings.retry_timeouts)
+
     async def replay(self, event: MirrorEvent) -> ReplayResult:
-        """Send ``event``'s request to this candidate, retrying retriable failures with backoff."""
+        """Send ``event``'s request to this candidate, retrying retriable failures with backoff.
+
+        A control lane sends nothing for an event whose model is not in its ``control_models``: the
+        result says ``model_not_allowed`` with no attempt made.
+        """
         name, model = self.settings.name, self._model_for(event)
         started_at = datetime.now(UTC)
+        if self.settings.model is None and model not in self.settings.control_models:
+            return ReplayResult(
+                candidate=name,
+                model=model,
+                output=None,
+                error_kind=ErrorKind.MODEL_NOT_ALLOWED,
+                error_message=f"the event's model {model[:100]!r} is not in this control lane's control_models",
+                attempts=0,
+                started_at=started_at,
+            )
         try:
-            content = orjson.dumps(self.build_body(event))
-        except TranslationError as exc:
+            request = self.build_request(event)
+            content = orjson.dumps(request.body)
+        except (TranslationError, orjson.JSONEncodeError) as exc:
+            # orjson refuses nesting deeper than 254 levels, which an event may hold.
             return ReplayResult(
                 candidate=name,
                 model=model,
                 output=None,
                 error_kind=ErrorKind.TRANSLATION_ERROR,
                 error_message=str(exc)[:MAX_ERROR_CHARS],
+                attempts=0,
+                started_at=started_at,
             )
+        output_limit = _output_limit(request.body)
         attempt = 0
         while True:
             attempt += 1
             clock = _Clock()
             try:
-                output = await self._attempt(content, clock)
+                output = await self._attempt(content, clock, output_limit)
             except _Attempt as failure:
                 latency_ms = clock.elapsed_ms()
-                if failure.kind in RETRIABLE_KINDS and attempt <= self.settings.max_retries:
+                if self._retriable(failure.kind) and attempt <= self.settings.max_retries:
                     await asyncio.sleep(self._backoff(attempt, failure.retry_after_s))
                     continue
                 return ReplayResult(
@@ -245,6 +382,7 @@ class CandidateClient:
                     latency_ms=latency_ms,
                     attempts=attempt,
                     started_at=started_at,
+                    request_changes=request.changes,
                 )
             return ReplayResult(
                 candidate=name,
@@ -254,6 +392,7 @@ class CandidateClient:
                 latency_ms=clock.elapsed_ms(),
                 attempts=attempt,
                 started_at=started_at,
+                request_changes=request.changes,
             )
 
     def _backoff(self, attempt: int, retry_after_s: float | None) -> float:
@@ -263,7 +402,8 @@ class CandidateClient:
         base: float = self.settings.retry_backoff_s * 2.0 ** (attempt - 1)
         return min(cap, base * self._rng.uniform(0.5, 1.5))
 
-    async def _attempt(self, content: bytes, clock: _Clock) -> Output:
+    async def _attempt(self, content: bytes, clock: _Clock, output_limit: int | None) -> Output:
+        settings = self.settings
         async with self._semaphore:
             if self._limiter is not None:
                 await self._limiter.wait()
@@ -271,13 +411,22 @@ class CandidateClient:
             clock.start()
             try:
                 with map_transport_errors():
-                    async with asyncio.timeout(self.settings.timeout_s):
-                        response = await self._http.post(self.url, content=content)
+                    async with (
+                        asyncio.timeout(settings.timeout_s),
+                        self._http.stream("POST", self.url, content=content) as response,
+                    ):
+                        status = response.status_code
+                        # An error answer is read only as far as its message needs.
+                        raw = await read_body(
+                            response,
+                            max_wire_bytes=settings.max_response_bytes if status < 300 else ERROR_BODY_BYTES,
+                            max_bytes=settings.max_response_decompressed_bytes if status < 300 else ERROR_BODY_BYTES,
+                            cut=status >= 300,
+                        )
             finally:
                 clock.stop()
-        status = response.status_code
         if status >= 300:
-            body_text = response.text.strip().replace("\n", " ")
+            body_text = raw.decode("utf-8", errors="replace").strip().replace("\n", " ")
             message = f"HTTP {status}: {body_text}"
             if status == 429:
                 retry_after = parse_retry_after(response.headers.get("retry-after"))
@@ -291,10 +440,10 @@ class CandidateClient:
                 )
             raise _Attempt(ErrorKind.HTTP_4XX, message, status)
         try:
-            body = orjson.loads(response.content)
+            body = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
             raise _Attempt(ErrorKind.INVALID_RESPONSE, f"body is not JSON: {exc}", status) from exc
         try:
-            return parse_response(self.api, body)
+            return parse_response(self.api, body, output_limit=output_limit)
         except ResponseFormatError as exc:
             raise _Attempt(ErrorKind.INVALID_RESPONSE, str(exc), status) from exc

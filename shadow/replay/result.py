@@ -23,7 +23,12 @@ class ErrorKind(StrEnum):
     HTTP_4XX = "http_4xx"
     HTTP_5XX = "http_5xx"
     INVALID_RESPONSE = "invalid_response"
+    RESPONSE_TOO_LARGE = "response_too_large"
+    """The body passed ``max_response_bytes`` on the wire or ``max_response_decompressed_bytes`` decoded."""
     TRANSLATION_ERROR = "translation_error"
+    MODEL_NOT_ALLOWED = "model_not_allowed"
+    """Not sent: a control lane (``model: null``) met an event naming a model outside its ``control_models``
+    (the row's status is ``skipped``)."""
     INTERNAL_ERROR = "internal_error"
     CIRCUIT_OPEN = "circuit_open"
     """Not sent: the candidate's circuit breaker was open (the row's status is ``skipped``)."""
@@ -31,14 +36,18 @@ class ErrorKind(StrEnum):
 
 RETRIABLE_KINDS = frozenset(
     {
-        ErrorKind.TIMEOUT,
         ErrorKind.CONNECT_ERROR,
         ErrorKind.TRANSPORT_ERROR,
         ErrorKind.RATE_LIMITED,
         ErrorKind.HTTP_5XX,
     }
 )
-"""Failures worth another attempt (with backoff, up to the candidate's ``max_retries``)."""
+"""Failures worth another attempt (with backoff, up to the candidate's ``max_retries``). A timeout is
+retried only when the candidate's ``retry_timeouts`` says so: the provider may bill a call it was still
+answering."""
+
+SKIPPED_KINDS = frozenset({ErrorKind.CIRCUIT_OPEN, ErrorKind.MODEL_NOT_ALLOWED})
+"""Calls not made by choice: their rows have status ``skipped``, counted apart from comparisons and errors."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,5 +72,6 @@ class ReplayResult:
 
     @property
     def skipped(self) -> bool:
-        """Not a comparison: the call was not made (or was abandoned) because the circuit was open."""
-        return self.error_kind is ErrorKind.CIRCUIT_OPEN
+        """Not a comparison: the call was not made (or was abandoned) because the circuit was open, or because a
+        control lane does not replay the event's model."""
+        return self.error_kind in SKIPPED_KINDS

@@ -1,15 +1,22 @@
-"""Rewrite a production request for a candidate: translate the wire format, set model and overrides.
+"""Build the request a candidate receives from production's request: an allow-list, caps, model and overrides.
 
-Pure functions. Same-provider replays keep the body as production sent it (only
-``model``, streaming and the configured overrides change); cross-provider replays
-translate messages, system prompts, tools, tool choice, tool results and the
-common sampling parameters. What a format cannot express is dropped, never
-guessed: e.g. OpenAI ``logprobs`` has no Anthropic counterpart.
+Pure functions. Nothing is copied blindly from an event: a same-API replay keeps only the
+parameters of that API's allow-list (:data:`ALLOWED_PARAMS`) plus those the candidate's
+``allow_params`` names; a cross-API replay translates messages, system prompts, tools, tool
+choice, tool results and the common sampling parameters, and drops what the target cannot
+express (OpenAI ``seed`` has no Anthropic counterpart). ``n`` is never sent (one choice is
+read); ``stream`` never (answers are read whole). Every request carries an output limit of at
+most the candidate's ``max_output_tokens``. Whatever was dropped, capped or added is listed in
+:attr:`CandidateRequest.changes`, which each comparison row stores as ``request_changes``.
+
+Event content is never copied recursively (an event may nest 1,000 levels deep): the body
+shares nested values with the request, which is never modified.
 """
 
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -17,20 +24,215 @@ import orjson
 from shadow.errors import TranslationError
 from shadow.events.models import Api
 
-# Parameters that only make sense for the original call or would break a replay.
-_DROP_ALWAYS = ("stream", "stream_options")
+ALLOWED_PARAMS: dict[Api, frozenset[str]] = {
+    Api.OPENAI_CHAT: frozenset(
+        {
+            "messages",
+            "max_tokens",
+            "max_completion_tokens",
+            "temperature",
+            "top_p",
+            "frequency_penalty",
+            "presence_penalty",
+            "stop",
+            "seed",
+            "logit_bias",
+            "response_format",
+            "tools",
+            "tool_choice",
+            "parallel_tool_calls",
+            "functions",
+            "function_call",
+        }
+    ),
+    Api.ANTHROPIC_MESSAGES: frozenset(
+        {
+            "messages",
+            "system",
+            "max_tokens",
+            "temperature",
+            "top_p",
+            "top_k",
+            "stop_sequences",
+            "tools",
+            "tool_choice",
+        }
+    ),
+}
+"""Parameters a same-API replay passes on: the ones that define the task and shape the answer, and change
+neither the price per token nor how the provider handles the data. Everything else production sent is
+dropped unless the candidate's ``allow_params`` names it."""
+
+GUARDED_PARAMS: dict[Api, tuple[str, ...]] = {
+    Api.OPENAI_CHAT: (
+        "service_tier",
+        "store",
+        "metadata",
+        "user",
+        "safety_identifier",
+        "prompt_cache_key",
+        "reasoning_effort",
+        "verbosity",
+        "logprobs",
+        "top_logprobs",
+        "prediction",
+        "audio",
+        "modalities",
+        "web_search_options",
+    ),
+    Api.ANTHROPIC_MESSAGES: (
+        "service_tier",
+        "metadata",
+        "thinking",
+        "container",
+        "mcp_servers",
+        "context_management",
+    ),
+}
+"""Known parameters that change price or data handling: dropped like unknown ones, unless allowed (documentation
+and config validation; the allow-list alone decides)."""
+
+NEVER_SENT = frozenset({"n", "stream", "stream_options"})
+"""Never passed on, whatever the config: one choice is read, and answers are read whole."""
+
+OUTPUT_LIMITS = ("max_tokens", "max_completion_tokens")
+"""Request parameters that bound the answer's length (OpenAI: both; Anthropic: max_tokens)."""
+
+# Anthropic server tools run (and bill) on the provider's side: web search, web fetch, code execution.
+_SERVER_TOOL_PREFIXES = ("web_search_", "web_fetch_", "code_execution_")
+SERVER_TOOLS = "server_tools"
+"""The ``allow_params`` entry that lets Anthropic server tools (web search, web fetch, code execution) through."""
+
+# A dropped parameter with one of these values changes nothing, so it is not listed as a change.
+_NO_OP_VALUES: dict[str, Any] = {"n": 1, "stream": False, "logprobs": False, "store": False}
+
+# What each translator reads; every other parameter of the source request is dropped (and listed).
+_OPENAI_TRANSLATED = frozenset(
+    {
+        "model",
+        "messages",
+        "response_format",
+        "max_tokens",
+        "max_completion_tokens",
+        "temperature",
+        "top_p",
+        "stop",
+        "tools",
+        "tool_choice",
+        "parallel_tool_calls",
+    }
+)
+_ANTHROPIC_TRANSLATED = frozenset(
+    {"model", "system", "messages", "max_tokens", "temperature", "top_p", "stop_sequences", "tools", "tool_choice"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateRequest:
+    """The body a candidate receives and how it differs from production's request.
+
+    ``changes`` lists parameters dropped (``"n"``, ``"service_tier"``), capped (``"max_tokens:capped"``)
+    or added (``"max_completion_tokens:added"``, a limit production's request did not set), in request
+    order. Overrides are configuration and are not listed.
+    """
+
+    body: dict[str, Any]
+    changes: tuple[str, ...]
 
 
 def merge_overrides(body: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
-    """Deep-merge ``overrides`` into ``body`` in place; a ``None`` value removes the key."""
+    """Merge ``overrides`` into ``body`` in place; a ``None`` value removes the key.
+
+    Nested dicts of ``body`` are copied before they change (they may be shared with an event),
+    and override values are copied in (so a body never aliases the configuration).
+    """
     for key, value in overrides.items():
         if value is None:
             body.pop(key, None)
         elif isinstance(value, dict) and isinstance(body.get(key), dict):
-            merge_overrides(body[key], value)
+            body[key] = merge_overrides(dict(body[key]), value)
         else:
             body[key] = copy.deepcopy(value)
     return body
+
+
+def _dropped(key: str, value: Any) -> bool:
+    """Whether dropping ``key`` changes the request (worth listing)."""
+    return value is not None and not (key in _NO_OP_VALUES and value == _NO_OP_VALUES[key])
+
+
+def _filtered(request: dict[str, Any], api: Api, allow: frozenset[str], changes: list[str]) -> dict[str, Any]:
+    allowed = (ALLOWED_PARAMS[api] | allow) - NEVER_SENT
+    body: dict[str, Any] = {}
+    for key, value in request.items():
+        if key == "model":
+            continue
+        if key in allowed:
+            body[key] = value
+        elif _dropped(key, value):
+            changes.append(key)
+    tools = body.get("tools")
+    if api is Api.ANTHROPIC_MESSAGES and SERVER_TOOLS not in allow and isinstance(tools, list):
+        kept = []
+        for tool in tools:
+            kind = tool.get("type") if isinstance(tool, dict) else None
+            if isinstance(kind, str) and kind.startswith(_SERVER_TOOL_PREFIXES):
+                changes.append(f"tools:{kind}")
+            else:
+                kept.append(tool)
+        body["tools"] = kept
+    return body
+
+
+def _untranslated(request: dict[str, Any], translated: frozenset[str], changes: list[str]) -> None:
+    changes.extend(key for key, value in request.items() if key not in translated and _dropped(key, value))
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _cap_output(
+    body: dict[str, Any],
+    target: Api,
+    *,
+    max_output_tokens: int,
+    default_max_tokens: int,
+    limit_set: bool,
+    changes: list[str],
+) -> None:
+    """Every request leaves with an output limit of at most ``max_output_tokens``.
+
+    A limit above the cap (or one that is not a number) becomes the cap; a request without a
+    limit gets one: OpenAI ``max_completion_tokens`` = the cap, Anthropic (where it is required)
+    ``max_tokens`` = ``default_max_tokens`` within the cap. ``limit_set`` says whether production's
+    request or the overrides set a limit, so that a translator's default counts as added.
+    """
+    keys = OUTPUT_LIMITS if target is Api.OPENAI_CHAT else OUTPUT_LIMITS[:1]
+    present = [key for key in keys if body.get(key) is not None]
+    for key in present:
+        value = body[key]
+        if not _is_count(value) or value > max_output_tokens:
+            body[key] = max_output_tokens
+            changes.append(f"{key}:capped")
+    if target is Api.OPENAI_CHAT and not present:
+        body["max_completion_tokens"] = max_output_tokens
+        changes.append("max_completion_tokens:added")
+    elif target is Api.ANTHROPIC_MESSAGES:
+        if not present:
+            body["max_tokens"] = min(default_max_tokens, max_output_tokens)
+        if not limit_set:
+            changes.append("max_tokens:added")
+        thinking = body.get("thinking")
+        budget = thinking.get("budget_tokens") if isinstance(thinking, dict) else None
+        if (
+            isinstance(thinking, dict)
+            and budget is not None
+            and (not _is_count(budget) or budget >= body["max_tokens"])
+        ):
+            # Anthropic counts thinking within max_tokens and wants the budget below it.
+            body["thinking"] = {**thinking, "budget_tokens": max(body["max_tokens"] - 1, 0)}
+            changes.append("thinking.budget_tokens:capped")
 
 
 def rewrite_request(
@@ -40,31 +242,52 @@ def rewrite_request(
     target: Api,
     model: str,
     overrides: dict[str, Any],
+    max_output_tokens: int = 4096,
+    allow_params: frozenset[str] | set[str] | list[str] = frozenset(),
     default_max_tokens: int = 1024,
-) -> dict[str, Any]:
-    """The body to send to a candidate.
+) -> CandidateRequest:
+    """The request to send to a candidate, and what differs from production's.
+
+    Steps: keep the allow-listed parameters (same API) or translate (cross-API); set the model;
+    apply the overrides; cap or add the output limit.
 
     Args:
-        request: production's request body (not modified).
+        request: production's request body (never modified).
         source: production's API.
         target: the candidate's API.
         model: the model name to ask for.
-        overrides: parameters to set (``None`` removes).
-        default_max_tokens: Anthropic requires ``max_tokens``; used when translating a request without one.
+        overrides: parameters to set (``None`` removes); configuration, applied after the allow-list.
+        max_output_tokens: the largest output limit the candidate may be asked for.
+        allow_params: parameters passed on beyond the allow-list (same-API replays only; ``server_tools``
+            keeps Anthropic server tools). ``n``, ``stream`` and ``stream_options`` are never passed on.
+        default_max_tokens: the Anthropic ``max_tokens`` (required there) when the request sets no limit.
 
     Raises:
         TranslationError: when the request cannot be expressed in the target format.
     """
+    changes: list[str] = []
     if source is target:
-        body = copy.deepcopy(request)
+        body = _filtered(request, target, frozenset(allow_params), changes)
     elif source is Api.OPENAI_CHAT:
-        body = openai_to_anthropic(request, default_max_tokens=default_max_tokens)
+        body = openai_to_anthropic(request, default_max_tokens=min(default_max_tokens, max_output_tokens))
+        _untranslated(request, _OPENAI_TRANSLATED, changes)
     else:
         body = anthropic_to_openai(request)
-    for key in _DROP_ALWAYS:
-        body.pop(key, None)
+        _untranslated(request, _ANTHROPIC_TRANSLATED, changes)
     body["model"] = model
-    return merge_overrides(body, overrides)
+    merge_overrides(body, overrides)
+    limit_set = any(request.get(key) is not None for key in OUTPUT_LIMITS) or any(
+        overrides.get(key) is not None for key in OUTPUT_LIMITS
+    )
+    _cap_output(
+        body,
+        target,
+        max_output_tokens=max_output_tokens,
+        default_max_tokens=default_max_tokens,
+        limit_set=limit_set,
+        changes=changes,
+    )
+    return CandidateRequest(body, tuple(dict.fromkeys(changes)))
 
 
 # --- OpenAI → Anthropic -------------------------------------------------------------------

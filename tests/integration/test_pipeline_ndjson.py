@@ -138,7 +138,7 @@ async def test_candidate_failures_become_rows(tmp_path: Path, store, clickhouse_
         "evt_q-500": ("candidate_error", "http_5xx", 500, 2),
         "evt_q-body": ("candidate_error", "invalid_response", 200, 1),
         "evt_q-ok": ("ok", "", 200, 1),
-        "evt_q-timeout": ("candidate_error", "timeout", 0, 2),
+        "evt_q-timeout": ("candidate_error", "timeout", 0, 1),  # timeouts are not retried (retry_timeouts: false)
     }
     assert all(r["candidate_finish_reason"] == "error" for r in rows if r["status"] != "ok")
 

@@ -274,8 +274,8 @@ def test_directory_is_not_a_config_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("options", "ok"),
     [
-        ({"model": None, "role": "control"}, True),
-        ({"role": "control"}, True),
+        ({"model": None, "role": "control", "control_models": ["gpt-4o-2024-08-06"]}, True),
+        ({"role": "control", "control_models": ["gpt-4o-2024-08-06"]}, True),
         ({"model": None}, False),
         ({"model": None, "role": "candidate"}, False),
         ({"model": "gpt-4o", "role": "control"}, True),
@@ -288,6 +288,39 @@ def test_model_null_only_for_control(options: dict[str, Any], ok: bool) -> None:
     else:
         with pytest.raises(ValueError, match="model is required"):
             CandidateSettings.model_validate(fields)
+
+
+@pytest.mark.parametrize(
+    ("options", "needle"),
+    [
+        pytest.param({"model": None, "role": "control"}, "needs control_models", id="control-without-models"),
+        pytest.param({"control_models": ["gpt-4o"]}, "only for a control lane", id="models-without-control"),
+        pytest.param({"allow_params": ["service_tier", "n"]}, "n cannot be allowed", id="allow-n"),
+        pytest.param({"allow_params": ["stream"]}, "stream cannot be allowed", id="allow-stream"),
+        pytest.param({"overrides": {"n": 3}}, "n cannot be", id="override-n"),
+        pytest.param({"overrides": {"stream": True}}, "stream cannot be", id="override-stream"),
+        pytest.param({"overrides": {"max_tokens": 8000}}, "overrides.max_tokens (8000) is above max_output_tokens",
+                     id="override-over-cap"),
+        pytest.param({"max_output_tokens": 256, "overrides": {"max_completion_tokens": 300}},
+                     "above max_output_tokens (256)", id="override-over-lowered-cap"),
+        pytest.param({"max_output_tokens": 0}, "max_output_tokens", id="zero-cap"),
+        pytest.param({"max_response_bytes": 0}, "max_response_bytes", id="zero-response-bytes"),
+    ],
+)  # fmt: skip
+def test_request_and_response_guards_are_validated(options: dict[str, Any], needle: str) -> None:
+    fields = {"name": "c", "provider": "openai", "base_url": "https://api.openai.com/v1", "model": "m", **options}
+    with pytest.raises(ValueError, match=re.escape(needle)):
+        CandidateSettings.model_validate(fields)
+
+
+def test_guard_defaults_and_harmless_overrides() -> None:
+    fields = {"name": "c", "provider": "openai", "base_url": "https://api.openai.com/v1", "model": "m"}
+    settings = CandidateSettings.model_validate(
+        {**fields, "overrides": {"n": 1, "stream": False, "stream_options": None, "max_tokens": 4096}}
+    )
+    assert (settings.max_output_tokens, settings.allow_params, settings.control_models) == (4096, [], [])
+    assert (settings.max_response_bytes, settings.max_response_decompressed_bytes) == (4 << 20, 8 << 20)
+    assert settings.retry_timeouts is False
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,16 @@ import pytest
 from shadow.errors import ResponseFormatError
 from shadow.events.models import Api
 from shadow.events.output import FinishReason, ToolCall, Usage
-from shadow.events.wire import check_request, parse_anthropic_response, parse_openai_response, parse_response
+from shadow.events.wire import (
+    MAX_TOKENS_PER_CALL,
+    OUTPUT_LIMIT_SLACK,
+    TOKEN_SLACK,
+    TOKENS_PER_CHAR,
+    check_request,
+    parse_anthropic_response,
+    parse_openai_response,
+    parse_response,
+)
 from tests.factories import anthropic_request, anthropic_response, openai_request, openai_response
 
 # --- wire: OpenAI chat.completion -----------------------------------------------------------------------------------
@@ -280,3 +289,73 @@ def test_check_request_names_the_field(api: Api, request_body: dict[str, Any], n
 )
 def test_check_request_accepts_real_requests(api: Api, request_body: dict[str, Any]) -> None:
     check_request(api, request_body)  # raises on failure
+
+
+# --- wire: token counts are believed only when plausible -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("prompt_tokens", "completion_tokens", "expected"),
+    [
+        pytest.param(-5, 9, Usage(None, 9), id="negative-input"),
+        pytest.param(42, -1_000_000, Usage(42, None), id="negative-output"),
+        pytest.param(10**15, 10**15, Usage(None, None), id="huge"),
+        pytest.param(1e30, 9, Usage(None, 9), id="huge-float"),
+        pytest.param(MAX_TOKENS_PER_CALL, 9, Usage(MAX_TOKENS_PER_CALL, 9), id="input-at-the-cap"),
+        pytest.param(42, 100_000, Usage(42, None), id="output-far-beyond-the-text"),
+    ],
+)
+@pytest.mark.parametrize("api", [Api.OPENAI_CHAT, Api.ANTHROPIC_MESSAGES])
+def test_implausible_counts_are_read_as_unreported(
+    api: Api, prompt_tokens: float, completion_tokens: float, expected: Usage
+) -> None:
+    if api is Api.OPENAI_CHAT:
+        body = openai_response("Your order ships tomorrow.")
+        body["usage"] = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens}
+    else:
+        body = anthropic_response("Your order ships tomorrow.")
+        body["usage"] = {"input_tokens": prompt_tokens, "output_tokens": completion_tokens}
+    output = parse_response(api, body)
+    assert output.usage == expected
+    assert output.text == "Your order ships tomorrow."  # the answer itself is still compared
+
+
+def test_output_tokens_may_reach_four_per_visible_character_plus_slack() -> None:
+    text = "退款" * 100  # 200 characters
+    bound = TOKENS_PER_CHAR * 200 + TOKEN_SLACK
+    assert parse_openai_response(openai_response(text, completion_tokens=bound)).usage.output_tokens == bound
+    assert parse_openai_response(openai_response(text, completion_tokens=bound + 1)).usage.output_tokens is None
+
+
+def test_tool_call_arguments_count_as_visible_output() -> None:
+    arguments = {"order_id": "A" * 2000}
+    body = openai_response(None, tool_calls=[("lookup_order", arguments)], completion_tokens=4000)
+    assert parse_openai_response(body).usage.output_tokens == 4000
+
+
+def test_openai_reasoning_tokens_explain_output_the_text_does_not_show() -> None:
+    body = openai_response("42", completion_tokens=20_000)
+    assert parse_openai_response(body).usage.output_tokens is None
+    body["usage"]["completion_tokens_details"] = {"reasoning_tokens": 19_990, "audio_tokens": 0}
+    assert parse_openai_response(body).usage.output_tokens == 20_000
+    # Hidden tokens larger than the whole count explain nothing.
+    body["usage"]["completion_tokens_details"] = {"reasoning_tokens": 30_000}
+    assert parse_openai_response(body).usage.output_tokens is None
+
+
+def test_anthropic_thinking_blocks_make_the_output_count_unbounded_by_the_text() -> None:
+    body = anthropic_response("42", output_tokens=20_000)
+    assert parse_anthropic_response(body).usage.output_tokens is None
+    body["content"].insert(0, {"type": "thinking", "thinking": "Summarized reasoning.", "signature": "sig"})
+    assert parse_anthropic_response(body).usage.output_tokens == 20_000
+    body["usage"]["output_tokens"] = MAX_TOKENS_PER_CALL + 1
+    assert parse_anthropic_response(body).usage.output_tokens is None
+
+
+@pytest.mark.parametrize(("output_tokens", "believed"), [(2048, True), (2048 + OUTPUT_LIMIT_SLACK, True),
+                                                          (2048 + OUTPUT_LIMIT_SLACK + 1, False)])  # fmt: skip
+def test_output_count_beyond_the_requests_limit_is_not_believed(output_tokens: int, believed: bool) -> None:
+    body = anthropic_response("x" * 10_000, output_tokens=output_tokens)
+    body["content"].insert(0, {"type": "redacted_thinking", "data": "EmwKAhgBEgy3va3pzix/LafPsn4a"})
+    usage = parse_response(Api.ANTHROPIC_MESSAGES, body, output_limit=2048).usage
+    assert usage.output_tokens == (output_tokens if believed else None)

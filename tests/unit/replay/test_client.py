@@ -14,16 +14,15 @@ from typing import Any
 import orjson
 import pytest
 from aiohttp import web
-from pydantic import SecretStr
 
 from shadow.config import CandidateSettings
-from shadow.demo.server import Answer, CandidateServer, RecordedToolCall
+from shadow.demo.server import Answer, RecordedToolCall
 from shadow.events.models import Api, MirrorEvent
 from shadow.events.output import FinishReason
-from shadow.replay.client import CandidateClient, endpoint_url, parse_retry_after
+from shadow.replay.client import endpoint_url, parse_retry_after
 from shadow.replay.fanout import Replayer
 from shadow.replay.result import ErrorKind
-from tests.factories import candidate, make_event, openai_request
+from tests.factories import make_event, openai_request
 
 API_KEY = "sk-test-9f8e7d6c5b4a39281706f5e4d3c2b1a0"
 
@@ -32,37 +31,6 @@ Responder = Callable[[Api, dict[str, Any]], "Answer | Awaitable[Answer | None] |
 
 def mirror_event(**options: Any) -> MirrorEvent:
     return MirrorEvent.model_validate(make_event(**options))
-
-
-@pytest.fixture
-async def server_factory() -> AsyncIterator[Callable[..., Awaitable[tuple[CandidateServer, str]]]]:
-    """Starts CandidateServers on 127.0.0.1 (stopped after the test); returns (server, base URL ending in /v1)."""
-    servers: list[CandidateServer] = []
-
-    async def start(responder: Responder, **options: Any) -> tuple[CandidateServer, str]:
-        server = CandidateServer(responder, **options)
-        servers.append(server)
-        return server, await server.start()
-
-    yield start
-    for server in servers:
-        await server.stop()
-
-
-@pytest.fixture
-async def client_factory() -> AsyncIterator[Callable[..., CandidateClient]]:
-    """CandidateClients closed after the test."""
-    clients: list[CandidateClient] = []
-
-    def make(base_url: str, api_key: str | None = API_KEY, **options: Any) -> CandidateClient:
-        settings = candidate(options.pop("name", "cand"), base_url, **options)
-        client = CandidateClient(settings, SecretStr(api_key) if api_key is not None else None)
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        await client.aclose()
 
 
 def always(answer: Answer) -> Responder:

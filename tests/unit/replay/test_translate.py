@@ -570,10 +570,14 @@ def test_rewrite_sets_model_drops_streaming_and_never_mutates(
     snapshot = copy.deepcopy(request)
     overrides = {"temperature": 0.0, "metadata": {"trace": {"sampled": True}}}
     overrides_snapshot = copy.deepcopy(overrides)
-    body = rewrite_request(request, source=source, target=target, model="candidate-model-2", overrides=overrides)
+    rewritten = rewrite_request(request, source=source, target=target, model="candidate-model-2", overrides=overrides)
+    body = rewritten.body
     assert body["model"] == "candidate-model-2"
     assert "stream" not in body and "stream_options" not in body
     assert body["temperature"] == 0.0
+    # Production's metadata is dropped; the configured one is sent.
+    assert body["metadata"] == {"trace": {"sampled": True}}
+    assert {"stream", "stream_options", "metadata"} <= set(rewritten.changes)
     assert request == snapshot
     assert overrides == overrides_snapshot
     # The body is independent of the overrides: changing one never changes the configured overrides.
@@ -581,49 +585,54 @@ def test_rewrite_sets_model_drops_streaming_and_never_mutates(
     assert overrides == overrides_snapshot
 
 
-def test_rewrite_same_provider_keeps_the_body() -> None:
+def test_rewrite_same_provider_keeps_the_allow_listed_body() -> None:
     request = openai_request(
         "Hi",
         tools=[WEATHER_TOOL],
         tool_choice="auto",
-        logprobs=True,
-        top_logprobs=2,
+        parallel_tool_calls=False,
         seed=11,
+        stop=["###"],
+        frequency_penalty=0.1,
+        presence_penalty=0.2,
         response_format={"type": "json_object"},
+        max_tokens=300,
         stream=True,
     )
-    body = rewrite_request(request, source=Api.OPENAI_CHAT, target=Api.OPENAI_CHAT, model="gpt-4.1", overrides={})
-    expected = {k: v for k, v in request.items() if k != "stream"} | {"model": "gpt-4.1"}
-    assert body == expected
-    body["messages"].append({"role": "user", "content": "extra"})
-    assert len(request["messages"]) == 2
+    rewritten = rewrite_request(request, source=Api.OPENAI_CHAT, target=Api.OPENAI_CHAT, model="gpt-4.1", overrides={})
+    assert rewritten.body == {k: v for k, v in request.items() if k != "stream"} | {"model": "gpt-4.1"}
+    assert rewritten.changes == ("stream",)
 
 
 @pytest.mark.parametrize(
     ("overrides", "expected"),
     [
-        pytest.param({"temperature": None}, {"model": "m", "messages": [1], "top_p": 0.9,
-                                             "metadata": {"user_id": "u", "tier": "gold"}}, id="none-deletes"),
-        pytest.param({"absent_key": None}, {"model": "m", "messages": [1], "temperature": 0.2, "top_p": 0.9,
-                                            "metadata": {"user_id": "u", "tier": "gold"}}, id="none-on-absent"),
-        pytest.param({"metadata": {"tier": None, "region": "eu"}},
-                     {"model": "m", "messages": [1], "temperature": 0.2, "top_p": 0.9,
-                      "metadata": {"user_id": "u", "region": "eu"}}, id="deep-merge"),
-        pytest.param({"metadata": "flat"}, {"model": "m", "messages": [1], "temperature": 0.2, "top_p": 0.9,
-                                            "metadata": "flat"}, id="replace-dict-with-scalar"),
-        pytest.param({"messages": [2]}, {"model": "m", "messages": [2], "temperature": 0.2, "top_p": 0.9,
-                                         "metadata": {"user_id": "u", "tier": "gold"}}, id="lists-replace"),
+        pytest.param({"temperature": None}, {"top_p": 0.9, "response_format": {"type": "json_schema", "strict": True}},
+                     id="none-deletes"),
+        pytest.param({"absent_key": None}, {"temperature": 0.2, "top_p": 0.9,
+                                            "response_format": {"type": "json_schema", "strict": True}},
+                     id="none-on-absent"),
+        pytest.param({"response_format": {"strict": None, "name": "answer"}},
+                     {"temperature": 0.2, "top_p": 0.9, "response_format": {"type": "json_schema", "name": "answer"}},
+                     id="deep-merge"),
+        pytest.param({"response_format": "flat"}, {"temperature": 0.2, "top_p": 0.9, "response_format": "flat"},
+                     id="replace-dict-with-scalar"),
+        pytest.param({"messages": [2]}, {"messages": [2], "temperature": 0.2, "top_p": 0.9,
+                                         "response_format": {"type": "json_schema", "strict": True}},
+                     id="lists-replace"),
         pytest.param({"reasoning_effort": "low", "model": "override-wins"},
-                     {"model": "override-wins", "messages": [1], "temperature": 0.2, "top_p": 0.9,
-                      "metadata": {"user_id": "u", "tier": "gold"}, "reasoning_effort": "low"}, id="add-keys"),
+                     {"model": "override-wins", "temperature": 0.2, "top_p": 0.9,
+                      "response_format": {"type": "json_schema", "strict": True}, "reasoning_effort": "low"},
+                     id="overrides-set-guarded-params"),
     ],
 )  # fmt: skip
 def test_rewrite_overrides(overrides: dict[str, Any], expected: dict[str, Any]) -> None:
-    request = {"model": "prod", "messages": [1], "temperature": 0.2, "top_p": 0.9,
-               "metadata": {"user_id": "u", "tier": "gold"}}  # fmt: skip
+    request = {"model": "prod", "messages": [1], "temperature": 0.2, "top_p": 0.9, "max_tokens": 100,
+               "response_format": {"type": "json_schema", "strict": True}}  # fmt: skip
     snapshot = copy.deepcopy(request)
-    body = rewrite_request(request, source=Api.OPENAI_CHAT, target=Api.OPENAI_CHAT, model="m", overrides=overrides)
-    assert body == expected
+    rewritten = rewrite_request(request, source=Api.OPENAI_CHAT, target=Api.OPENAI_CHAT, model="m", overrides=overrides)
+    assert rewritten.body == {"model": "m", "messages": [1], "max_tokens": 100, **expected}
+    assert rewritten.changes == ()  # overrides are configuration, not changes
     assert request == snapshot
 
 
@@ -636,15 +645,193 @@ def test_merge_overrides_copies_values() -> None:
 
 def test_rewrite_cross_provider_uses_default_max_tokens() -> None:
     request = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}]}
-    body = rewrite_request(
+    rewritten = rewrite_request(
         request, source=Api.OPENAI_CHAT, target=Api.ANTHROPIC_MESSAGES, model="claude", overrides={},
         default_max_tokens=333,
     )  # fmt: skip
-    assert body == {"messages": [{"role": "user", "content": [{"type": "text", "text": "Hi"}]}], "max_tokens": 333,
-                    "model": "claude"}  # fmt: skip
+    assert rewritten.body == {"messages": [{"role": "user", "content": [{"type": "text", "text": "Hi"}]}],
+                              "max_tokens": 333, "model": "claude"}  # fmt: skip
+    assert rewritten.changes == ("max_tokens:added",)
 
 
 def test_rewrite_cross_provider_propagates_translation_errors() -> None:
     request = {"model": "gpt-4o", "messages": [{"role": "narrator", "content": "Once upon a time"}]}
     with pytest.raises(TranslationError, match="narrator"):
         rewrite_request(request, source=Api.OPENAI_CHAT, target=Api.ANTHROPIC_MESSAGES, model="c", overrides={})
+
+
+# --- request guards: allow-list, caps, what is listed -----------------------------------------------------------------
+
+PRICEY_OPENAI = {
+    "n": 50,
+    "max_tokens": 10**7,
+    "service_tier": "priority",
+    "store": True,
+    "reasoning_effort": "high",
+    "logprobs": True,
+    "top_logprobs": 20,
+    "metadata": {"k": "v"},
+    "user": "u-1",
+    "prediction": {"type": "content", "content": "draft"},
+    "modalities": ["text", "audio"],
+    "audio": {"voice": "alloy", "format": "mp3"},
+    "web_search_options": {},
+    "x_unknown_knob": True,
+}
+
+
+def test_openai_same_api_keeps_only_the_allow_list_and_caps_max_tokens() -> None:
+    request = openai_request("Hi", **PRICEY_OPENAI)
+    rewritten = rewrite_request(
+        request, source=Api.OPENAI_CHAT, target=Api.OPENAI_CHAT, model="gpt-4.1", overrides={}, max_output_tokens=2048
+    )
+    assert rewritten.body == {"model": "gpt-4.1", "messages": request["messages"], "temperature": 0.2,
+                              "max_tokens": 2048}  # fmt: skip
+    dropped = [k for k in PRICEY_OPENAI if k != "max_tokens"]
+    assert rewritten.changes == (*dropped, "max_tokens:capped")
+
+
+@pytest.mark.parametrize(
+    ("params", "changes"),
+    [
+        pytest.param({"n": 1, "stream": False, "logprobs": False, "store": False, "user": None}, (), id="no-ops"),
+        pytest.param({"n": 2}, ("n",), id="n"),
+        pytest.param({"stream": True, "stream_options": {"include_usage": True}}, ("stream", "stream_options"),
+                     id="stream"),
+    ],
+)  # fmt: skip
+def test_dropping_a_no_op_value_is_not_a_change(params: dict[str, Any], changes: tuple[str, ...]) -> None:
+    request = openai_request("Hi", max_tokens=10, **params)
+    rewritten = rewrite_request(request, source=Api.OPENAI_CHAT, target=Api.OPENAI_CHAT, model="m", overrides={})
+    assert rewritten.changes == changes
+    assert not {"n", "stream", "stream_options", "logprobs", "store", "user"} & set(rewritten.body)
+
+
+def test_allow_params_pass_guarded_parameters_but_never_n_or_stream() -> None:
+    request = openai_request("Hi", **PRICEY_OPENAI, stream=True)
+    allow = ["service_tier", "reasoning_effort", "logprobs", "x_unknown_knob", "n", "stream"]
+    rewritten = rewrite_request(
+        request, source=Api.OPENAI_CHAT, target=Api.OPENAI_CHAT, model="o3", overrides={}, allow_params=allow
+    )
+    body = rewritten.body
+    assert (body["service_tier"], body["reasoning_effort"], body["logprobs"], body["x_unknown_knob"]) == (
+        "priority", "high", True, True,
+    )  # fmt: skip
+    assert "n" not in body and "stream" not in body and "top_logprobs" not in body
+    assert "service_tier" not in rewritten.changes and {"n", "stream", "top_logprobs"} <= set(rewritten.changes)
+
+
+@pytest.mark.parametrize(
+    ("params", "body_limits", "changes"),
+    [
+        pytest.param({}, {"max_completion_tokens": 4096}, ("max_completion_tokens:added",), id="none-added"),
+        pytest.param({"max_tokens": None}, {"max_tokens": None, "max_completion_tokens": 4096},
+                     ("max_completion_tokens:added",), id="null-added"),
+        pytest.param({"max_tokens": 4096}, {"max_tokens": 4096}, (), id="at-cap"),
+        pytest.param({"max_completion_tokens": 4097}, {"max_completion_tokens": 4096},
+                     ("max_completion_tokens:capped",), id="over-cap"),
+        pytest.param({"max_tokens": 10**7, "max_completion_tokens": 10**7},
+                     {"max_tokens": 4096, "max_completion_tokens": 4096},
+                     ("max_tokens:capped", "max_completion_tokens:capped"), id="both"),
+        pytest.param({"max_tokens": "10000000"}, {"max_tokens": 4096}, ("max_tokens:capped",), id="string"),
+        pytest.param({"max_tokens": 1e9}, {"max_tokens": 4096}, ("max_tokens:capped",), id="float"),
+    ],
+)  # fmt: skip
+def test_openai_output_limit_is_capped_or_added(
+    params: dict[str, Any], body_limits: dict[str, Any], changes: tuple[str, ...]
+) -> None:
+    request = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}], **params}
+    rewritten = rewrite_request(request, source=Api.OPENAI_CHAT, target=Api.OPENAI_CHAT, model="m", overrides={})
+    assert {k: v for k, v in rewritten.body.items() if k in ("max_tokens", "max_completion_tokens")} == body_limits
+    assert rewritten.changes == changes
+
+
+def test_overrides_cannot_remove_the_output_limit() -> None:
+    request = openai_request("Hi", max_tokens=100)
+    rewritten = rewrite_request(
+        request, source=Api.OPENAI_CHAT, target=Api.OPENAI_CHAT, model="m", overrides={"max_tokens": None},
+        max_output_tokens=512,
+    )  # fmt: skip
+    assert "max_tokens" not in rewritten.body and rewritten.body["max_completion_tokens"] == 512
+    assert rewritten.changes == ("max_completion_tokens:added",)
+
+
+def test_anthropic_same_api_drops_thinking_service_tier_and_server_tools() -> None:
+    web_search = {"type": "web_search_20250305", "name": "web_search", "max_uses": 5}
+    request = anthropic_request(
+        "Hi", max_tokens=10**7, service_tier="auto", metadata={"user_id": "u"}, top_k=40,
+        thinking={"type": "enabled", "budget_tokens": 50_000}, tools=[ANTHROPIC_WEATHER_TOOL, web_search],
+        mcp_servers=[{"type": "url", "url": "https://mcp.example.com", "name": "x"}],
+    )  # fmt: skip
+    rewritten = rewrite_request(
+        request, source=Api.ANTHROPIC_MESSAGES, target=Api.ANTHROPIC_MESSAGES, model="claude-haiku-4-5",
+        overrides={}, max_output_tokens=2048,
+    )  # fmt: skip
+    assert rewritten.body == {
+        "model": "claude-haiku-4-5", "max_tokens": 2048, "system": request["system"], "messages": request["messages"],
+        "top_k": 40, "tools": [ANTHROPIC_WEATHER_TOOL],
+    }  # fmt: skip
+    assert rewritten.changes == (
+        "service_tier", "metadata", "thinking", "mcp_servers", "tools:web_search_20250305", "max_tokens:capped",
+    )  # fmt: skip
+
+
+def test_allowed_thinking_keeps_its_budget_below_the_capped_max_tokens() -> None:
+    web_search = {"type": "web_search_20250305", "name": "web_search"}
+    request = anthropic_request(
+        "Hi", max_tokens=64_000, thinking={"type": "enabled", "budget_tokens": 50_000}, tools=[web_search]
+    )
+    rewritten = rewrite_request(
+        request, source=Api.ANTHROPIC_MESSAGES, target=Api.ANTHROPIC_MESSAGES, model="c", overrides={},
+        max_output_tokens=8192, allow_params=["thinking", "server_tools"],
+    )  # fmt: skip
+    assert rewritten.body["max_tokens"] == 8192
+    assert rewritten.body["thinking"] == {"type": "enabled", "budget_tokens": 8191}
+    assert rewritten.body["tools"] == [web_search]
+    assert rewritten.changes == ("max_tokens:capped", "thinking.budget_tokens:capped")
+    assert request["thinking"]["budget_tokens"] == 50_000  # production's request is untouched
+
+
+def test_openai_to_anthropic_caps_max_tokens_and_lists_what_has_no_counterpart() -> None:
+    request = openai_request("Hi", **PRICEY_OPENAI, seed=7, max_completion_tokens=10**7)
+    rewritten = rewrite_request(
+        request, source=Api.OPENAI_CHAT, target=Api.ANTHROPIC_MESSAGES, model="claude", overrides={},
+        max_output_tokens=2048,
+    )  # fmt: skip
+    assert rewritten.body["max_tokens"] == 2048
+    assert set(rewritten.body) == {"model", "messages", "system", "max_tokens", "temperature"}
+    dropped = [k for k in PRICEY_OPENAI if k != "max_tokens"]
+    assert rewritten.changes == (*dropped, "seed", "max_tokens:capped")
+
+
+def test_openai_to_anthropic_default_max_tokens_stays_within_the_cap() -> None:
+    request = openai_request("Hi")
+    rewritten = rewrite_request(
+        request, source=Api.OPENAI_CHAT, target=Api.ANTHROPIC_MESSAGES, model="claude", overrides={},
+        max_output_tokens=500, default_max_tokens=1024,
+    )  # fmt: skip
+    assert rewritten.body["max_tokens"] == 500
+    assert rewritten.changes == ("max_tokens:added",)
+
+
+def test_anthropic_to_openai_caps_max_tokens_and_lists_what_has_no_counterpart() -> None:
+    request = anthropic_request("Hi", max_tokens=10**7, top_k=40, metadata={"user_id": "u"}, service_tier="auto")
+    rewritten = rewrite_request(
+        request, source=Api.ANTHROPIC_MESSAGES, target=Api.OPENAI_CHAT, model="gpt-4.1", overrides={},
+        max_output_tokens=2048,
+    )  # fmt: skip
+    assert rewritten.body["max_tokens"] == 2048 and "max_completion_tokens" not in rewritten.body
+    assert rewritten.changes == ("top_k", "metadata", "service_tier", "max_tokens:capped")
+
+
+def test_deeply_nested_requests_are_not_copied_recursively() -> None:
+    deep: Any = "leaf"
+    for _ in range(5000):  # deeper than any recursive copy survives
+        deep = {"x": deep}
+    request = openai_request("Hi", response_format={"type": "json_schema", "json_schema": {"schema": deep}})
+    rewritten = rewrite_request(
+        request, source=Api.OPENAI_CHAT, target=Api.OPENAI_CHAT, model="m",
+        overrides={"response_format": {"json_schema": {"strict": True}}},
+    )  # fmt: skip
+    assert rewritten.body["response_format"]["json_schema"] == {"schema": deep, "strict": True}
+    assert "strict" not in request["response_format"]["json_schema"]
