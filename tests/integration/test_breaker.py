@@ -25,7 +25,7 @@ import asyncio
 import socket
 import sys
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -36,6 +36,10 @@ from shadow.events.memory import ListDeadLetterSink, ListSource
 from shadow.pipeline import Pipeline
 from shadow.replay.client import CandidateClient
 from shadow.replay.fanout import Replayer
+from shadow.report.queries import run_query
+from shadow.report.summary import query_summary
+from shadow.report.window import Filters, Window
+from shadow.sink.clickhouse import ClickHouseSink
 from shadow.sink.memory import MemorySink
 from tests.factories import candidate, event_bytes, make_event, settings_for
 
@@ -159,3 +163,48 @@ async def test_a_dead_candidate_costs_the_healthy_one_at_most_a_fifth_of_its_pac
         if figure >= (1 - MAX_DROP) * base:
             return
     pytest.fail("the healthy lane lost more than 20% of its pace in every attempt:\n" + "\n".join(notes))
+
+
+@pytest.mark.clickhouse
+async def test_a_worker_stores_the_skips_and_the_read_side_counts_them_apart(healthy_url, store) -> None:
+    """The rows the breaker makes, through the real sink into the real engine, then read back."""
+    dead = refusing_socket()
+    lanes = [
+        candidate("healthy", healthy_url),
+        candidate("dead", f"http://127.0.0.1:{dead.getsockname()[1]}/v1", breaker_failures=2, breaker_window=4,
+                  breaker_open_s=600.0),
+    ]  # fmt: skip
+    config = settings_for(lanes, pipeline={"max_in_flight": 1}, clickhouse={"flush_interval_s": 0.05})
+    replayer = Replayer([CandidateClient(c) for c in config.candidates])
+    source = ListSource([event_bytes(make_event(event_id=f"evt_{i:02d}")) for i in range(12)])
+    pipeline = Pipeline(config, source=source, dead_letters=ListDeadLetterSink(), replayer=replayer,
+                        sink=ClickHouseSink(store))  # fmt: skip
+    try:
+        stats = await pipeline.run()
+    finally:
+        await replayer.aclose()
+        dead.close()
+    assert stats.replayed == 12 and stats.rows_written == 24
+
+    rows = store.query_rows(
+        f"SELECT event_id, status, error_kind, attempts, error_message FROM {store.database}.comparisons FINAL "
+        "WHERE candidate = 'dead' ORDER BY event_id"
+    )
+    # One event at a time: two refusals open the breaker, the ten events after skip the candidate.
+    refused, skipped = ("candidate_error", "connect_error"), ("skipped", "circuit_open")
+    assert [(r[1], r[2]) for r in rows] == [refused] * 2 + [skipped] * 10
+    assert all(r[3] == 0 and r[4].startswith("circuit open: 2 of the last 2 calls failed (last: connect_error)")
+               for r in rows[2:])  # fmt: skip
+
+    window = Window(datetime(2026, 11, 23, tzinfo=UTC), datetime(2026, 11, 24, tzinfo=UTC))
+    scorecard = {r["candidate"]: r for r in run_query(store, "scorecard", start=window.start, end=window.end,
+                                                      candidate=None, workflow=None, tenant=None)
+                 if r["workflow"] == ""}  # fmt: skip
+    dead_card = scorecard["dead"]
+    assert (dead_card["compared"], dead_card["skipped"], dead_card["error_rate"]) == (2, 10, 1.0)
+    assert (scorecard["healthy"]["compared"], scorecard["healthy"]["skipped"]) == (12, 0)
+    coverage = {c["candidate"]: c for c in query_summary(store, Filters(window), config)["coverage"]["candidates"]}
+    assert (coverage["dead"]["compared"], coverage["dead"]["circuit_open"], coverage["dead"]["flag"]) == (
+        2, 10, "CIRCUIT OPEN",
+    )  # fmt: skip
+    assert coverage["healthy"]["coverage"] == 1.0 and coverage["healthy"]["circuit_open"] == 0
