@@ -279,7 +279,13 @@ class RedactionRule(_Section):
 
 
 DEFAULT_REDACTION_RULES = (
-    RedactionRule(name="email", pattern=r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}", replacement="[EMAIL]"),
+    RedactionRule(
+        name="email",
+        # The look-behind starts a match only where a run of address characters starts: without it,
+        # a long run without "@" is rescanned from each of its characters (quadratic).
+        pattern=r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}",
+        replacement="[EMAIL]",
+    ),
     RedactionRule(
         name="api_key",
         # Lookarounds instead of \b: a key written against Chinese text has no word boundary.
@@ -310,6 +316,41 @@ class DiffSettings(_Section):
     default_refusal_patterns: bool = Field(
         default=True, description="also use the built-in English, Chinese and Japanese refusal patterns"
     )
+    # Work caps (shadow.diff.limits.DiffLimits): when one applies, the row's caps column names it.
+    max_similarity_units: int = Field(
+        default=5_000,
+        gt=0,
+        description="words (Chinese/Japanese: characters) of each answer the similarity scores compare; "
+        "their cost grows with the product of the two lengths (cap text_cut); counts cover the whole answer",
+    )
+    max_tool_calls: int = Field(
+        default=32,
+        gt=0,
+        description="tool calls per side matched, diffed, schema-checked and stored (cap tool_calls); "
+        "counts and name agreement cover every call",
+    )
+    max_json_paths: int = Field(
+        default=200, gt=0, description="differing paths kept per JSON diff, answer or tool calls (cap json_paths)"
+    )
+    max_json_nodes: int = Field(
+        default=20_000,
+        gt=0,
+        description="nodes a JSON diff walks, answer or tool calls; past it the values count as different "
+        "(cap json_nodes)",
+    )
+    max_json_depth: int = Field(
+        default=64,
+        gt=0,
+        le=128,
+        description="depth down to which JSON differences are located (a deeper difference is reported at this "
+        "depth) and schemas are checked (cap json_depth)",
+    )
+    max_schema_nodes: int = Field(
+        default=5_000,
+        gt=0,
+        description="nodes of an answer (or of one side's tool arguments together) checked against a JSON Schema; "
+        "a larger one is not checked (cap schema_nodes)",
+    )
 
     @field_validator("refusal_patterns")
     @classmethod
@@ -333,6 +374,12 @@ class PipelineSettings(_Section):
         description="on SIGTERM, time given to in-flight events before they are abandoned uncommitted",
     )
     stop_after_idle_s: float | None = Field(default=None, gt=0, description="exit after this long without input")
+    diff_thread_min_chars: int = Field(
+        default=16_384,
+        ge=0,
+        description="an event whose answers (texts and tool arguments, all sides) hold at least this many characters "
+        "is compared in a worker thread, so the event loop keeps serving Kafka and ClickHouse meanwhile",
+    )
     health_stall_s: float = Field(
         default=10.0,
         gt=0,

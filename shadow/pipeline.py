@@ -14,6 +14,7 @@ import logging
 import signal
 import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ from shadow.config import Settings, load_output_schema, read_api_key
 from shadow.diff.behaviour import RefusalDetector
 from shadow.diff.compare import DiffContext, compare, measure_side
 from shadow.diff.cost import Price
+from shadow.diff.limits import DiffLimits
 from shadow.errors import ConfigError, DeadLetterError, DecodeError, ShadowError
 from shadow.events.dead_letters import DeadLetter, DeadLetterSink, FileDeadLetterSink
 from shadow.events.decode import DecodedEvent, decode_event
@@ -45,6 +47,15 @@ from shadow.storage.store import ClickHouseStore
 log = logging.getLogger(__name__)
 
 FETCH_TIMEOUT_S = 0.5
+# One thread for the comparisons of big events (pipeline.diff_thread_min_chars): the GIL runs one
+# comparison at a time anyway, and a single thread keeps the loop's share of the GIL predictable.
+DIFF_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shadow-diff")
+
+
+def _answer_chars(decoded: DecodedEvent, results: list[ReplayResult]) -> int:
+    """Characters of text and tool arguments in production's and every candidate's answer."""
+    outputs = [decoded.production, *(result.output for result in results)]
+    return sum(len(o.text) + sum(len(c.arguments) for c in o.tool_calls) for o in outputs if o is not None)
 
 
 @dataclass(slots=True)
@@ -84,12 +95,15 @@ def comparator_options(settings: Settings) -> tuple[RefusalDetector, Mapping[str
 def diff_context_factory(settings: Settings) -> Any:
     """A function event → DiffContext with the workflow schema, refusal patterns and prices of ``settings``."""
     refusal, prices = comparator_options(settings)
+    limits = DiffLimits.of(settings.diff)
     schemas: dict[str, dict[str, Any] | None] = {}
 
     def context(workflow: str, request: dict[str, Any]) -> DiffContext:
         if workflow not in schemas:
             schemas[workflow] = load_output_schema(settings, workflow)
-        return DiffContext.from_request(request, workflow_schema=schemas[workflow], refusal=refusal, prices=prices)
+        return DiffContext.from_request(
+            request, workflow_schema=schemas[workflow], refusal=refusal, prices=prices, limits=limits
+        )
 
     return context
 
@@ -127,6 +141,7 @@ class Pipeline:
             config_version=settings.config_version,
             redactor=Redactor.from_settings(settings.redaction),
             max_text_chars=settings.clickhouse.max_text_chars,
+            max_tool_calls=settings.diff.max_tool_calls,
         )
         self._diff_context = diff_context_factory(settings)
         self._stop = asyncio.Event()
@@ -266,7 +281,13 @@ class Pipeline:
         if not targets:
             return self._skip(position, event, "no_candidate")
         results = await self.replayer.replay(event, targets)
-        rows = self._rows(position, decoded, results, targets)
+        if _answer_chars(decoded, results) >= self.settings.pipeline.diff_thread_min_chars:
+            # Comparing big answers takes tens of milliseconds even within the diff caps: the diff
+            # thread does it, and the loop keeps heartbeats, commits and writes going meanwhile.
+            loop = asyncio.get_running_loop()
+            rows = await loop.run_in_executor(DIFF_THREAD, self._rows, position, decoded, results, targets)
+        else:
+            rows = self._rows(position, decoded, results, targets)
         self.checkpoint.add(
             position,
             rows,

@@ -1,4 +1,12 @@
-"""Scrub secrets and personal data from texts before they are stored or logged."""
+"""Scrub secrets and personal data from texts before they are stored or logged.
+
+Stored texts are cut to a length anyway, so only their beginning is redacted: the
+rules run on a window a margin longer than what is kept, and whatever came from the
+margin is dropped, so a secret cut in two at the window's end never shows its first
+half. The work per text is bounded by the kept length, not by the answer's. The
+default rules are linear-time regular expressions; configured ones run on the
+window only.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +14,11 @@ import re
 from dataclasses import dataclass
 
 from shadow.config import RedactionSettings
+
+TRUNCATION_MARK = "…[truncated]"
+# Characters past the kept length that are redacted with it and then dropped: longer than any
+# secret the default rules find (a card number is at most 37 characters, an e-mail address 320).
+REDACTION_MARGIN_CHARS = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +34,49 @@ class Redactor:
         return cls(tuple((re.compile(rule.pattern), rule.replacement) for rule in settings.rules))
 
     def __call__(self, text: str) -> str:
+        """The whole text redacted (its cost grows with the text: prefer :meth:`cut` for answers)."""
         for pattern, replacement in self.rules:
             text = pattern.sub(replacement, text)
         return text
+
+    def cut(self, text: str, max_chars: int) -> str:
+        """The text redacted and cut to at most ``max_chars`` characters (then :data:`TRUNCATION_MARK`).
+
+        Only the first ``max_chars + REDACTION_MARGIN_CHARS`` characters are redacted. Of a longer
+        text, what is kept comes from its first ``max_chars`` characters (a replacement that starts
+        there is kept whole), so it may be shorter when redaction shortened that part.
+        """
+        window = max_chars + REDACTION_MARGIN_CHARS
+        if len(text) <= window:
+            redacted = self(text)
+            return redacted if len(redacted) <= max_chars else redacted[:max_chars] + TRUNCATION_MARK
+        redacted, boundary = text[:window], max_chars
+        for pattern, replacement in self.rules:
+            redacted, boundary = _sub_tracking(pattern, replacement, redacted, boundary)
+        return redacted[: min(max_chars, boundary)] + TRUNCATION_MARK
+
+
+def _sub_tracking(pattern: re.Pattern[str], replacement: str, text: str, boundary: int) -> tuple[str, int]:
+    """``pattern.sub(replacement, text)`` and where ``text[boundary]`` ends up in the result.
+
+    A match that spans the boundary moves it past its replacement.
+    """
+    parts: list[str] = []
+    size, pos = 0, 0
+    moved: int | None = None
+    for match in pattern.finditer(text):
+        start, end = match.span()
+        if moved is None and start >= boundary:
+            moved = size + boundary - pos
+        parts.append(text[pos:start])
+        size += start - pos
+        replaced = match.expand(replacement)
+        parts.append(replaced)
+        size += len(replaced)
+        if moved is None and end > boundary:
+            moved = size
+        pos = end
+    if moved is None:
+        moved = size + boundary - pos
+    parts.append(text[pos:])
+    return "".join(parts), moved

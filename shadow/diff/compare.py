@@ -2,7 +2,9 @@
 
 Side metrics (validity, length, refusal…) are computed per output, so a failed
 side still reports the other; pair metrics (differences, similarity, matching)
-need both. Pure: no I/O, no clock.
+need both. Pure: no I/O, no clock. Every family is linear in the outputs or runs
+within the context's :class:`~shadow.diff.limits.DiffLimits`; the caps that
+applied are listed in :attr:`Comparison.caps`.
 """
 
 from __future__ import annotations
@@ -13,31 +15,36 @@ from typing import Any
 
 from shadow.diff.behaviour import DEFAULT_REFUSAL_DETECTOR, RefusalDetector, is_empty, is_truncation
 from shadow.diff.cost import Price, request_cost_usd
-from shadow.diff.jsondiff import JsonDifference, diff_json
-from shadow.diff.jsontext import JsonText, inspect_json, schema_key, validate_schema
+from shadow.diff.jsondiff import JsonDifference, bounded_diff
+from shadow.diff.jsontext import JsonText, inspect_json
+from shadow.diff.limits import DEFAULT_LIMITS, TEXT_CUT, DiffLimits
+from shadow.diff.schema import check_schema, schema_key
 from shadow.diff.text import EMPTY_UNITS, TextUnits, ratio, similarity_of, text_units
 from shadow.diff.tools import (
     ToolComparison,
     arguments_are_object,
+    check_tool_calls,
     compare_tool_calls,
     tool_schemas,
-    validate_tool_calls,
 )
 from shadow.events.output import FinishReason, Output
 
 # Bump when a change makes stored diff columns differ for the same outputs;
 # `shadow rescore` recomputes rows written by older versions.
-COMPARATOR_VERSION = 1
+# 2: work caps (issue 8) — json_equal false past max_json_nodes, schema checks not run (null) on
+#    oversized or deep answers and unsafe patterns, deep JSON diffed instead of failing.
+COMPARATOR_VERSION = 2
 
 
 @dataclass(frozen=True, slots=True)
 class DiffContext:
-    """What the request says about valid answers, plus refusal patterns and prices."""
+    """What the request says about valid answers, plus refusal patterns, prices and work caps."""
 
     response_schema: bytes | None = None
     tool_schemas: Mapping[str, bytes] = field(default_factory=dict)
     refusal: RefusalDetector = DEFAULT_REFUSAL_DETECTOR
     prices: Mapping[str, Price] = field(default_factory=dict)
+    limits: DiffLimits = DEFAULT_LIMITS
 
     @classmethod
     def from_request(
@@ -47,6 +54,7 @@ class DiffContext:
         workflow_schema: dict[str, Any] | None = None,
         refusal: RefusalDetector = DEFAULT_REFUSAL_DETECTOR,
         prices: Mapping[str, Price] | None = None,
+        limits: DiffLimits = DEFAULT_LIMITS,
     ) -> DiffContext:
         """Context from a request body: OpenAI ``response_format`` json_schema wins over the workflow schema."""
         request = request or {}
@@ -61,6 +69,7 @@ class DiffContext:
             tool_schemas=tool_schemas(dict(request)),
             refusal=refusal,
             prices=prices or {},
+            limits=limits,
         )
 
 
@@ -86,6 +95,7 @@ class SideMetrics:
     cost_usd: float | None
     json_text: JsonText = field(repr=False, compare=False, default=JsonText(False, False))
     text_units: TextUnits = field(repr=False, compare=False, default=EMPTY_UNITS)
+    caps: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +115,7 @@ class PairMetrics:
     truncated: bool
     new_refusal: bool
     cost_ratio: float | None
+    caps: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +144,7 @@ class Comparison:
         tools = pair.tools if pair else None
         return {
             "comparator_version": self.comparator_version,
+            "caps": list(self.caps),
             "json": {
                 "valid": side("json_valid"),
                 "extracted": side("json_extracted"),
@@ -201,17 +213,30 @@ class Comparison:
 
 def measure_side(output: Output, context: DiffContext) -> SideMetrics:
     """Metrics of one output on its own (compute production's once per event)."""
+    limits = context.limits
+    caps: set[str] = set()
     json_text = inspect_json(output.text)
     schema_valid: bool | None = None
     schema_errors: tuple[str, ...] = ()
     if context.response_schema is not None:
         if json_text.found:
-            schema_valid, schema_errors = validate_schema(json_text.value, context.response_schema)
+            checked = check_schema(
+                json_text.value,
+                context.response_schema,
+                max_nodes=limits.max_schema_nodes,
+                max_depth=limits.max_json_depth,
+            )
+            schema_valid, schema_errors = checked.valid, checked.errors
+            if checked.cap is not None:
+                caps.add(checked.cap)
         else:
             schema_valid, schema_errors = False, ("$: answer is not JSON",)
     calls = output.tool_calls
-    tool_schema_valid, tool_schema_errors = validate_tool_calls(calls, context.tool_schemas)
-    units = text_units(output.text)
+    tools_checked = check_tool_calls(calls, context.tool_schemas, limits)
+    caps.update(tools_checked.caps)
+    units = text_units(output.text, limits.max_similarity_units)
+    if units.cut:
+        caps.add(TEXT_CUT)
     return SideMetrics(
         json_valid=json_text.valid,
         json_extracted=json_text.extracted,
@@ -223,14 +248,15 @@ def measure_side(output: Output, context: DiffContext) -> SideMetrics:
         output_tokens=output.usage.output_tokens,
         tool_calls=len(calls),
         tool_arguments_valid=all(arguments_are_object(c.arguments) for c in calls) if calls else None,
-        tool_schema_valid=tool_schema_valid,
-        tool_schema_errors=tool_schema_errors,
+        tool_schema_valid=tools_checked.valid,
+        tool_schema_errors=tools_checked.errors,
         finish_reason=output.finish_reason.value,
         refusal=context.refusal(output),
         empty=is_empty(output),
         cost_usd=request_cost_usd(output.usage, output.model, context.prices),
         json_text=json_text,
         text_units=units,
+        caps=frozenset(caps),
     )
 
 
@@ -248,7 +274,7 @@ def compare(
     Args:
         production: production's output (None when production failed).
         candidate: the candidate's output (None when the candidate failed).
-        context: schemas, refusal patterns and prices (defaults: none).
+        context: schemas, refusal patterns, prices and caps (defaults: none, default caps).
         production_side: production's precomputed side metrics, to share across candidates.
         production_latency_ms: production latency; candidate_latency_ms likewise.
     """
@@ -257,23 +283,34 @@ def compare(
     c = measure_side(candidate, context) if candidate is not None else None
     pair = None
     if production is not None and candidate is not None and p is not None and c is not None:
-        pair = _pair(production, candidate, p, c)
-    return Comparison(p, c, pair, production_latency_ms, candidate_latency_ms)
+        pair = _pair(production, candidate, p, c, context.limits)
+    caps = (p.caps if p else frozenset()) | (c.caps if c else frozenset()) | (pair.caps if pair else frozenset())
+    return Comparison(p, c, pair, production_latency_ms, candidate_latency_ms, caps=tuple(sorted(caps)))
 
 
-def _pair(production: Output, candidate: Output, p: SideMetrics, c: SideMetrics) -> PairMetrics:
+def _pair(production: Output, candidate: Output, p: SideMetrics, c: SideMetrics, limits: DiffLimits) -> PairMetrics:
+    caps: set[str] = set()
     json_equal: bool | None = None
     differences: tuple[JsonDifference, ...] = ()
     if p.json_text.found and c.json_text.found:
-        differences = tuple(diff_json(p.json_text.value, c.json_text.value))
-        json_equal = not differences
+        diff = bounded_diff(
+            p.json_text.value,
+            c.json_text.value,
+            max_paths=limits.max_json_paths,
+            max_nodes=limits.max_json_nodes,
+            max_depth=limits.max_json_depth,
+        )
+        differences, json_equal = diff.differences, diff.equal
+        caps.update(diff.caps)
     indel, levenshtein, token_set = similarity_of(p.text_units, c.text_units)
     tools = compare_tool_calls(
         production.tool_calls,
         candidate.tool_calls,
-        production_has_text=bool(production.text.strip()),
-        candidate_has_text=bool(candidate.text.strip()),
+        production_has_text=not _blank(production.text),
+        candidate_has_text=not _blank(candidate.text),
+        limits=limits,
     )
+    caps.update(tools.caps)
     return PairMetrics(
         json_equal=json_equal,
         json_differences=differences,
@@ -288,4 +325,9 @@ def _pair(production: Output, candidate: Output, p: SideMetrics, c: SideMetrics)
         truncated=is_truncation(FinishReason(p.finish_reason), FinishReason(c.finish_reason)),
         new_refusal=c.refusal and not p.refusal,
         cost_ratio=ratio(c.cost_usd, p.cost_usd),
+        caps=frozenset(caps),
     )
+
+
+def _blank(text: str) -> bool:
+    return not text or text.isspace()

@@ -3,32 +3,49 @@
 Strict validity follows RFC 8259 (orjson's parser: no NaN/Infinity, no trailing
 commas, no comments, no lone surrogates, nothing after the document). Extraction
 finds JSON a model wrapped in a Markdown fence or put after leading prose, so
-"valid but wrapped" is reported apart from "invalid".
+"valid but wrapped" is reported apart from "invalid". Both are linear in the text:
+fences and openers are found by scanning forward (no regular expression that
+backtracks over a line), and only a few fences and openers are tried. Schema
+conformance is in :mod:`shadow.diff.schema`.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import orjson
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
-from jsonschema.protocols import Validator
+
+from shadow.diff.schema import schema_key
+
+__all__ = ["NOT_JSON", "JsonText", "extract_json", "inspect_json", "schema_key"]  # schema_key: for sink.rescore
 
 _MISSING: Any = object()
-_FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:\n[ \t]*```|\Z)", re.DOTALL)
+# The closing fence: a line starting with ``` (after spaces or tabs); linear, it never spans lines.
+_FENCE_CLOSE = re.compile(r"\n[ \t]*```")
 _OPENERS = ("{", "[")
+# An opening bracket that could start a JSON document, judged by the first character after it
+# (within 63): "[doc 1]" and "{name}" in prose are not JSON. Bounded, so linear on any text.
+_OPENER = re.compile(r'\{\s{0,62}["}]|\[\s{0,62}[{\["\-0-9tfn\]]')
 
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-_STRICT_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+def _finite_float(text: str) -> float:
+    # orjson rejects numbers that overflow to infinity; extraction holds to the same standard.
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of range")
+    return value
+
+
+_STRICT_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,16 +95,18 @@ _MAX_OPENERS = 4
 def extract_json(text: str) -> Any:
     """The first JSON object/array in a fence, else after leading prose; ``_MISSING`` if none."""
     if "```" in text:
-        for n, match in enumerate(_FENCE.finditer(text)):
+        for n, fenced in enumerate(_fence_bodies(text)):
             if n >= _MAX_FENCES:
                 break
-            body = match.group(2).strip()
+            body = fenced.strip()
             if body[:1] in _OPENERS:
                 value = _loads(body)
                 if value is _MISSING:
                     value = _raw_decode(body, 0)
                 if value is not _MISSING:
                     return value
+    if "{" not in text and "[" not in text:
+        return _MISSING
     start, tried = 0, 0
     while tried < _MAX_OPENERS:
         i = _first_opener(text, start)
@@ -105,9 +124,22 @@ def extract_json(text: str) -> Any:
     return _MISSING
 
 
-# What may follow an opening bracket in JSON; "[doc 1]" and "{name}" in prose are not JSON.
-_AFTER_BRACE = frozenset('"}')
-_AFTER_BRACKET = frozenset('{["-0123456789tfn]')
+def _fence_bodies(text: str) -> Iterator[str]:
+    """Bodies of Markdown fences: from the line after an opening ``` to a closing ``` line or the end."""
+    pos = 0
+    while True:
+        opening = text.find("```", pos)
+        if opening < 0:
+            return
+        line_end = text.find("\n", opening + 3)
+        if line_end < 0:
+            return  # the opener's line is the last: no body, and no later fence either
+        closing = _FENCE_CLOSE.search(text, line_end + 1)
+        if closing is None:
+            yield text[line_end + 1 :]
+            return
+        yield text[line_end + 1 : closing.start()]
+        pos = closing.end()
 
 
 def _structured(value: Any) -> bool:
@@ -119,15 +151,8 @@ def _structured(value: Any) -> bool:
 
 def _first_opener(text: str, start: int) -> int:
     """The next ``{`` or ``[`` that could open a JSON document (judged by what follows it)."""
-    while True:
-        positions = [p for p in (text.find("{", start), text.find("[", start)) if p >= 0]
-        if not positions:
-            return -1
-        i = min(positions)
-        follower = text[i + 1 : i + 64].lstrip()[:1]
-        if follower and follower in (_AFTER_BRACE if text[i] == "{" else _AFTER_BRACKET):
-            return i
-        start = i + 1
+    match = _OPENER.search(text, start)
+    return -1 if match is None else match.start()
 
 
 def _loads(text: str) -> Any:
@@ -150,36 +175,3 @@ def _raw_decode(text: str, start: int) -> Any:
     except TypeError:
         return _MISSING
     return value
-
-
-@lru_cache(maxsize=512)
-def _validator(schema_json: bytes) -> Validator | None:
-    schema = orjson.loads(schema_json)
-    try:
-        cls = Draft202012Validator
-        cls.check_schema(schema)
-    except SchemaError:
-        return None
-    return cls(schema)
-
-
-def schema_key(schema: dict[str, Any]) -> bytes:
-    """A hashable, key-order-independent key of a schema (for validator caching)."""
-    return orjson.dumps(schema, option=orjson.OPT_SORT_KEYS)
-
-
-def validate_schema(value: Any, schema: dict[str, Any] | bytes, limit: int = 5) -> tuple[bool, tuple[str, ...]]:
-    """Validate ``value`` against a JSON Schema; returns (valid, up to ``limit`` "path: message" errors).
-
-    An invalid schema counts as no schema: (True, ("schema: invalid JSON Schema",)).
-    """
-    key = schema if isinstance(schema, bytes) else schema_key(schema)
-    validator = _validator(key)
-    if validator is None:
-        return True, ("schema: invalid JSON Schema, not checked",)
-    errors = []
-    for error in validator.iter_errors(value):
-        errors.append(f"{error.json_path}: {error.message[:160]}")
-        if len(errors) >= limit:
-            break
-    return not errors, tuple(errors)

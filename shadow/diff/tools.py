@@ -3,6 +3,11 @@
 Calls are matched order-insensitively (parallel calls come in any order): first
 calls with the same name, closest arguments first; then leftovers across names,
 so a renamed tool still shows its argument differences. No tool is executed.
+
+Matching weighs every pair of calls, so it runs on the first ``max_tool_calls`` calls
+of each side; counts, name agreement and name F1 still cover every call. Each pair's
+closeness comes from an argument diff with its share of ``max_json_nodes``; equal
+arguments are recognized by their canonical bytes without a walk.
 """
 
 from __future__ import annotations
@@ -15,8 +20,9 @@ from typing import Any
 
 import orjson
 
-from shadow.diff.jsondiff import DiffKind, JsonDifference, count_leaves, diff_json
-from shadow.diff.jsontext import schema_key, validate_schema
+from shadow.diff.jsondiff import EQUAL, DiffKind, JsonDiff, JsonDifference, bounded_diff, canonical_json, count_leaves
+from shadow.diff.limits import DEFAULT_LIMITS, JSON_NODES, JSON_PATHS, SCHEMA_NODES, TOOL_CALLS, DiffLimits
+from shadow.diff.schema import check_schema, schema_key
 from shadow.events.output import ToolCall
 
 _UNPARSED: Any = object()
@@ -31,10 +37,11 @@ class ToolCallPair:
     name_match: bool
     arguments_valid: bool  # the candidate's arguments are a JSON object
     differences: tuple[JsonDifference, ...]
+    equal: bool = True  # False also when the diff ran out of nodes before finding a difference
 
     @property
     def arguments_match(self) -> bool:
-        return self.arguments_valid and not self.differences
+        return self.arguments_valid and self.equal and not self.differences
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +62,7 @@ class ToolComparison:
     tool_vs_text: bool  # one side called a tool, the other answered in text only
     difference_paths: tuple[str, ...] = field(default=())
     difference_kinds: tuple[str, ...] = field(default=())
+    caps: frozenset[str] = field(default=frozenset())
 
 
 @lru_cache(maxsize=4096)
@@ -76,24 +84,6 @@ def arguments_are_object(arguments: str) -> bool:
     return isinstance(parse_arguments(arguments), dict)
 
 
-def _differences(production: ToolCall, candidate: ToolCall, a: Any, b: Any) -> tuple[JsonDifference, ...]:
-    if a is _UNPARSED or b is _UNPARSED:
-        if production.arguments == candidate.arguments:
-            return ()
-        return (JsonDifference("$", DiffKind.VALUE_CHANGED, production.arguments, candidate.arguments),)
-    return tuple(diff_json(a, b))
-
-
-def _closeness(a: Any, b: Any, differences: tuple[JsonDifference, ...]) -> float:
-    """1.0 for equal arguments, falling with the share of differing leaves."""
-    if a is _UNPARSED or b is _UNPARSED:
-        return 0.0
-    if not differences:
-        return 1.0
-    leaves = max(count_leaves(a), count_leaves(b))
-    return max(0.0, 1.0 - len(differences) / (leaves + 1))
-
-
 def _prf(tp: int, n_pred: int, n_true: int) -> tuple[float, float, float]:
     if n_pred == 0 and n_true == 0:
         return 1.0, 1.0, 1.0
@@ -103,44 +93,89 @@ def _prf(tp: int, n_pred: int, n_true: int) -> tuple[float, float, float]:
     return precision, recall, f1
 
 
+# Each pair weighed while matching may walk at least this many nodes of its arguments.
+_MIN_PAIR_NODES = 64
+
+
 def compare_tool_calls(
     production: tuple[ToolCall, ...],
     candidate: tuple[ToolCall, ...],
     *,
     production_has_text: bool = False,
     candidate_has_text: bool = False,
+    limits: DiffLimits = DEFAULT_LIMITS,
 ) -> ToolComparison:
-    """Match and compare two sides' tool calls."""
+    """Match and compare two sides' tool calls (the first ``limits.max_tool_calls`` of each)."""
     if not production and not candidate:
         return _NO_CALLS
-    parsed_p = [parse_arguments(c.arguments) for c in production]
-    parsed_c = [parse_arguments(c.arguments) for c in candidate]
-    left_p = list(range(len(production)))
-    left_c = list(range(len(candidate)))
+    caps: set[str] = set()
+    if len(production) > limits.max_tool_calls or len(candidate) > limits.max_tool_calls:
+        caps.add(TOOL_CALLS)
+    calls_p, calls_c = production[: limits.max_tool_calls], candidate[: limits.max_tool_calls]
+    parsed_p = [parse_arguments(c.arguments) for c in calls_p]
+    parsed_c = [parse_arguments(c.arguments) for c in calls_c]
+    canonical_p = [None if v is _UNPARSED else canonical_json(v) for v in parsed_p]
+    canonical_c = [None if v is _UNPARSED else canonical_json(v) for v in parsed_c]
+    leaves: dict[tuple[int, int], int] = {}
+    left_p = list(range(len(calls_p)))
+    left_c = list(range(len(calls_c)))
     matches: list[tuple[int, int]] = []
-    found: dict[tuple[int, int], tuple[JsonDifference, ...]] = {}
+    found: dict[tuple[int, int], JsonDiff] = {}
+    pair_nodes = max(_MIN_PAIR_NODES, limits.max_json_nodes // max(1, len(calls_p) * len(calls_c)))
 
-    def differences(i: int, j: int) -> tuple[JsonDifference, ...]:
+    def differences(i: int, j: int, budget: int = pair_nodes) -> JsonDiff:
         if (i, j) not in found:
-            found[i, j] = _differences(production[i], candidate[j], parsed_p[i], parsed_c[j])
+            a, b = parsed_p[i], parsed_c[j]
+            if a is _UNPARSED or b is _UNPARSED:
+                raw_a, raw_b = calls_p[i].arguments, calls_c[j].arguments
+                found[i, j] = EQUAL if raw_a == raw_b else JsonDiff((_raw_difference(raw_a, raw_b),), False)
+            elif canonical_p[i] is not None and canonical_p[i] == canonical_c[j]:
+                found[i, j] = EQUAL
+            else:
+                found[i, j] = bounded_diff(
+                    a,
+                    b,
+                    max_paths=limits.max_json_paths,
+                    max_nodes=budget,
+                    max_depth=limits.max_json_depth,
+                    precheck=False,
+                )
         return found[i, j]
+
+    def leaf_count(side: int, index: int) -> int:
+        if (side, index) not in leaves:
+            leaves[side, index] = count_leaves((parsed_p, parsed_c)[side][index])
+        return leaves[side, index]
+
+    def closeness(i: int, j: int) -> float:
+        """1.0 for equal arguments, falling with the share of differing leaves."""
+        if parsed_p[i] is _UNPARSED or parsed_c[j] is _UNPARSED:
+            return 0.0
+        diff = differences(i, j)
+        if diff.equal:
+            return 1.0
+        # A diff that ran out of nodes before a difference still differs (never ties an equal pair).
+        found = max(1, len(diff.differences))
+        return max(0.0, 1.0 - found / (max(leaf_count(0, i), leaf_count(1, j)) + 1))
 
     def match(same_name: bool) -> None:
         if len(left_p) == 1 and len(left_c) == 1:
             # One call each (the common case): they pair up, whatever their names.
-            if (production[left_p[0]].name == candidate[left_c[0]].name) == same_name:
+            if (calls_p[left_p[0]].name == calls_c[left_c[0]].name) == same_name:
                 matches.append((left_p.pop(), left_c.pop()))
             return
-        options = [(i, j) for i in left_p for j in left_c if (production[i].name == candidate[j].name) == same_name]
+        options = [(i, j) for i in left_p for j in left_c if (calls_p[i].name == calls_c[j].name) == same_name]
         if len(options) > 1:
             # Closest arguments first; ties keep production order.
-            options.sort(key=lambda ij: (-_closeness(parsed_p[ij[0]], parsed_c[ij[1]], differences(*ij)), ij))
+            options.sort(key=lambda ij: (-closeness(*ij), ij))
         for i, j in options:
             if i in left_p and j in left_c:
                 matches.append((i, j))
                 left_p.remove(i)
                 left_c.remove(j)
 
+    # Closeness may have been judged on part of long arguments (their pair's share of the nodes);
+    # the caps recorded are those of the matched pairs' final diffs.
     match(same_name=True)
     match(same_name=False)
 
@@ -150,32 +185,39 @@ def compare_tool_calls(
     # Equal calls match each other first (closeness 1.0), so the matched equal pairs are exactly the
     # multiset intersection of (name, arguments), with arguments compared as the diff compares them.
     tp = 0
+    final_nodes = max(pair_nodes, limits.max_json_nodes // max(1, len(matches)))
     for i, j in sorted(matches):
-        pair_differences = differences(i, j)
-        name_match = production[i].name == candidate[j].name
-        pairs.append(
-            ToolCallPair(production[i], candidate[j], name_match, isinstance(parsed_c[j], dict), pair_differences)
-        )
-        if name_match and not pair_differences and parsed_p[i] is not _UNPARSED and parsed_c[j] is not _UNPARSED:
+        pair_diff = differences(i, j)
+        if JSON_NODES in pair_diff.caps and final_nodes > pair_nodes:
+            del found[i, j]
+            pair_diff = differences(i, j, final_nodes)
+        caps.update(pair_diff.caps)
+        name_match = calls_p[i].name == calls_c[j].name
+        valid = isinstance(parsed_c[j], dict)
+        pairs.append(ToolCallPair(calls_p[i], calls_c[j], name_match, valid, pair_diff.differences, pair_diff.equal))
+        if name_match and pair_diff.equal and parsed_p[i] is not _UNPARSED and parsed_c[j] is not _UNPARSED:
             tp += 1
-        name = candidate[j].name
-        for d in pair_differences:
+        name = calls_c[j].name
+        for d in pair_diff.differences:
             paths.append(name + d.path[1:] if d.path != "$" else name)
             kinds.append(d.kind.value)
 
-    precision, recall, f1 = _prf(tp, len(candidate), len(production))
+    precision, recall, f1 = _prf(tp, len(calls_c), len(calls_p))
     names_p, names_c = sorted(c.name for c in production), sorted(c.name for c in candidate)
     name_tp = len(names_p) if names_p == names_c else sum((Counter(names_p) & Counter(names_c)).values())
     name_precision, name_recall, name_f1 = _prf(name_tp, len(candidate), len(production))
 
-    unmatched_p = tuple(production[i] for i in left_p)
-    unmatched_c = tuple(candidate[j] for j in left_c)
+    unmatched_p = tuple(calls_p[i] for i in left_p)
+    unmatched_c = tuple(calls_c[j] for j in left_c)
     for call in unmatched_p:
         paths.append(call.name)
         kinds.append(DiffKind.MISSING.value)
     for call in unmatched_c:
         paths.append(call.name)
         kinds.append(DiffKind.EXTRA.value)
+    if len(paths) > limits.max_json_paths:
+        caps.add(JSON_PATHS)
+        del paths[limits.max_json_paths :], kinds[limits.max_json_paths :]
     tool_vs_text = (bool(production) and not candidate and candidate_has_text) or (
         bool(candidate) and not production and production_has_text
     )
@@ -194,7 +236,13 @@ def compare_tool_calls(
         tool_vs_text=tool_vs_text,
         difference_paths=tuple(paths),
         difference_kinds=tuple(kinds),
+        caps=frozenset(caps),
     )
+
+
+def _raw_difference(production: str, candidate: str) -> JsonDifference:
+    """Arguments that are not both JSON differ as a whole."""
+    return JsonDifference("$", DiffKind.VALUE_CHANGED, production, candidate)
 
 
 _NO_CALLS = ToolComparison(
@@ -229,23 +277,59 @@ def tool_schemas(request: dict[str, Any]) -> dict[str, bytes]:
     return out
 
 
-def validate_tool_calls(
-    calls: tuple[ToolCall, ...], schemas: Mapping[str, bytes]
-) -> tuple[bool | None, tuple[str, ...]]:
-    """Check calls against the declared parameter schemas: (all valid, errors). None when nothing was declared."""
+@dataclass(frozen=True, slots=True)
+class ToolSchemaCheck:
+    """Whether a side's calls follow the declared schemas: ``valid`` None when none was declared or checked."""
+
+    valid: bool | None
+    errors: tuple[str, ...]
+    caps: frozenset[str] = frozenset()
+
+
+def check_tool_calls(
+    calls: tuple[ToolCall, ...], schemas: Mapping[str, bytes], limits: DiffLimits = DEFAULT_LIMITS
+) -> ToolSchemaCheck:
+    """Check the first ``limits.max_tool_calls`` calls against the declared parameter schemas.
+
+    The calls share ``limits.max_schema_nodes``: calls past it are not checked. The answer is
+    False on any error found, None when a call could not be checked and none failed.
+    """
     if not calls or not schemas:
-        return None, ()
-    errors: list[str] = []
-    for call in calls:
+        return ToolSchemaCheck(None, ())
+    failures: list[str] = []
+    notes: list[str] = []
+    caps: set[str] = set()
+    if len(calls) > limits.max_tool_calls:
+        caps.add(TOOL_CALLS)
+    nodes_left = limits.max_schema_nodes
+    for call in calls[: limits.max_tool_calls]:
         schema = schemas.get(call.name)
         if schema is None:
-            errors.append(f"{call.name}: tool was not declared in the request")
+            failures.append(f"{call.name}: tool was not declared in the request")
             continue
         arguments = parse_arguments(call.arguments)
         if arguments is _UNPARSED:
-            errors.append(f"{call.name}: arguments are not valid JSON")
+            failures.append(f"{call.name}: arguments are not valid JSON")
             continue
-        valid, found = validate_schema(arguments, schema)
-        if not valid:
-            errors.extend(f"{call.name}{e[1:] if e.startswith('$') else ': ' + e}" for e in found)
-    return not errors, tuple(errors[:10])
+        if nodes_left <= 0:
+            caps.add(SCHEMA_NODES)
+            notes.append(f"{call.name}: the calls before it used up the schema budget, not checked")
+            continue
+        result = check_schema(arguments, schema, max_nodes=nodes_left, max_depth=limits.max_json_depth)
+        nodes_left -= result.nodes
+        if result.cap is not None:
+            caps.add(result.cap)
+        if result.valid is None:
+            notes.extend(f"{call.name}: {e}" for e in result.errors)
+        elif not result.valid:
+            failures.extend(f"{call.name}{e[1:] if e.startswith('$') else ': ' + e}" for e in result.errors)
+    valid = False if failures else (None if notes else True)
+    return ToolSchemaCheck(valid, tuple((failures + notes)[:10]), frozenset(caps))
+
+
+def validate_tool_calls(
+    calls: tuple[ToolCall, ...], schemas: Mapping[str, bytes]
+) -> tuple[bool | None, tuple[str, ...]]:
+    """(valid, errors) of :func:`check_tool_calls` with the default caps."""
+    result = check_tool_calls(calls, schemas)
+    return result.valid, result.errors

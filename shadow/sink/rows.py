@@ -14,6 +14,7 @@ import orjson
 
 from shadow.config import CandidateSettings
 from shadow.diff.compare import Comparison, DiffContext
+from shadow.diff.limits import DEFAULT_LIMITS
 from shadow.events.models import MirrorEvent
 from shadow.events.output import Output
 from shadow.events.records import Position
@@ -60,6 +61,7 @@ class RowContext:
     config_version: str
     redactor: Redactor
     max_text_chars: int
+    max_tool_calls: int = DEFAULT_LIMITS.max_tool_calls  # tool calls stored per output: those the diff compared
 
 
 def row_version(at: datetime) -> int:
@@ -67,19 +69,24 @@ def row_version(at: datetime) -> int:
     return int(at.timestamp() * 1_000_000)
 
 
-def _cap(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[:limit] + "…[truncated]"
+# Stored difference paths and schema errors are cut to this many characters (after redaction).
+MAX_STORED_PATH_CHARS = 1000
 
 
 def stored_output(output: Output | None, ctx: RowContext) -> tuple[str, str]:
-    """(text, output JSON without text) as stored: redacted and capped."""
+    """(text, output JSON without text) as stored: redacted and capped.
+
+    Texts and tool arguments are cut before they are redacted (``Redactor.cut``), so the work
+    is bounded by ``max_text_chars``; only the first ``max_tool_calls`` calls are kept.
+    """
     if output is None:
         return "", ""
-    text = _cap(ctx.redactor(output.text), ctx.max_text_chars)
+    text = ctx.redactor.cut(output.text, ctx.max_text_chars)
     data = output.to_dict()
     del data["text"]
     data["tool_calls"] = [
-        {**call, "arguments": _cap(ctx.redactor(call["arguments"]), ctx.max_text_chars)} for call in data["tool_calls"]
+        {**call, "arguments": ctx.redactor.cut(call["arguments"], ctx.max_text_chars)}
+        for call in data["tool_calls"][: ctx.max_tool_calls]
     ]
     return text, orjson.dumps(data).decode()
 
@@ -188,6 +195,7 @@ def diff_columns(comparison: Comparison) -> Row:
         "production_empty": p.empty if p else None,
         "candidate_empty": c.empty if c else None,
         "comparator_version": comparison.comparator_version,
+        "caps": list(comparison.caps),
     }
 
 
@@ -243,7 +251,7 @@ def build_comparison_row(
         "status": _status(production, result),
         "error_kind": result.error_kind.value if result.error_kind else "",
         "http_status": result.http_status,
-        "error_message": ctx.redactor(result.error_message),
+        "error_message": ctx.redactor.cut(result.error_message, ctx.max_text_chars),
         "attempts": min(result.attempts, 255),
         "production_latency_ms": float(event.latency_ms),
         "candidate_latency_ms": float(result.latency_ms),
@@ -254,9 +262,11 @@ def build_comparison_row(
         "request_context": shared.request_context,
         "row_version": row_version(compared_at),
         "request_changes": list(result.request_changes),
-        "caps": list(comparison.caps),
     }
     row.update(diff_columns(comparison))
+    # Paths and schema errors quote keys and values of the answers: they are redacted like the texts.
+    for column in ("json_diff_paths", "tool_diff_paths", "candidate_schema_errors", "candidate_tool_schema_errors"):
+        row[column] = [ctx.redactor.cut(value, MAX_STORED_PATH_CHARS) for value in row[column]]
     return row
 
 

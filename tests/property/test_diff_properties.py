@@ -7,8 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shadow.diff import compare
-from shadow.diff.jsondiff import apply_differences, diff_json
-from shadow.diff.text import similarity_scores
+from shadow.diff.jsondiff import apply_differences, bounded_diff, diff_json
+from shadow.diff.text import count_units, count_units_regex, count_units_vectorized, similarity_scores, text_units
 from shadow.diff.tools import compare_tool_calls
 from shadow.events.output import Output, ToolCall
 
@@ -120,3 +120,45 @@ def test_identical_outputs_give_perfect_scores_and_no_differences(text, calls) -
     assert pair.json_differences == () and pair.json_equal in (None, True)
     assert pair.tools.arguments_match and pair.tools.f1 == 1.0
     assert not (pair.finish_reason_changed or pair.truncated or pair.new_refusal)
+
+
+# --- the caps keep the scorers' meaning ------------------------------------------------------------
+
+
+long_texts = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cs",)) | st.sampled_from(list("的是我 ab-'’_.")),
+    max_size=400,
+)
+
+
+@SETTINGS
+@given(long_texts)
+def test_word_counts_without_units_equal_the_units(text) -> None:
+    assert count_units(text) == text_units(text).words == len(text_units(text).units)
+    folded = text.casefold()
+    if folded:
+        assert count_units_vectorized(folded) == count_units_regex(folded)
+
+
+@SETTINGS
+@given(long_texts, st.integers(1, 60))
+def test_capped_units_are_the_first_units(text, max_units) -> None:
+    whole, capped = text_units(text), text_units(text, max_units)
+    assert capped.words == whole.words
+    if len(text) <= max_units * 8:
+        assert list(capped.units) == list(whole.units[:max_units])
+        assert capped.cut == (whole.words > max_units)
+
+
+@SETTINGS
+@given(json_values, json_values, st.integers(0, 5), st.integers(1, 4))
+def test_bounded_differences_are_the_first_differences(before, after, max_paths, max_depth) -> None:
+    full = diff_json(before, after, parse_strings=False)
+    capped = bounded_diff(before, after, max_paths=max_paths, max_nodes=None, max_depth=None, parse_strings=False)
+    assert list(capped.differences) == full[:max_paths]
+    assert capped.equal == (not full)
+    located = bounded_diff(before, after, max_paths=None, max_nodes=None, max_depth=max_depth, parse_strings=False)
+    assert (
+        apply_differences(before, list(located.differences)) == after
+        or diff_json(apply_differences(before, list(located.differences)), after, parse_strings=False) == []
+    )

@@ -1,14 +1,18 @@
-"""Redaction of stored text: the default rules in English and Chinese, custom rules, switching it off."""
+"""Redaction of stored text: the default rules in English and Chinese, custom rules, switching it off, bounded work."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from shadow.config import RedactionSettings
-from shadow.redaction import Redactor
+from shadow.config import DEFAULT_REDACTION_RULES, RedactionSettings
+from shadow.redaction import REDACTION_MARGIN_CHARS, TRUNCATION_MARK, Redactor
 
 
 @pytest.fixture
@@ -64,3 +68,129 @@ def test_custom_rules_apply_in_order(redactor_factory: Callable[..., Redactor]) 
 def test_custom_rules_replace_the_defaults(redactor_factory: Callable[..., Redactor]) -> None:
     redact = redactor_factory(rules=[{"name": "id", "pattern": r"ORD-\d+"}])
     assert redact("ORD-991 from jane@example.com") == "[REDACTED] from jane@example.com"
+
+
+# --- bounded redaction: only what is stored is redacted, and no secret is cut in half ---------------
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("a" * 40_000, id="40k-without-at"),
+        pytest.param("a." * 200_000, id="dots-without-at"),
+        pytest.param("x@" + "a." * 200_000, id="at-then-domain-without-tld"),
+        pytest.param("Bearer " * 50_000, id="bearer-words"),
+    ],
+)
+def test_default_rules_are_linear_on_hostile_texts(redactor: Redactor, text: str) -> None:
+    assert redactor(text) == text
+
+
+OLD_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(st.sampled_from("ab9._%+-@ \n中"), max_size=40))
+def test_the_email_rule_finds_what_it_found_before(text: str) -> None:
+    rule = next(r for r in DEFAULT_REDACTION_RULES if r.name == "email")
+    assert re.sub(rule.pattern, "[EMAIL]", text) == OLD_EMAIL.sub("[EMAIL]", text)
+
+
+def test_runs_of_digits_and_dashes_are_redacted_as_card_numbers(redactor: Redactor) -> None:
+    redacted = redactor("1-" * 200_000)
+    assert set(redacted.replace("[CARD]", "").replace("-", "")) <= {"1"}
+    assert redacted.count("[CARD]") > 10_000
+
+
+def test_cut_keeps_a_prefix_of_the_whole_text_redacted(redactor: Redactor) -> None:
+    text = "mail jane@example.com " * 100
+    kept = redactor.cut(text, 50).removesuffix(TRUNCATION_MARK)
+    assert redactor(text).startswith(kept)
+    assert kept == "mail [EMAIL] mail [EMAIL] mail [EMAIL]"  # what the first 50 characters become
+    assert redactor.cut("short jane@example.com", 50) == "short [EMAIL]"
+
+
+def test_cut_never_keeps_half_of_a_secret_at_the_window_end(redactor: Redactor) -> None:
+    limit = 100
+    # A card number straddling the end of the redacted window: its first digits alone match no rule.
+    for offset in range(1, 19):
+        text = "x" * (limit + REDACTION_MARGIN_CHARS - offset) + "4111 1111 1111 1111" + " tail" * 10
+        stored = redactor.cut(text, limit)
+        assert "4111" not in stored
+        assert len(stored) <= limit + len(TRUNCATION_MARK)
+
+
+def test_cut_work_is_bounded_by_the_kept_length(redactor: Redactor) -> None:
+    text = "jane@example.com " + "a" * 5_000_000
+    assert redactor.cut(text, 30) == "[EMAIL] " + "a" * 13 + TRUNCATION_MARK
+
+
+def test_a_shrinking_redaction_keeps_what_is_safe(redactor: Redactor) -> None:
+    token = "Bearer " + "t" * 5_000
+    assert redactor.cut(token + " after", 100) == "[SECRET]" + TRUNCATION_MARK
+
+
+# --- rows: stored texts, tool calls, paths and errors pass the redaction and its caps ---------------
+
+
+def stored_row(redactor: Redactor, production_text: str, candidate_text: str, calls: int = 0):
+    from datetime import UTC, datetime
+
+    from shadow.config import Settings
+    from shadow.diff import DiffContext, compare
+    from shadow.events.decode import decode_event
+    from shadow.events.output import Output, ToolCall
+    from shadow.events.records import Position
+    from shadow.replay.result import ReplayResult
+    from shadow.sink.rows import EventColumns, RowContext, build_comparison_row
+    from tests.factories import event_bytes, make_event
+
+    ctx = RowContext(config_version="t", redactor=redactor, max_text_chars=200, max_tool_calls=3)
+    decoded = decode_event(event_bytes(make_event()), max_bytes=1 << 20)
+    tool_calls = tuple(ToolCall("lookup", orjson.dumps({"email": f"u{i}@example.com"}).decode()) for i in range(calls))
+    production = Output(production_text, tool_calls)
+    candidate = Output(candidate_text, tool_calls[::-1])
+    settings = Settings.model_validate(
+        {"candidates": [{"name": "c", "provider": "openai", "base_url": "http://x", "model": "m"}]}
+    )
+    result = ReplayResult(candidate="c", model="m", output=candidate, error_message="failed for jane@example.com")
+    context = DiffContext()
+    return build_comparison_row(
+        event=decoded.event,
+        position=Position("kafka", "t", 0, 0),
+        candidate=settings.candidates[0],
+        shared=EventColumns.of(production, context, ctx),
+        result=result,
+        comparison=compare(production, candidate, context),
+        ctx=ctx,
+        compared_at=datetime.now(UTC),
+    )
+
+
+def test_stored_texts_are_cut_then_redacted(redactor: Redactor) -> None:
+    row = stored_row(redactor, "write to jane@example.com " + "x" * 1_000_000, "ok")
+    assert row["production_text"].startswith("write to [EMAIL] xxx")
+    assert row["production_text"].endswith(TRUNCATION_MARK) and len(row["production_text"]) <= 200 + 20
+    assert row["error_message"] == "failed for [EMAIL]"
+
+
+def test_stored_tool_calls_are_those_compared_and_redacted(redactor: Redactor) -> None:
+    row = stored_row(redactor, "", "", calls=5)
+    stored = orjson.loads(row["candidate_output"])["tool_calls"]
+    assert len(stored) == 3
+    assert all("[EMAIL]" in call["arguments"] for call in stored)
+    assert row["production_tool_calls"] == 5
+
+
+def test_differing_paths_quote_answer_keys_redacted() -> None:
+    from shadow.config import RedactionSettings
+    from shadow.diff import compare
+    from shadow.events.output import Output
+    from shadow.sink.rows import diff_columns
+
+    production, candidate = Output('{"jane@example.com": 1}'), Output('{"jane@example.com": 2}')
+    assert diff_columns(compare(production, candidate))["json_diff_paths"] == ['$["jane@example.com"]']
+    row = stored_row(Redactor.from_settings(RedactionSettings()), '{"jane@example.com": 1}', '{"jane@example.com": 2}')
+    assert row["json_diff_paths"] == ['$["[EMAIL]"]']
+    assert row["caps"] == []

@@ -65,6 +65,7 @@ def test_comparison_json_has_every_family() -> None:
     data = orjson.loads(orjson.dumps(result.to_dict()))
     assert set(data) == {
         "comparator_version",
+        "caps",
         "json",
         "tool_calls",
         "length",

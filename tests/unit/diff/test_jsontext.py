@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from shadow.diff.jsontext import inspect_json, validate_schema
+from shadow.diff.jsontext import inspect_json
+from shadow.diff.schema import validate_schema
 from tests.unit.diff.values import INVOICE_SCHEMA
 
 
@@ -64,3 +65,41 @@ def test_schema_conformance_reports_paths(value, valid, error_fragment) -> None:
 )
 def test_citations_and_placeholders_in_prose_are_not_json(text) -> None:
     assert not inspect_json(text).found
+
+
+# --- hostile texts: extraction stays linear and finds what it found before ---------------------
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("`" * 1_048_576, id="1MiB-backticks"),
+        pytest.param("```" + "`" * 100_000 + "\n" + "x" * 10, id="backticks-then-a-line"),
+        pytest.param("```\n" * 200_000, id="fence-lines"),
+        pytest.param("[x" * 500_000, id="brackets-without-json"),
+        pytest.param("{ " * 500_000, id="braces-without-json"),
+        pytest.param("Sure: " + "[" * 1_000_000, id="1M-openers"),
+    ],
+)
+def test_hostile_texts_are_not_json(text: str) -> None:
+    assert not inspect_json(text).found
+
+
+def test_the_fence_scan_finds_the_same_bodies_as_before() -> None:
+    text = 'intro ```json\n{"a": 1}\n  ```\nand ```\n[{"b": 2}]\n```'
+    assert inspect_json(text).value == {"a": 1}
+    assert inspect_json('```\n```\n{"x": 2}\n```').value == {"x": 2}  # the first fence holds "```"
+    assert inspect_json('```json\n{"open": true}').value == {"open": True}  # an unclosed fence runs to the end
+    assert inspect_json('```json no newline {"a": 1}').value == {"a": 1}  # no fence body: found in prose
+
+
+def test_json_in_a_fence_after_many_others_is_still_found() -> None:
+    # The first five fences are tried as fences; past them the prose scan finds the JSON.
+    assert inspect_json("```\nnot json\n```\n" * 4 + '```\n{"in": 1}\n```').value == {"in": 1}
+    assert inspect_json("```\nnot json\n```\n" * 50 + '```\n{"late": 1}\n```').value == {"late": 1}
+
+
+def test_extracted_numbers_that_overflow_are_not_json() -> None:
+    assert not inspect_json('Here: {"a": 1e400}').found
+    assert inspect_json('Here: {"a": 1e300}').value == {"a": 1e300}

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from shadow.diff.tools import compare_tool_calls, tool_schemas, validate_tool_calls
+import dataclasses
+
+import orjson
+
+from shadow.diff.limits import DEFAULT_LIMITS, JSON_NODES, TOOL_CALLS
+from shadow.diff.tools import check_tool_calls, compare_tool_calls, tool_schemas, validate_tool_calls
 from shadow.events.output import ToolCall
 from tests.factories import WEATHER_TOOL
 
@@ -64,3 +69,46 @@ def test_anthropic_tool_use_input_schemas_are_read_too() -> None:
     request = {"tools": [{"name": "lookup_order", "input_schema": {"type": "object", "required": ["order_id"]}}]}
     ok, errors = validate_tool_calls((ToolCall("lookup_order", "{}"),), tool_schemas(request))
     assert not ok and "order_id" in errors[0]
+
+
+# --- caps: calls matched, nodes per pair -----------------------------------------------------------
+
+
+def limits(**caps: int):
+    return dataclasses.replace(DEFAULT_LIMITS, **caps)
+
+
+def test_calls_past_the_cap_are_counted_by_name_only() -> None:
+    production = tuple(ToolCall("get_weather", f'{{"city": "c{i}"}}') for i in range(10))
+    candidate = tuple(reversed(production))
+    result = compare_tool_calls(production, candidate, limits=limits(max_tool_calls=4))
+    assert TOOL_CALLS in result.caps
+    assert len(result.pairs) + len(result.unmatched_production) == 4
+    assert result.names_match and result.name_f1 == 1.0
+
+
+def test_equal_calls_match_first_even_when_the_pair_budget_is_small() -> None:
+    big = orjson.dumps({f"k{i}": i for i in range(500)}).decode()
+    other = orjson.dumps({**{f"k{i}": i for i in range(499)}, "k499": -1}).decode()  # differs last
+    production = (ToolCall("f", other), ToolCall("f", big))
+    candidate = (ToolCall("f", big), ToolCall("f", other))
+    result = compare_tool_calls(production, candidate, limits=limits(max_json_nodes=100))
+    assert result.arguments_match and result.f1 == 1.0
+    assert JSON_NODES not in result.caps  # the unequal pairs were weighed on part of their arguments only
+
+
+def test_a_pair_diff_out_of_nodes_is_not_an_argument_match() -> None:
+    production = (ToolCall("f", orjson.dumps({f"k{i}": i for i in range(500)}).decode()),)
+    candidate = (ToolCall("f", orjson.dumps({**{f"k{i}": i for i in range(499)}, "k499": 0}).decode()),)
+    result = compare_tool_calls(production, candidate, limits=limits(max_json_nodes=100))
+    assert JSON_NODES in result.caps
+    assert not result.arguments_match and result.f1 == 0.0
+    assert result.pairs[0].differences == ()
+
+
+def test_schema_checks_cover_the_first_calls() -> None:
+    schemas = tool_schemas({"tools": [WEATHER_TOOL]})
+    calls = (ToolCall("get_weather", '{"city": "Paris"}'),) * 3 + (ToolCall("get_weather", '{"city": 1}'),)
+    assert check_tool_calls(calls, schemas).valid is False
+    capped = check_tool_calls(calls, schemas, limits(max_tool_calls=3))
+    assert (capped.valid, capped.caps) == (True, frozenset({TOOL_CALLS}))
