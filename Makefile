@@ -48,6 +48,7 @@ bench: $(STAMP) ## run the benchmarks in benchmarks/ (prints figures)
 	$(BIN)/python benchmarks/replay_transport.py
 	$(BIN)/python benchmarks/diff_speed.py
 	$(BIN)/python benchmarks/response_guards.py
+	$(BIN)/python benchmarks/hostile_inputs.py
 
 clean: ## remove .venv and local state (.shadow/)
 	rm -rf $(VENV) .shadow .pytest_cache .mypy_cache .ruff_cache
