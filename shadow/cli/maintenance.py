@@ -40,6 +40,7 @@ def cmd_rescore(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from shadow.pipeline import comparator_options
+    from shadow.redaction import Redactor
     from shadow.sink.rescore import rescore, window_clause
     from shadow.storage.rollup import refresh_rollups
     from shadow.storage.store import ClickHouseStore
@@ -58,6 +59,7 @@ def cmd_rescore(args: argparse.Namespace) -> int:
             refusal=refusal,
             prices=prices,
             outdated_only=args.outdated_only,
+            redactor=Redactor.from_settings(settings.redaction),
             progress=lambda n: print(f"  {n} rows re-scored", file=sys.stderr, flush=True),
         )
         hours = refresh_rollups(store, start, end) if result.rows else 0

@@ -19,8 +19,11 @@ from shadow.diff.behaviour import RefusalDetector
 from shadow.diff.compare import COMPARATOR_VERSION, DiffContext, compare
 from shadow.diff.cost import Price
 from shadow.diff.jsontext import schema_key
-from shadow.sink.rows import COMPARISON_COLUMNS, as_values, diff_columns, restore_output, row_version
+from shadow.redaction import Redactor
+from shadow.sink.rows import COMPARISON_COLUMNS, as_values, restore_output, row_version, stored_diff_columns
 from shadow.storage.store import ClickHouseStore
+
+NO_REDACTION = Redactor(())
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +47,14 @@ def stored_context(request_context: str, refusal: RefusalDetector, prices: Mappi
     )
 
 
-def rescore_row(row: dict[str, Any], refusal: RefusalDetector, prices: Mapping[str, Price], now: datetime) -> None:
-    """Recompute ``row``'s diff columns in place from its stored outputs."""
+def rescore_row(
+    row: dict[str, Any],
+    refusal: RefusalDetector,
+    prices: Mapping[str, Price],
+    now: datetime,
+    redactor: Redactor = NO_REDACTION,
+) -> None:
+    """Recompute ``row``'s diff columns in place from its stored outputs (paths redacted as the worker does)."""
     production = restore_output(row["production_text"], row["production_output"])
     candidate = restore_output(row["candidate_text"], row["candidate_output"])
     context = stored_context(row["request_context"], refusal, prices)
@@ -56,7 +65,7 @@ def rescore_row(row: dict[str, Any], refusal: RefusalDetector, prices: Mapping[s
         production_latency_ms=row["production_latency_ms"],
         candidate_latency_ms=row["candidate_latency_ms"] if candidate is not None else None,
     )
-    row.update(diff_columns(comparison))
+    row.update(stored_diff_columns(comparison, redactor))
     row["row_version"] = max(row_version(now), int(row["row_version"]) + 1)
     for column in ("occurred_at", "compared_at"):
         value = row[column]
@@ -124,6 +133,7 @@ def rescore(
     refusal: RefusalDetector,
     prices: Mapping[str, Price],
     outdated_only: bool = False,
+    redactor: Redactor = NO_REDACTION,
     page_rows: int = 2000,
     progress: Callable[[int], None] | None = None,
 ) -> RescoreResult:
@@ -143,7 +153,7 @@ def rescore(
         for row in page:  # Step 2.
             if int(row["comparator_version"]) < COMPARATOR_VERSION:
                 outdated += 1
-            rescore_row(row, refusal, prices, now)
+            rescore_row(row, refusal, prices, now, redactor)
         store.insert("comparisons", [as_values(r, COMPARISON_COLUMNS) for r in page], COMPARISON_COLUMNS)  # Step 3.
         done += len(page)
         if progress is not None:

@@ -263,10 +263,18 @@ def build_comparison_row(
         "row_version": row_version(compared_at),
         "request_changes": list(result.request_changes),
     }
-    row.update(diff_columns(comparison))
-    # Paths and schema errors quote keys and values of the answers: they are redacted like the texts.
+    row.update(stored_diff_columns(comparison, ctx.redactor))
+    return row
+
+
+def stored_diff_columns(comparison: Comparison, redactor: Redactor) -> Row:
+    """The diff stage's columns as stored (by the worker and by ``shadow rescore`` alike).
+
+    Paths and schema errors quote keys and values of the answers: they are redacted like the texts.
+    """
+    row = diff_columns(comparison)
     for column in ("json_diff_paths", "tool_diff_paths", "candidate_schema_errors", "candidate_tool_schema_errors"):
-        row[column] = [ctx.redactor.cut(value, MAX_STORED_PATH_CHARS) for value in row[column]]
+        row[column] = [redactor.cut(value, MAX_STORED_PATH_CHARS) for value in row[column]]
     return row
 
 
