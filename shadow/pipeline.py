@@ -85,17 +85,19 @@ class RunStats:
         }
 
 
-def comparator_options(settings: Settings) -> tuple[RefusalDetector, Mapping[str, Price]]:
-    """The refusal detector and price table ``settings`` configure."""
+def comparator_options(settings: Settings) -> tuple[RefusalDetector, Mapping[str, Price], DiffLimits]:
+    """The refusal detector, price table and comparison caps ``settings`` configure.
+
+    The worker, ``shadow diff --config`` and ``shadow rescore`` all compare with these.
+    """
     refusal = RefusalDetector.build(settings.diff.refusal_patterns, use_defaults=settings.diff.default_refusal_patterns)
     prices = {name: Price(p.input_per_mtok, p.output_per_mtok) for name, p in settings.prices.items()}
-    return refusal, prices
+    return refusal, prices, DiffLimits.of(settings.diff)
 
 
 def diff_context_factory(settings: Settings) -> Any:
     """A function event → DiffContext with the workflow schema, refusal patterns and prices of ``settings``."""
-    refusal, prices = comparator_options(settings)
-    limits = DiffLimits.of(settings.diff)
+    refusal, prices, limits = comparator_options(settings)
     schemas: dict[str, dict[str, Any] | None] = {}
 
     def context(workflow: str, request: dict[str, Any]) -> DiffContext:

@@ -48,6 +48,7 @@ def _detect_api(body: Any, forced: str | None, what: str) -> Any:
 def cmd_diff(args: argparse.Namespace) -> int:
     from shadow.diff.behaviour import DEFAULT_REFUSAL_DETECTOR
     from shadow.diff.compare import DiffContext, compare
+    from shadow.diff.limits import DEFAULT_LIMITS
     from shadow.errors import ResponseFormatError
     from shadow.events.models import MirrorEvent
     from shadow.events.wire import parse_response
@@ -74,12 +75,12 @@ def cmd_diff(args: argparse.Namespace) -> int:
     if args.request:
         request = _read_json_file(args.request, "request")
     schema = _read_json_file(args.schema, "schema") if args.schema else None
-    refusal, prices = DEFAULT_REFUSAL_DETECTOR, cast("Mapping[str, Price]", {})
+    refusal, prices, limits = DEFAULT_REFUSAL_DETECTOR, cast("Mapping[str, Price]", {}), DEFAULT_LIMITS
     if args.config or os.environ.get("SHADOW_CONFIG"):
         from shadow.pipeline import comparator_options
 
-        refusal, prices = comparator_options(cli_settings(args))
-    context = DiffContext.from_request(request, workflow_schema=schema, refusal=refusal, prices=prices)
+        refusal, prices, limits = comparator_options(cli_settings(args))
+    context = DiffContext.from_request(request, workflow_schema=schema, refusal=refusal, prices=prices, limits=limits)
     comparison = compare(
         sides[0], sides[1], context, production_latency_ms=latencies[0], candidate_latency_ms=latencies[1]
     )

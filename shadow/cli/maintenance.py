@@ -50,7 +50,7 @@ def cmd_rescore(args: argparse.Namespace) -> int:
     filters = filters_from(args)
     start, end = filters.window.bounds(datetime.now(UTC))
     where, params = window_clause(start, end, filters.candidate, filters.workflow, filters.tenant)
-    refusal, prices = comparator_options(settings)
+    refusal, prices, limits = comparator_options(settings)
     with ClickHouseStore(settings.clickhouse) as store:
         result = rescore(
             store,
@@ -60,6 +60,7 @@ def cmd_rescore(args: argparse.Namespace) -> int:
             prices=prices,
             outdated_only=args.outdated_only,
             redactor=Redactor.from_settings(settings.redaction),
+            limits=limits,
             progress=lambda n: print(f"  {n} rows re-scored", file=sys.stderr, flush=True),
         )
         hours = refresh_rollups(store, start, end) if result.rows else 0

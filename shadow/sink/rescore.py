@@ -19,6 +19,7 @@ from shadow.diff.behaviour import RefusalDetector
 from shadow.diff.compare import COMPARATOR_VERSION, DiffContext, compare
 from shadow.diff.cost import Price
 from shadow.diff.jsontext import schema_key
+from shadow.diff.limits import DEFAULT_LIMITS, DiffLimits
 from shadow.redaction import Redactor
 from shadow.sink.rows import COMPARISON_COLUMNS, as_values, restore_output, row_version, stored_diff_columns
 from shadow.storage.store import ClickHouseStore
@@ -35,7 +36,9 @@ class RescoreResult:
     comparator_version: int
 
 
-def stored_context(request_context: str, refusal: RefusalDetector, prices: Mapping[str, Price]) -> DiffContext:
+def stored_context(
+    request_context: str, refusal: RefusalDetector, prices: Mapping[str, Price], limits: DiffLimits = DEFAULT_LIMITS
+) -> DiffContext:
     """The diff context a row was scored with, from its ``request_context`` column."""
     data = orjson.loads(request_context) if request_context else {}
     schema = data.get("response_schema")
@@ -44,6 +47,7 @@ def stored_context(request_context: str, refusal: RefusalDetector, prices: Mappi
         tool_schemas={name: schema_key(s) for name, s in (data.get("tool_schemas") or {}).items()},
         refusal=refusal,
         prices=prices,
+        limits=limits,
     )
 
 
@@ -53,11 +57,12 @@ def rescore_row(
     prices: Mapping[str, Price],
     now: datetime,
     redactor: Redactor = NO_REDACTION,
+    limits: DiffLimits = DEFAULT_LIMITS,
 ) -> None:
     """Recompute ``row``'s diff columns in place from its stored outputs (paths redacted as the worker does)."""
     production = restore_output(row["production_text"], row["production_output"])
     candidate = restore_output(row["candidate_text"], row["candidate_output"])
-    context = stored_context(row["request_context"], refusal, prices)
+    context = stored_context(row["request_context"], refusal, prices, limits)
     comparison = compare(
         production,
         candidate,
@@ -134,6 +139,7 @@ def rescore(
     prices: Mapping[str, Price],
     outdated_only: bool = False,
     redactor: Redactor = NO_REDACTION,
+    limits: DiffLimits = DEFAULT_LIMITS,
     page_rows: int = 2000,
     progress: Callable[[int], None] | None = None,
 ) -> RescoreResult:
@@ -153,7 +159,7 @@ def rescore(
         for row in page:  # Step 2.
             if int(row["comparator_version"]) < COMPARATOR_VERSION:
                 outdated += 1
-            rescore_row(row, refusal, prices, now, redactor)
+            rescore_row(row, refusal, prices, now, redactor, limits)
         store.insert("comparisons", [as_values(r, COMPARISON_COLUMNS) for r in page], COMPARISON_COLUMNS)  # Step 3.
         done += len(page)
         if progress is not None:
