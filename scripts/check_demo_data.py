@@ -9,7 +9,7 @@ summary per workflow and per model, then every problem found; exits 1 when there
 
 Usage (from the repository root)::
 
-    python scripts/check_demo_data.py        # or: python scripts/make_demo_data.py --check
+    python scripts/check_demo_data.py
 
 ``jsonschema`` is used when it is importable, else a built-in subset validator. The constants, the recording key and
 the refusal texts come from the generator, so both always agree.

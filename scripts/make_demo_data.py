@@ -18,7 +18,7 @@ estimates, candidate variations. Any change to content or logic changes the outp
 Usage (from the repository root)::
 
     python scripts/make_demo_data.py           # regenerate both files
-    python scripts/make_demo_data.py --check   # re-read both files and validate (= python scripts/check_demo_data.py)
+    python scripts/check_demo_data.py          # re-read both files and validate them
 
 Only the standard library is used (the check uses ``jsonschema`` when it is importable). Nothing is imported from the
 ``shadow`` package on purpose: the generator must keep working while the package evolves.
@@ -1013,11 +1013,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--check", action="store_true", help="validate the generated files (check_demo_data.py)")
-    if parser.parse_args().check:
-        from check_demo_data import check  # here, not at the top: it imports this module
-
-        check()
-    else:
-        main()
+    # The checker imports this module's constants; this module never imports the checker.
+    argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], epilog="Then: python scripts/check_demo_data.py"
+    ).parse_args()
+    main()
