@@ -24,6 +24,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from jsonschema.protocols import Validator
 
+from shadow.diff.jsondiff import canonical_json
 from shadow.diff.limits import DEFAULT_LIMITS, JSON_DEPTH, SCHEMA_NODES, SCHEMA_PATTERNS
 
 # Python's own regular-expression parser (re._parser has no public name; its tree is stable).
@@ -43,10 +44,7 @@ def schema_key(schema: dict[str, Any]) -> bytes:
 
     A schema nested too deep for orjson gets :data:`TOO_DEEP_SCHEMA`.
     """
-    try:
-        return orjson.dumps(schema, option=orjson.OPT_SORT_KEYS)
-    except TypeError:
-        return TOO_DEEP_SCHEMA
+    return canonical_json(schema) or TOO_DEEP_SCHEMA
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+MiB = 1 << 20
 CASE = re.compile(rb"\[case:([a-z0-9_]+)\]")
 
 
@@ -37,17 +38,26 @@ Special = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @cache
-def gzip_bomb(decompressed_mb: int = 256) -> bytes:
-    """A gzip body of ``decompressed_mb`` MiB of zeros (about a thousandth of that on the wire)."""
-    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
-    chunk = b"0" * (1 << 20)
-    parts = [packer.compress(chunk) for _ in range(decompressed_mb)]
-    parts.append(packer.flush())
-    return b"".join(parts)
+def gzip_bomb(decompressed_mib: int) -> bytes:
+    """A valid gzip body of ``decompressed_mib`` MiB of zeros, about a thousandth of that on the wire.
+
+    Each MiB is one deflate segment ending in a full flush, so the segments are identical and the bomb
+    is built in a fraction of a second instead of compressing a gibibyte.
+    """
+    chunk = bytes(MiB)
+    packer = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    segment = packer.compress(chunk) + packer.flush(zlib.Z_FULL_FLUSH)
+    end = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS).flush()
+    crc = 0
+    for _ in range(decompressed_mib):
+        crc = zlib.crc32(chunk, crc)
+    size = (decompressed_mib * MiB) & 0xFFFFFFFF
+    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
+    return header + segment * decompressed_mib + end + crc.to_bytes(4, "little") + size.to_bytes(4, "little")
 
 
 async def serve_gzip_bomb(request: web.Request) -> web.StreamResponse:
-    body = gzip_bomb()
+    body = gzip_bomb(256)
     return web.Response(body=body, headers={"Content-Type": "application/json", "Content-Encoding": "gzip"})
 
 

@@ -28,6 +28,7 @@ from shadow.replay.client import CandidateClient
 from shadow.replay.fanout import Replayer
 from shadow.replay.result import ErrorKind
 from shadow.sink.memory import MemorySink
+from tests.e2e.hostile import gzip_bomb
 from tests.factories import (
     anthropic_request,
     candidate,
@@ -171,24 +172,6 @@ async def test_a_request_too_deep_to_serialize_is_not_sent(server_factory, clien
 
 
 # --- response guards ------------------------------------------------------------------------------------------------
-
-
-def gzip_bomb(decompressed_mib: int) -> bytes:
-    """A valid gzip body of ``decompressed_mib`` MiB of zeros, about a thousandth of that on the wire.
-
-    Each MiB is one deflate segment ending in a full flush, so the segments are identical and the bomb
-    is built in a fraction of a second instead of compressing a gibibyte.
-    """
-    chunk = bytes(MiB)
-    packer = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
-    segment = packer.compress(chunk) + packer.flush(zlib.Z_FULL_FLUSH)
-    end = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS).flush()
-    crc = 0
-    for _ in range(decompressed_mib):
-        crc = zlib.crc32(chunk, crc)
-    size = (decompressed_mib * MiB) & 0xFFFFFFFF
-    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
-    return header + segment * decompressed_mib + end + crc.to_bytes(4, "little") + size.to_bytes(4, "little")
 
 
 def test_the_gzip_bomb_is_a_real_gzip_body() -> None:
