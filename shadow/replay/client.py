@@ -181,7 +181,9 @@ async def read_body(response: httpx.Response, *, max_wire_bytes: int, max_bytes:
             if cut:
                 break
             raise _too_large(response, f"body is over max_response_bytes ({max_wire_bytes}) on the wire")
-        if not decoder.decode(chunk, out, max_bytes):
+        fits = decoder.decode(chunk, out, max_bytes)
+        await asyncio.sleep(0)  # one chunk can inflate to max_bytes: let the loop breathe between chunks
+        if not fits:
             if cut:
                 del out[max_bytes:]
                 break
