@@ -2,7 +2,7 @@
 
 Each input goes through the stage that was super-linear on it (redaction, JSON extraction,
 tool-call matching, similarity, the JSON diff) or through the whole comparison and row build
-of one event (what ``Pipeline._rows`` does: both sides measured, compared, redacted, stored).
+of one event (what ``RowBuilder.rows`` does: both sides measured, compared, redacted, stored).
 The baseline is a linear pass over the same input, measured in the same run: encoding the
 text to UTF-8, ``str.split``, or ``orjson.loads`` of the same JSON. The ratio says how many
 such passes the stage costs. Then two events go through a running worker (in-memory source
@@ -144,7 +144,7 @@ def event_bytes(text: str, event_id: str = "evt_bench") -> bytes:
 
 
 def row_build(production: Output, candidate: Output) -> list[dict[str, Any]]:
-    """What the pipeline does with one event and one candidate answer (``Pipeline._rows``)."""
+    """What the pipeline does with one event and one candidate answer (``RowBuilder.rows``)."""
     decoded = decode_event(event_bytes(""), max_bytes=MIB)
     context = DiffContext.from_request(decoded.event.request)
     production_side = measure_side(production, context)
@@ -276,14 +276,14 @@ def cases() -> list[tuple[str, str, Callable[[], Any], Callable[[], Any]]]:
     ]  # fmt: skip
 
 
-async def worker_stall(text: str, answer: str, diff_thread_min_chars: int) -> tuple[float, float, int]:
+async def worker_stall(text: str, answer: str, offload_min_chars: int, diff_processes: int) -> tuple[float, float, int]:
     """(wall ms, worst loop stall ms, rows) of a worker replaying one event whose answers hold these texts."""
     settings = Settings.model_validate({
         "candidates": [
             {"name": "cand", "provider": "openai", "base_url": "http://candidate.invalid/v1", "model": "m",
              "timeout_s": 30.0, "max_retries": 0},
         ],
-        "pipeline": {"diff_thread_min_chars": diff_thread_min_chars},
+        "pipeline": {"offload_min_chars": offload_min_chars, "diff_processes": diff_processes},
         "clickhouse": {"flush_interval_s": 0.05},
         "kafka": {"commit_interval_s": 0.05},
     })  # fmt: skip
@@ -346,8 +346,10 @@ def main() -> None:
     workers = []
     for label, chars in (("100 KB event", 100_000), ("1 MiB event", MIB - 4096)):
         text, answer = prose(chars, 7), prose(chars, 8)
-        for where, threshold in (("on the loop", 1 << 40), ("diff thread", SETTINGS.pipeline.diff_thread_min_chars)):
-            wall, stall, stored = asyncio.run(worker_stall(text, answer, threshold))
+        threshold = SETTINGS.pipeline.offload_min_chars
+        for where, limit, processes in (("on the loop", 1 << 40, 0), ("CPU thread", threshold, 0),
+                                        ("diff process", threshold, 1)):  # fmt: skip
+            wall, stall, stored = asyncio.run(worker_stall(text, answer, limit, processes))
             workers.append(
                 {"event": label, "comparison": where, "wall_ms": wall, "worst_stall_ms": stall, "rows": stored}
             )

@@ -374,11 +374,19 @@ class PipelineSettings(_Section):
         description="on SIGTERM, time given to in-flight events before they are abandoned uncommitted",
     )
     stop_after_idle_s: float | None = Field(default=None, gt=0, description="exit after this long without input")
-    diff_thread_min_chars: int = Field(
+    offload_min_chars: int = Field(
         default=16_384,
         ge=0,
-        description="an event whose answers (texts and tool arguments, all sides) hold at least this many characters "
-        "is compared in a worker thread, so the event loop keeps serving Kafka and ClickHouse meanwhile",
+        description="events and answers at least this big are decoded, parsed and compared off the event loop "
+        "(answers: texts and tool arguments of all sides, in characters; events: bytes), so the loop keeps "
+        "serving Kafka, ClickHouse and the probes meanwhile",
+    )
+    diff_processes: int = Field(
+        default=1,
+        ge=0,
+        le=64,
+        description="processes beside the worker that compare big events (past offload_min_chars), each with its "
+        "own GIL; 0 compares them in a thread of the worker's process, which shares the GIL with the event loop",
     )
     health_stall_s: float = Field(
         default=10.0,

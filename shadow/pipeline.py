@@ -13,17 +13,11 @@ import asyncio
 import logging
 import signal
 import time
-from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from shadow.checkpoint import Checkpoint
-from shadow.config import Settings, load_output_schema, read_api_key
-from shadow.diff.behaviour import RefusalDetector
-from shadow.diff.compare import DiffContext, compare, measure_side
-from shadow.diff.cost import Price
-from shadow.diff.limits import DiffLimits
+from shadow.config import Settings, read_api_key
 from shadow.errors import ConfigError, DeadLetterError, DecodeError, ShadowError
 from shadow.events.dead_letters import DeadLetter, DeadLetterSink, FileDeadLetterSink
 from shadow.events.decode import DecodedEvent, decode_event
@@ -31,25 +25,22 @@ from shadow.events.kafka import KafkaDeadLetterSink, KafkaSource
 from shadow.events.ndjson import NdjsonSource
 from shadow.events.records import PartitionId, Position, Source, SourceRecord
 from shadow.health import HealthServer
-from shadow.loopwatch import LoopWatch
+from shadow.loopwatch import LoopWatch, off_loop, settle_worker_process
 from shadow.metrics import RECORDS, REPLAY_LATENCY, REPLAYS
-from shadow.redaction import Redactor
 from shadow.replay.client import CandidateClient
 from shadow.replay.fanout import Replayer
 from shadow.replay.result import ReplayResult
+from shadow.rowbuilder import DiffProcesses, RowBuilder
 from shadow.sample import Sampler
 from shadow.sink.base import RowSink
 from shadow.sink.clickhouse import ClickHouseSink
-from shadow.sink.rows import EventColumns, RowContext, build_comparison_row, build_ingest_row
+from shadow.sink.rows import build_ingest_row
 from shadow.storage.migrate import migrate
 from shadow.storage.store import ClickHouseStore
 
 log = logging.getLogger(__name__)
 
 FETCH_TIMEOUT_S = 0.5
-# One thread for the comparisons of big events (pipeline.diff_thread_min_chars): the GIL runs one
-# comparison at a time anyway, and a single thread keeps the loop's share of the GIL predictable.
-DIFF_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shadow-diff")
 
 
 def _answer_chars(decoded: DecodedEvent, results: list[ReplayResult]) -> int:
@@ -85,31 +76,6 @@ class RunStats:
         }
 
 
-def comparator_options(settings: Settings) -> tuple[RefusalDetector, Mapping[str, Price], DiffLimits]:
-    """The refusal detector, price table and comparison caps ``settings`` configure.
-
-    The worker, ``shadow diff --config`` and ``shadow rescore`` all compare with these.
-    """
-    refusal = RefusalDetector.build(settings.diff.refusal_patterns, use_defaults=settings.diff.default_refusal_patterns)
-    prices = {name: Price(p.input_per_mtok, p.output_per_mtok) for name, p in settings.prices.items()}
-    return refusal, prices, DiffLimits.of(settings.diff)
-
-
-def diff_context_factory(settings: Settings) -> Any:
-    """A function event → DiffContext with the workflow schema, refusal patterns and prices of ``settings``."""
-    refusal, prices, limits = comparator_options(settings)
-    schemas: dict[str, dict[str, Any] | None] = {}
-
-    def context(workflow: str, request: dict[str, Any]) -> DiffContext:
-        if workflow not in schemas:
-            schemas[workflow] = load_output_schema(settings, workflow)
-        return DiffContext.from_request(
-            request, workflow_schema=schemas[workflow], refusal=refusal, prices=prices, limits=limits
-        )
-
-    return context
-
-
 class Pipeline:
     """Runs one worker: reads a source until it ends, is idle long enough, or is stopped."""
 
@@ -139,13 +105,9 @@ class Pipeline:
         )
         self._slots = self.checkpoint.slots
         self._tasks: set[asyncio.Task[None]] = set()
-        self._row_context = RowContext(
-            config_version=settings.config_version,
-            redactor=Redactor.from_settings(settings.redaction),
-            max_text_chars=settings.clickhouse.max_text_chars,
-            max_tool_calls=settings.diff.max_tool_calls,
-        )
-        self._diff_context = diff_context_factory(settings)
+        self._rows = RowBuilder(settings)
+        self._row_context = self._rows.context
+        self._diff_processes = DiffProcesses(settings, self._rows, settings.pipeline.diff_processes)
         self._stop = asyncio.Event()
         self._halt = asyncio.Event()  # stops the batcher and committer loops at the very end
         self.loop_watch = LoopWatch()  # measures the loop's stalls while :meth:`run` runs
@@ -180,6 +142,7 @@ class Pipeline:
         """
         # Step 1.
         self.loop_watch.start()
+        self._diff_processes.start()
         await self.dead_letters.start()
         await self.source.start(self._on_assigned, self._on_revoked)
         checkpoint_task = asyncio.create_task(self.checkpoint.run(self._halt), name="shadow-checkpoint")
@@ -203,6 +166,7 @@ class Pipeline:
             await self.source.stop()
             await self.dead_letters.close()
             await self.loop_watch.stop()
+            self._diff_processes.close()
             self.stats.worst_loop_stall_s = self.loop_watch.worst_stall_s
         self.stats.rows_written = self.checkpoint.batcher.rows_written
         log.info("stopped (%s): %s", self.stats.stopped_by, self.stats.as_dict())
@@ -272,8 +236,13 @@ class Pipeline:
     async def _handle(self, record: SourceRecord) -> bool:
         """Process one record; True once its rows are handed to the batcher."""
         position = record.position
+        max_bytes = self.settings.pipeline.max_event_bytes
         try:
-            decoded = decode_event(record.value, max_bytes=self.settings.pipeline.max_event_bytes)
+            if self.settings.pipeline.offload_min_chars <= len(record.value) <= max_bytes:
+                # A big event takes milliseconds to parse and validate: the CPU thread does it.
+                decoded = await off_loop(decode_event, record.value, max_bytes=max_bytes)
+            else:
+                decoded = decode_event(record.value, max_bytes=max_bytes)
         except DecodeError as exc:
             return await self._dead_letter(record, exc.kind, exc.reason)
         event = decoded.event
@@ -283,13 +252,14 @@ class Pipeline:
         if not targets:
             return self._skip(position, event, "no_candidate")
         results = await self.replayer.replay(event, targets)
-        if _answer_chars(decoded, results) >= self.settings.pipeline.diff_thread_min_chars:
+        candidates = [client.settings for client in targets]
+        if _answer_chars(decoded, results) >= self.settings.pipeline.offload_min_chars:
             # Comparing big answers takes tens of milliseconds even within the diff caps: the diff
-            # thread does it, and the loop keeps heartbeats, commits and writes going meanwhile.
-            loop = asyncio.get_running_loop()
-            rows = await loop.run_in_executor(DIFF_THREAD, self._rows, position, decoded, results, targets)
+            # process does it, and the loop keeps heartbeats, commits and writes going meanwhile.
+            rows = await self._diff_processes.rows(position, decoded, results, candidates)
         else:
-            rows = self._rows(position, decoded, results, targets)
+            rows = self._rows.rows(position, decoded, results, candidates)
+        self._count(results)
         self.checkpoint.add(
             position,
             rows,
@@ -299,40 +269,12 @@ class Pipeline:
         RECORDS.labels("replayed", "").inc()
         return True
 
-    def _rows(
-        self, position: Position, decoded: DecodedEvent, results: list[ReplayResult], targets: list[CandidateClient]
-    ) -> list[dict[str, Any]]:
-        event, production = decoded.event, decoded.production
-        context = self._diff_context(event.workflow, event.request)
-        # Production's side is measured, redacted and serialized once per event, not per candidate.
-        production_side = measure_side(production, context) if production is not None else None
-        shared = EventColumns.of(production, context, self._row_context)
-        rows = []
-        for client, result in zip(targets, results, strict=True):
-            comparison = compare(
-                production,
-                result.output,
-                context,
-                production_side=production_side,
-                production_latency_ms=event.latency_ms,
-                candidate_latency_ms=result.latency_ms if result.ok else None,
-            )
-            rows.append(
-                build_comparison_row(
-                    event=event,
-                    position=position,
-                    candidate=client.settings,
-                    shared=shared,
-                    result=result,
-                    comparison=comparison,
-                    ctx=self._row_context,
-                )
-            )
+    def _count(self, results: list[ReplayResult]) -> None:
+        for result in results:
             outcome = "ok" if result.ok else "skipped" if result.skipped else "error"
             REPLAYS.labels(result.candidate, outcome, result.error_kind or "").inc()
             if result.ok:
                 REPLAY_LATENCY.labels(result.candidate).observe(result.latency_ms / 1000)
-        return rows
 
     def _skip(self, position: Position, event: Any, reason: str) -> bool:
         self.checkpoint.add(
@@ -444,6 +386,7 @@ async def run_worker(
         signals = (signal.SIGTERM, signal.SIGINT) if handle_signals else ()
         for sig in signals:
             loop.add_signal_handler(sig, pipeline.stop)
+        settle_worker_process()
         try:
             return await pipeline.run()
         finally:

@@ -77,7 +77,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     schema = _read_json_file(args.schema, "schema") if args.schema else None
     refusal, prices, limits = DEFAULT_REFUSAL_DETECTOR, cast("Mapping[str, Price]", {}), DEFAULT_LIMITS
     if args.config or os.environ.get("SHADOW_CONFIG"):
-        from shadow.pipeline import comparator_options
+        from shadow.rowbuilder import comparator_options
 
         refusal, prices, limits = comparator_options(cli_settings(args))
     context = DiffContext.from_request(request, workflow_schema=schema, refusal=refusal, prices=prices, limits=limits)

@@ -39,8 +39,8 @@ def cmd_rollup(args: argparse.Namespace) -> int:
 def cmd_rescore(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from shadow.pipeline import comparator_options
     from shadow.redaction import Redactor
+    from shadow.rowbuilder import comparator_options
     from shadow.sink.rescore import rescore, window_clause
     from shadow.storage.rollup import refresh_rollups
     from shadow.storage.store import ClickHouseStore

@@ -41,6 +41,7 @@ from shadow.errors import ResponseFormatError, TranslationError
 from shadow.events.models import Api, MirrorEvent
 from shadow.events.output import Output
 from shadow.events.wire import parse_response
+from shadow.loopwatch import off_loop
 from shadow.replay.result import RETRIABLE_KINDS, ErrorKind, ReplayResult
 from shadow.replay.translate import OUTPUT_LIMITS, CandidateRequest, rewrite_request
 from shadow.secrets import scrub_secrets
@@ -48,6 +49,8 @@ from shadow.secrets import scrub_secrets
 log = logging.getLogger(__name__)
 
 MAX_ERROR_CHARS = 300
+PARSE_OFF_LOOP_BYTES = 64 * 1024
+"""Answers at least this big are parsed in the CPU thread (``shadow.loopwatch.off_loop``), not on the loop."""
 ERROR_BODY_BYTES = 16 * 1024
 """How much of an error answer (status >= 300) is read: enough for its message; the rest is not."""
 
@@ -130,8 +133,13 @@ class _Decoder:
         else:
             raise _Attempt(ErrorKind.INVALID_RESPONSE, f"unsupported Content-Encoding {content_encoding!r}", 0)
 
-    def decode(self, data: bytes, out: bytearray, limit: int) -> bool:
-        """Append ``data`` decoded to ``out``; False (with ``out`` past ``limit``) once more than ``limit`` bytes."""
+    async def decode(self, data: bytes, out: bytearray, limit: int) -> bool:
+        """Append ``data`` decoded to ``out``; False (with ``out`` past ``limit``) once more than ``limit`` bytes.
+
+        One wire chunk of a bomb inflates to the whole limit: the loop gets a turn after every step
+        (each step releases the GIL, and winning it back from a busy thread costs a switch interval,
+        so back-to-back steps would hold the loop for tens of milliseconds).
+        """
         if self._zlib is None:
             out += data[: limit + 1 - len(out)]
             return len(out) <= limit
@@ -143,11 +151,13 @@ class _Decoder:
                 if len(out) > limit:
                     return False
                 data = self._zlib.unconsumed_tail
+                if data:
+                    await asyncio.sleep(0)
         except zlib.error as exc:
             if self._raw_deflate_fallback and not self._started:
                 # "deflate" is meant as a zlib stream, but some servers send raw deflate.
                 self._zlib, self._raw_deflate_fallback = zlib.decompressobj(-zlib.MAX_WBITS), False
-                return self.decode(data, out, limit)
+                return await self.decode(data, out, limit)
             raise _Attempt(ErrorKind.INVALID_RESPONSE, f"body could not be decompressed: {exc}") from exc
         return True
 
@@ -181,8 +191,7 @@ async def read_body(response: httpx.Response, *, max_wire_bytes: int, max_bytes:
             if cut:
                 break
             raise _too_large(response, f"body is over max_response_bytes ({max_wire_bytes}) on the wire")
-        fits = decoder.decode(chunk, out, max_bytes)
-        await asyncio.sleep(0)  # one chunk can inflate to max_bytes: let the loop breathe between chunks
+        fits = await decoder.decode(chunk, out, max_bytes)
         if not fits:
             if cut:
                 del out[max_bytes:]
@@ -441,11 +450,19 @@ class CandidateClient:
                     parse_retry_after(response.headers.get("retry-after")),
                 )
             raise _Attempt(ErrorKind.HTTP_4XX, message, status)
-        try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise _Attempt(ErrorKind.INVALID_RESPONSE, f"body is not JSON: {exc}", status) from exc
-        try:
-            return parse_response(self.api, body, output_limit=output_limit)
-        except ResponseFormatError as exc:
-            raise _Attempt(ErrorKind.INVALID_RESPONSE, str(exc), status) from exc
+        if len(raw) >= PARSE_OFF_LOOP_BYTES:
+            # Parsing a big answer (thousands of tool calls, a megabyte of text) takes milliseconds.
+            return await off_loop(_parse_answer, self.api, raw, status, output_limit)
+        return _parse_answer(self.api, raw, status, output_limit)
+
+
+def _parse_answer(api: Api, raw: bytes, status: int, output_limit: int | None) -> Output:
+    """A successful answer's body as an :class:`Output`, or the ``invalid_response`` attempt it is."""
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise _Attempt(ErrorKind.INVALID_RESPONSE, f"body is not JSON: {exc}", status) from exc
+    try:
+        return parse_response(api, body, output_limit=output_limit)
+    except ResponseFormatError as exc:
+        raise _Attempt(ErrorKind.INVALID_RESPONSE, str(exc), status) from exc

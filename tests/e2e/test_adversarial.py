@@ -1,9 +1,9 @@
 """An adversarial corpus through a running worker on the real Kafka broker (issue 8's acceptance).
 
 Every kind of hostile or merely unusual event, and every kind of hostile candidate answer, goes
-through ``shadow run`` as a process. The worker must keep its event loop responsive (no stall of a
-second; the 200 ms goal is not met reliably yet), keep its partitions (no rebalance), turn every event into rows or a dead letter,
-and send no candidate a parameter its configuration does not allow.
+through ``shadow run`` as a process. The worker must keep its event loop responsive (no stall of
+200 ms), keep its partitions (no rebalance), turn every event into rows or a dead letter, and send
+no candidate a parameter its configuration does not allow.
 """
 
 from __future__ import annotations
@@ -260,11 +260,10 @@ def test_adversarial_corpus_neither_stalls_the_worker_nor_reaches_the_candidate_
     stats = json.loads(run.stdout)
     print(f"worst loop stall {stats['worst_loop_stall_s'] * 1000:.0f} ms over {stats['consumed']} records")
 
-    # The event loop stayed responsive. Issue 8's goal is a worst stall under 200 ms; on this 2-core
-    # machine the whole corpus measures 85-255 ms (GIL contention between the loop and the diff
-    # thread), so the test holds the bound it can keep every time: no stall of a second or more
-    # (before the caps, one 100 KB answer blocked the loop for 13.7 s). The figure is printed.
-    assert stats["worst_loop_stall_s"] < 1.0, stats
+    # The event loop stayed responsive: no stall of 200 ms or more (before the caps, one 100 KB
+    # answer blocked the loop for 13.7 s). Measured 36-62 ms on this 2-core machine, with the big
+    # comparisons in the diff process and big events decoded and parsed in the CPU thread.
+    assert stats["worst_loop_stall_s"] < 0.2, stats
     # No rebalance: the group assigned the partitions once and never took them away mid-run.
     assert run.stderr.count("assigned partitions") == 1, run.stderr[-4000:]
 

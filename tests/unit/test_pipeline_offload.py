@@ -1,4 +1,5 @@
-"""Big comparisons leave the event loop, and hostile answers still end as rows with their caps.
+"""Big comparisons leave the event loop (for the diff process, or the CPU thread), and hostile answers
+still end as rows with their caps.
 
 A worker on a :class:`ListSource` and a :class:`MemorySink`, with a candidate on
 ``httpx.MockTransport`` that answers what the test chooses: no Kafka, no ClickHouse.
@@ -6,19 +7,27 @@ A worker on a :class:`ListSource` and a :class:`MemorySink`, with a candidate on
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import orjson
 import pytest
 
-import shadow.pipeline
+import shadow.rowbuilder
 from shadow.config import Settings
+from shadow.events.decode import decode_event
 from shadow.events.memory import ListDeadLetterSink, ListSource
+from shadow.events.output import Output
+from shadow.events.records import Position
 from shadow.pipeline import Pipeline
 from shadow.replay.client import CandidateClient
 from shadow.replay.fanout import Replayer
+from shadow.replay.result import ReplayResult
+from shadow.rowbuilder import DiffProcesses, RowBuilder
 from shadow.sink.memory import MemorySink
 from tests.factories import candidate, event_bytes, make_event, openai_response, settings_for
 
@@ -65,30 +74,80 @@ def event(event_id: str, production_text: str, **response: Any) -> dict[str, Any
 def compare_threads(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """The thread each comparison ran in, by production's answer text."""
     names: dict[str, str] = {}
-    real = shadow.pipeline.compare
+    real = shadow.rowbuilder.compare
 
     def spy(production: Any, *args: Any, **kwargs: Any) -> Any:
         names[production.text] = threading.current_thread().name
         return real(production, *args, **kwargs)
 
-    monkeypatch.setattr(shadow.pipeline, "compare", spy)
+    monkeypatch.setattr(shadow.rowbuilder, "compare", spy)
     return names
 
 
-async def test_a_big_event_is_compared_in_the_diff_thread_and_a_small_one_on_the_loop(
+async def test_without_diff_processes_a_big_event_is_compared_in_the_cpu_thread_and_a_small_one_on_the_loop(
     compare_threads: dict[str, str],
 ) -> None:
     big, small = "word " * 10_000, "Your refund was processed."
     sink, _ = await run_worker(
         {"big": openai_response(big), "small": openai_response(small)},
         [event("small", small), event("big", big)],
-        diff_thread_min_chars=20_000,
+        offload_min_chars=20_000,
+        diff_processes=0,
     )
     assert compare_threads[small] == threading.main_thread().name
-    assert compare_threads[big].startswith("shadow-diff")
+    assert compare_threads[big].startswith("shadow-cpu")
     rows = {row["event_id"]: row for row in sink.comparisons}
     assert rows["big"]["production_words"] == 10_000 and rows["big"]["similarity"] == 1.0
     assert rows["small"]["status"] == "ok"
+
+
+def comparable(row: dict[str, Any]) -> dict[str, Any]:
+    """A row without what differs between two runs (when it was written, how long the call took)."""
+    varying = {"compared_at", "row_version", "replayed_at", "candidate_latency_ms", "latency_delta_ms", "latency_ratio"}
+    return {k: v for k, v in row.items() if k not in varying}
+
+
+async def test_a_big_event_is_compared_in_the_diff_process_into_the_same_rows(
+    compare_threads: dict[str, str],
+) -> None:
+    big, small = "word " * 10_000, "Your refund was processed."
+    answers = {"big": openai_response(big.replace("word", "term", 50)), "small": openai_response(small)}
+    events = [event("small", small), event("big", big)]
+    sink, _ = await run_worker(answers, events, offload_min_chars=20_000, diff_processes=1)
+    # The small event was compared here; the big one never ran this process's compare: it was the diff process's.
+    assert set(compare_threads) == {small}
+    in_process, _ = await run_worker(answers, events, offload_min_chars=10**9)
+    assert set(compare_threads) == {small, big}  # the same run in this process: it compared both
+    rows = {row["event_id"]: comparable(row) for row in sink.comparisons}
+    expected = {row["event_id"]: comparable(row) for row in in_process.comparisons}
+    assert rows == expected
+    assert 0.9 < rows["big"]["similarity"] < 1.0
+
+
+async def test_a_dead_diff_process_is_replaced_and_its_event_compared_anyway() -> None:
+    settings = settings_for([candidate("c0", BASE_URL)])
+    builder = RowBuilder(settings)
+    decoded = decode_event(event_bytes(event("e1", "word " * 5_000)), max_bytes=1 << 20)
+    result = ReplayResult(candidate="c0", model="m", output=Output("word " * 4_000), latency_ms=12.0,
+                          started_at=datetime.now(UTC))  # fmt: skip
+    position = Position("kafka", "t", 0, 7)
+    expected = comparable(builder.rows(position, decoded, [result], settings.candidates)[0])
+    processes = DiffProcesses(settings, builder, processes=1)
+    processes.start()
+    try:
+        first = await processes.rows(position, decoded, [result], settings.candidates)
+        assert comparable(first[0]) == expected and processes.restarts == 0
+        pool = processes._pool
+        assert pool is not None
+        for process in list(pool._processes.values()):  # what the OS's OOM killer would do
+            os.kill(process.pid, signal.SIGKILL)
+        again = await processes.rows(position, decoded, [result], settings.candidates)
+        assert comparable(again[0]) == expected and processes.restarts == 1
+        assert processes._pool is not None and processes._pool is not pool
+        after = await processes.rows(position, decoded, [result], settings.candidates)
+        assert comparable(after[0]) == expected and processes.restarts == 1
+    finally:
+        processes.close()
 
 
 async def test_hostile_answers_end_as_rows_with_their_caps() -> None:
