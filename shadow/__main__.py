@@ -4,4 +4,5 @@ import sys
 
 from shadow.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # not when a spawned diff process imports its parent's main module
+    sys.exit(main())

@@ -135,8 +135,13 @@ class DiffProcesses:
     """Compares big events in ``processes`` processes beside the worker (none: in the CPU thread).
 
     Processes are spawned, not forked (the worker runs threads: Kafka, ClickHouse, the CPU thread),
-    when :meth:`start` is called, so the first big event does not wait for one to boot.
+    when :meth:`start` is called, so the first big event does not wait for one to boot. A process
+    that dies is replaced; after ``MAX_RESTARTS`` deaths (a process that cannot even start, say
+    because the program that embeds the worker has no ``if __name__ == "__main__"`` guard) the
+    worker compares everything in the CPU thread from then on, and says so.
     """
+
+    MAX_RESTARTS = 3
 
     def __init__(self, settings: Settings, builder: RowBuilder, processes: int) -> None:
         self._settings = settings
@@ -177,7 +182,14 @@ class DiffProcesses:
                 self._pool = None
                 pool.shutdown(wait=False, cancel_futures=True)
                 self.restarts += 1
-                self.start()
+                if self.restarts < self.MAX_RESTARTS:
+                    self.start()
+                else:
+                    log.error(
+                        "the diff process died %d times; comparing big events in the CPU thread from now on",
+                        self.restarts,
+                    )
+                    self._processes = 0
             return await off_loop(self._builder.rows, position, decoded, results, candidates)
 
     def close(self) -> None:

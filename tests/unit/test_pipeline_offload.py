@@ -146,6 +146,16 @@ async def test_a_dead_diff_process_is_replaced_and_its_event_compared_anyway() -
         assert processes._pool is not None and processes._pool is not pool
         after = await processes.rows(position, decoded, [result], settings.candidates)
         assert comparable(after[0]) == expected and processes.restarts == 1
+        # A process that keeps dying is given up after MAX_RESTARTS: the CPU thread compares from then on.
+        while processes._pool is not None:
+            for process in list(processes._pool._processes.values()):
+                os.kill(process.pid, signal.SIGKILL)
+            last = await processes.rows(position, decoded, [result], settings.candidates)
+            assert comparable(last[0]) == expected
+        assert processes.restarts == DiffProcesses.MAX_RESTARTS
+        processes.start()
+        assert processes._pool is None
+        assert comparable((await processes.rows(position, decoded, [result], settings.candidates))[0]) == expected
     finally:
         processes.close()
 
