@@ -36,6 +36,23 @@ CIRCUIT_SKIPPED = Counter(
     ["candidate"],
     registry=REGISTRY,
 )
+CONTROL_STATE = Gauge(
+    "shadow_candidate_control_state",
+    "A candidate's state on the control topic (1 for its current state); candidate '*' is the global switch",
+    ["candidate", "state"],
+    registry=REGISTRY,
+)
+CONTROL_CHANGES = Counter(
+    "shadow_candidate_control_changes_total", "Changes of a candidate's state read from the control topic",
+    ["candidate", "state"], registry=REGISTRY,
+)  # fmt: skip
+CONTROL_SKIPPED = Counter(
+    "shadow_candidate_control_skipped_total",
+    "Candidate calls not made or cancelled (rows stored with status skipped) because the candidate was "
+    "disabled (reason killed) or paused on the control topic",
+    ["candidate", "reason"],
+    registry=REGISTRY,
+)
 ROWS = Counter("shadow_rows_written_total", "Comparison rows stored", registry=REGISTRY)
 STORE_FAILURES = Counter("shadow_store_failures_total", "Failed writes to ClickHouse (retried)", registry=REGISTRY)
 IN_FLIGHT = Gauge("shadow_events_in_flight", "Events consumed and not yet stored", registry=REGISTRY)

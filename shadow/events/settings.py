@@ -42,6 +42,19 @@ class KafkaSettings(BaseModel):
     max_poll_interval_ms: int = Field(
         default=300_000, gt=0, description="longest pause between polls before the group evicts the worker"
     )
+    control: bool = Field(
+        default=True,
+        description="follow the control topic (shadow ctl): candidates disabled or paused there are not called",
+    )
+    control_topic: str = Field(
+        default="shadow.control",
+        min_length=1,
+        description="compacted topic holding each candidate's state, shared by every worker of every group; "
+        "created (one partition, cleanup.policy=compact) when missing",
+    )
+    control_replication_factor: int = Field(
+        default=1, ge=1, description="replication factor used when the control topic is created"
+    )
 
     @property
     def dlq_topic(self) -> str:

@@ -9,6 +9,11 @@ too: they are queued behind its concurrency limit or waiting on a candidate just
 unavailable, and an event that waited for them would hold its slot for up to ``timeout_s`` per
 queued call. The cost: an answer that would still have arrived is dropped — at most
 ``max_concurrency`` calls each time the breaker opens.
+
+The control plane (``shadow.events.control``) works the same way: a candidate disabled or paused
+there (``shadow ctl``) is skipped at once (``ErrorKind.KILLED`` or ``PAUSED``), and its calls in
+flight when the change arrives are cancelled into skips of that kind: the event's other candidates
+still complete, and its offset is committed once its rows are stored.
 """
 
 from __future__ import annotations
@@ -18,8 +23,9 @@ import logging
 import time
 from dataclasses import dataclass, field
 
+from shadow.events.control import ControlRecord, ControlState
 from shadow.events.models import MirrorEvent
-from shadow.metrics import CIRCUIT_SKIPPED
+from shadow.metrics import CIRCUIT_SKIPPED, CONTROL_SKIPPED
 from shadow.replay.breaker import CircuitBreaker, Clock, Permit
 from shadow.replay.client import MAX_ERROR_CHARS, CandidateClient
 from shadow.replay.result import ErrorKind, ReplayResult
@@ -34,28 +40,55 @@ class _Lane:
     client: CandidateClient
     breaker: CircuitBreaker | None
     in_flight: set[asyncio.Task[object]] = field(default_factory=set)
-    abandoned: set[asyncio.Task[object]] = field(default_factory=set)
+    abandoned: dict[asyncio.Task[object], tuple[ErrorKind, str]] = field(default_factory=dict)
+    """Calls cancelled by this module (the breaker opened, the candidate was disabled), with the skip they become."""
 
-    def skip(self, event: MirrorEvent, reason: str) -> ReplayResult:
+    def skip(self, event: MirrorEvent, reason: str, kind: ErrorKind = ErrorKind.CIRCUIT_OPEN) -> ReplayResult:
         settings = self.client.settings
-        CIRCUIT_SKIPPED.labels(settings.name).inc()
+        if kind is ErrorKind.CIRCUIT_OPEN:
+            CIRCUIT_SKIPPED.labels(settings.name).inc()
+        else:
+            CONTROL_SKIPPED.labels(settings.name, kind.value).inc()
         return ReplayResult(
             candidate=settings.name,
             model=settings.model or event.production_model,
             output=None,
-            error_kind=ErrorKind.CIRCUIT_OPEN,
+            error_kind=kind,
             error_message=reason[:MAX_ERROR_CHARS],
             attempts=0,
         )
+
+    def abandon(self, kind: ErrorKind, reason: str) -> None:
+        """Cancel every call in flight that is not cancelled yet; each becomes a skip of ``kind``."""
+        for task in self.in_flight:
+            if task not in self.abandoned:
+                self.abandoned[task] = (kind, reason)
+                task.cancel()
 
 
 class Replayer:
     """Fans one event out to every candidate that replays its workflow and API."""
 
-    def __init__(self, clients: list[CandidateClient], *, clock: Clock = time.monotonic) -> None:
+    def __init__(
+        self, clients: list[CandidateClient], *, clock: Clock = time.monotonic, control: ControlState | None = None
+    ) -> None:
         self.clients = clients
         self._clock = clock
         self._lanes = {client: self._lane(client) for client in clients}
+        self.control = control
+        if control is not None:
+            control.listen(self._on_control)
+
+    def _on_control(self, record: ControlRecord) -> None:
+        """A state change from the control topic: cancel the calls in flight to whatever it stops."""
+        assert self.control is not None
+        for client, lane in self._lanes.items():
+            blocked = self.control.blocked(client.settings.name)
+            if blocked is not None and lane.in_flight:
+                kind, reason = blocked
+                log.warning("cancelling %d call(s) in flight to %s: %s", len(lane.in_flight), client.settings.name,
+                            reason)  # fmt: skip
+                lane.abandon(ErrorKind(kind), f"cancelled in flight: {reason}")
 
     def _lane(self, client: CandidateClient) -> _Lane:
         settings = client.settings
@@ -82,6 +115,11 @@ class Replayer:
             lane = self._lanes.get(client)
             if lane is None:
                 lane = self._lanes[client] = self._lane(client)
+            blocked = self.control.blocked(client.settings.name) if self.control is not None else None
+            if blocked is not None:
+                kind, reason = blocked
+                results.append(lane.skip(event, reason, ErrorKind(kind)))
+                continue
             permit = lane.breaker.admit() if lane.breaker is not None else None
             if lane.breaker is not None and permit is None:
                 results.append(lane.skip(event, lane.breaker.describe()))
@@ -95,29 +133,27 @@ class Replayer:
         return [r for r in results if r is not None]
 
     async def _call(self, lane: _Lane, event: MirrorEvent, permit: Permit | None) -> ReplayResult:
-        if lane.breaker is None or permit is None:
+        if self.control is None and (lane.breaker is None or permit is None):
             return await self._safe(lane.client, event)
-        breaker = lane.breaker
         me = asyncio.current_task()
         assert me is not None  # gather runs each call in a task of its own
         lane.in_flight.add(me)
         try:
             result = await self._safe(lane.client, event)
         except asyncio.CancelledError:
-            # Cancelled by the breaker opening (and by nothing else): a skip, not a cancellation.
-            if me in lane.abandoned and me.cancelling() == 1:
-                me.uncancel()
-                return lane.skip(event, f"abandoned in flight: circuit opened ({breaker.reason})")
-            raise
+            # Cancelled by this module (the breaker opened, the candidate was disabled): a skip, not a cancellation.
+            abandoned = lane.abandoned.get(me)
+            if abandoned is None or me.cancelling() != 1:
+                raise
+            me.uncancel()
+            result = lane.skip(event, abandoned[1], abandoned[0])
         finally:
             lane.in_flight.discard(me)
-            lane.abandoned.discard(me)
-        if breaker.record(permit, result):
+            lane.abandoned.pop(me, None)
+        breaker = lane.breaker
+        if breaker is not None and permit is not None and breaker.record(permit, result):
             # The breaker just opened: no event waits any longer for this candidate.
-            stale = lane.in_flight - lane.abandoned
-            lane.abandoned |= stale
-            for task in stale:
-                task.cancel()
+            lane.abandon(ErrorKind.CIRCUIT_OPEN, f"abandoned in flight: circuit opened ({breaker.reason})")
         return result
 
     @staticmethod

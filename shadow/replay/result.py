@@ -32,6 +32,11 @@ class ErrorKind(StrEnum):
     INTERNAL_ERROR = "internal_error"
     CIRCUIT_OPEN = "circuit_open"
     """Not sent: the candidate's circuit breaker was open (the row's status is ``skipped``)."""
+    KILLED = "killed"
+    """Not sent, or cancelled in flight: the candidate (or every candidate) is disabled on the control
+    topic (``shadow ctl disable``; the row's status is ``skipped``)."""
+    PAUSED = "paused"
+    """Not sent, or cancelled in flight: the candidate is paused on the control topic (status ``skipped``)."""
 
 
 RETRIABLE_KINDS = frozenset(
@@ -46,7 +51,7 @@ RETRIABLE_KINDS = frozenset(
 retried only when the candidate's ``retry_timeouts`` says so: the provider may bill a call it was still
 answering."""
 
-SKIPPED_KINDS = frozenset({ErrorKind.CIRCUIT_OPEN, ErrorKind.MODEL_NOT_ALLOWED})
+SKIPPED_KINDS = frozenset({ErrorKind.CIRCUIT_OPEN, ErrorKind.MODEL_NOT_ALLOWED, ErrorKind.KILLED, ErrorKind.PAUSED})
 """Calls not made by choice: their rows have status ``skipped``, counted apart from comparisons and errors."""
 
 

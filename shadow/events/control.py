@@ -1,0 +1,213 @@
+"""The control plane: each candidate's state (enabled, disabled, paused), shared by every worker.
+
+The state lives in a compacted Kafka topic (``kafka.control_topic``, ``shadow.control`` by default),
+one record per candidate keyed by its name (``*`` for every candidate at once), the newest record
+of a key being the state. Why a topic: every worker already talks to Kafka, so the control plane
+adds no service to run; a compacted topic keeps the last state of every key for ever, so a worker
+that starts reads the whole current state before it replays anything; and every worker reads it
+without a consumer group, so all workers of all groups see each change, within about one fetch
+wait (``CONTROL_POLL_MS``). ``shadow ctl`` writes the records (``publish_control``) and reads them
+back (``read_control``); each carries who changed it, why and when.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Literal
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from pydantic import BaseModel, Field, ValidationError
+
+from shadow.errors import SourceError
+from shadow.events.kafka import connection_options, map_kafka_errors
+from shadow.events.settings import KafkaSettings
+from shadow.metrics import CONTROL_CHANGES, CONTROL_STATE
+
+log = logging.getLogger(__name__)
+
+ALL = "*"
+"""The key of the global switch: its state applies to every candidate."""
+CONTROL_POLL_MS = 500
+State = Literal["enabled", "disabled", "paused"]
+STATES: tuple[State, ...] = ("enabled", "disabled", "paused")
+
+
+class ControlRecord(BaseModel):
+    """One candidate's state (or every candidate's, for ``*``), as the control topic keeps it."""
+
+    candidate: str = Field(min_length=1, max_length=200)
+    state: State
+    reason: str = Field(default="", max_length=1000)
+    by: str = Field(default="", max_length=200)
+    at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+    def describe(self) -> str:
+        who = f" by {self.by}" if self.by else ""
+        why = f": {self.reason}" if self.reason else ""
+        scope = "every candidate" if self.candidate == ALL else self.candidate
+        return f"{scope} {self.state}{who} at {self.at.isoformat(timespec='seconds')}{why}"
+
+
+Blocked = tuple[Literal["killed", "paused"], str]
+"""Why calls to a candidate are not made: ``killed`` (disabled) or ``paused``, and the sentence saying so."""
+
+
+class ControlState:
+    """The current state of every candidate; listeners hear about each change."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, ControlRecord] = {}
+        self._listeners: list[Callable[[ControlRecord], None]] = []
+
+    def listen(self, listener: Callable[[ControlRecord], None]) -> None:
+        self._listeners.append(listener)
+
+    def apply(self, record: ControlRecord) -> None:
+        previous = self.records.get(record.candidate)
+        self.records[record.candidate] = record
+        for state in STATES:
+            CONTROL_STATE.labels(record.candidate, state).set(1 if state == record.state else 0)
+        if previous is None or previous.state != record.state or previous.reason != record.reason:
+            CONTROL_CHANGES.labels(record.candidate, record.state).inc()
+            log.warning("control: %s", record.describe())
+        for listener in self._listeners:
+            listener(record)
+
+    def blocked(self, candidate: str) -> Blocked | None:
+        """Whether calls to ``candidate`` stop, and why; the global switch comes first."""
+        for key in (ALL, candidate):
+            record = self.records.get(key)
+            if record is None or record.state == "enabled":
+                continue
+            kind: Literal["killed", "paused"] = "killed" if record.state == "disabled" else "paused"
+            return kind, record.describe()
+        return None
+
+
+def decode_control(key: bytes | None, value: bytes | None) -> ControlRecord | None:
+    """A control topic record as a state; None for a tombstone or a record that is not one (logged)."""
+    if value is None:
+        return None
+    try:
+        record = ControlRecord.model_validate_json(value)
+    except ValidationError as exc:
+        log.warning("control: ignoring a record that is not a candidate state (key %r): %s", key, exc)
+        return None
+    if key is not None and key.decode("utf-8", "replace") != record.candidate:
+        log.warning("control: ignoring a record whose key %r names another candidate than %r", key, record.candidate)
+        return None
+    return record
+
+
+async def ensure_control_topic(settings: KafkaSettings) -> None:
+    """Create the control topic, compacted, when it does not exist (one partition keeps changes in order)."""
+    admin = AIOKafkaAdminClient(**connection_options(settings))
+    with map_kafka_errors(f"creating the control topic {settings.control_topic!r}"):
+        await admin.start()
+        try:
+            topics = await admin.list_topics()
+            if settings.control_topic in topics:
+                return
+            topic = NewTopic(
+                settings.control_topic,
+                num_partitions=1,
+                replication_factor=settings.control_replication_factor,
+                topic_configs={"cleanup.policy": "compact"},
+            )
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics([topic])
+        finally:
+            await admin.close()
+
+
+async def publish_control(settings: KafkaSettings, record: ControlRecord) -> None:
+    """Write one candidate's new state to the control topic and wait for the broker's ack."""
+    await ensure_control_topic(settings)
+    producer = AIOKafkaProducer(acks="all", **connection_options(settings))
+    with map_kafka_errors(f"writing to the control topic {settings.control_topic!r}"):
+        await producer.start()
+        try:
+            value = record.model_dump_json().encode()
+            await producer.send_and_wait(settings.control_topic, value, key=record.candidate.encode())
+        finally:
+            await producer.stop()
+
+
+class ControlFeed:
+    """Keeps a :class:`ControlState` current from the control topic, in every worker."""
+
+    def __init__(self, settings: KafkaSettings, state: ControlState | None = None) -> None:
+        self.settings = settings
+        self.state = state or ControlState()
+        self._consumer: AIOKafkaConsumer | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Read the whole current state (to the end of the topic), then follow it in the background."""
+        await ensure_control_topic(self.settings)
+        consumer = AIOKafkaConsumer(
+            group_id=None,
+            enable_auto_commit=False,
+            fetch_max_wait_ms=CONTROL_POLL_MS,
+            **connection_options(self.settings),
+        )
+        topic = self.settings.control_topic
+        with map_kafka_errors(f"reading the control topic {topic!r}"):
+            await consumer.start()
+            partitions = consumer.partitions_for_topic(topic) or set()
+            if not partitions:
+                await consumer.stop()
+                raise SourceError(f"the control topic {topic!r} has no partitions (kafka.control_topic)")
+            tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+            consumer.assign(tps)
+            await consumer.seek_to_beginning(*tps)
+            ends = await consumer.end_offsets(tps)
+            for tp, end in ends.items():
+                while await consumer.position(tp) < end:
+                    self._apply(await consumer.getmany(tp, timeout_ms=CONTROL_POLL_MS))
+        self._consumer = consumer
+        self._task = asyncio.create_task(self._follow(), name="shadow-control")
+        blocked = {k: r.state for k, r in self.state.records.items() if r.state != "enabled"}
+        log.info("control: read the state from %r (%s)", topic, blocked or "every candidate enabled")
+
+    def _apply(self, batches: dict[TopicPartition, list[object]]) -> None:
+        for records in batches.values():
+            for message in records:
+                record = decode_control(getattr(message, "key", None), getattr(message, "value", None))
+                if record is not None:
+                    self.state.apply(record)
+
+    async def _follow(self) -> None:
+        assert self._consumer is not None
+        while True:
+            try:
+                self._apply(await self._consumer.getmany(timeout_ms=CONTROL_POLL_MS))
+            except asyncio.CancelledError:
+                raise
+            except KafkaError as exc:
+                log.warning("control: reading %r failed (%s); retrying", self.settings.control_topic, exc)
+                await asyncio.sleep(1.0)
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        consumer, self._consumer = self._consumer, None
+        if consumer is not None:
+            await consumer.stop()
+
+
+async def read_control(settings: KafkaSettings) -> dict[str, ControlRecord]:
+    """The current state of every candidate named in the control topic (``shadow ctl show``)."""
+    feed = ControlFeed(settings)
+    await feed.start()
+    await feed.stop()
+    return dict(feed.state.records)
