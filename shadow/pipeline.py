@@ -19,6 +19,7 @@ from typing import Any
 from shadow.checkpoint import Checkpoint
 from shadow.config import Settings, read_api_key
 from shadow.errors import ConfigError, DeadLetterError, DecodeError, ShadowError
+from shadow.events.control import ControlFeed, ControlState
 from shadow.events.dead_letters import DeadLetter, DeadLetterSink, FileDeadLetterSink
 from shadow.events.decode import DecodedEvent, decode_event
 from shadow.events.kafka import KafkaDeadLetterSink, KafkaSource
@@ -339,12 +340,22 @@ class Pipeline:
         return True, f"{partitions} partition(s) assigned; the store is writable"
 
 
-def build_replayer(settings: Settings) -> Replayer:
-    """One client per enabled candidate; API keys come from the environment variables they name."""
+def build_replayer(settings: Settings, control: ControlState | None = None) -> Replayer:
+    """One client per enabled candidate; API keys come from the environment variables they name.
+
+    ``control`` is the candidates' state on the control topic, when the worker follows it.
+    """
     clients = [CandidateClient(c, read_api_key(c)) for c in settings.candidates if c.enabled]
     if not clients:
         raise ConfigError("no enabled candidates: configure at least one under 'candidates:'")
-    return Replayer(clients)
+    return Replayer(clients, control=control)
+
+
+def build_control(settings: Settings) -> ControlFeed | None:
+    """The control topic's feed when the worker reads Kafka and follows the control plane (``kafka.control``)."""
+    if settings.source.kind != "kafka" or not settings.kafka.control:
+        return None
+    return ControlFeed(settings.kafka)
 
 
 def build_source(settings: Settings) -> tuple[Source, DeadLetterSink]:
@@ -370,10 +381,14 @@ async def run_worker(
     and whatever is not stored by then stays uncommitted, to be replayed. ``health`` (the
     ``--metrics-port`` server) answers its probes from the pipeline once it exists.
     """
-    replayer = build_replayer(settings)
+    control = build_control(settings)
+    replayer = build_replayer(settings, control.state if control is not None else None)
     own_store = store is None
     store = store or ClickHouseStore(settings.clickhouse)
     try:
+        if control is not None:
+            # The whole current state first: a candidate disabled before this worker started is never called.
+            await control.start()
         if auto_migrate:
             await asyncio.to_thread(migrate, store)
         source, dead_letters = build_source(settings)
@@ -393,6 +408,8 @@ async def run_worker(
             for sig in signals:
                 loop.remove_signal_handler(sig)
     finally:
+        if control is not None:
+            await control.stop()
         await replayer.aclose()
         if own_store:
             store.close()

@@ -105,23 +105,32 @@ def decode_control(key: bytes | None, value: bytes | None) -> ControlRecord | No
     return record
 
 
-async def ensure_control_topic(settings: KafkaSettings) -> None:
-    """Create the control topic, compacted, when it does not exist (one partition keeps changes in order)."""
+async def ensure_control_topic(settings: KafkaSettings) -> list[int]:
+    """Create the control topic, compacted, when it does not exist (one partition keeps changes in order).
+
+    Returns the topic's partitions (a topic just created may take a moment to list them).
+    """
+    topic = settings.control_topic
     admin = AIOKafkaAdminClient(**connection_options(settings))
-    with map_kafka_errors(f"creating the control topic {settings.control_topic!r}"):
+    with map_kafka_errors(f"creating the control topic {topic!r}"):
         await admin.start()
         try:
-            topics = await admin.list_topics()
-            if settings.control_topic in topics:
-                return
-            topic = NewTopic(
-                settings.control_topic,
-                num_partitions=1,
-                replication_factor=settings.control_replication_factor,
-                topic_configs={"cleanup.policy": "compact"},
-            )
-            with contextlib.suppress(TopicAlreadyExistsError):
-                await admin.create_topics([topic])
+            if topic not in await admin.list_topics():
+                new = NewTopic(
+                    topic,
+                    num_partitions=1,
+                    replication_factor=settings.control_replication_factor,
+                    topic_configs={"cleanup.policy": "compact"},
+                )
+                with contextlib.suppress(TopicAlreadyExistsError):
+                    await admin.create_topics([new])
+            for _ in range(50):
+                [described] = await admin.describe_topics([topic])
+                partitions = sorted(p["partition"] for p in described.get("partitions", []))
+                if described.get("error_code", 0) == 0 and partitions:
+                    return partitions
+                await asyncio.sleep(0.2)
+            raise SourceError(f"the control topic {topic!r} has no partitions (kafka.control_topic)")
         finally:
             await admin.close()
 
@@ -139,6 +148,15 @@ async def publish_control(settings: KafkaSettings, record: ControlRecord) -> Non
             await producer.stop()
 
 
+async def _stop_quietly(consumer: AIOKafkaConsumer) -> None:
+    # aiokafka's consumer without a group can let the cancellation of its own internal task escape stop().
+    task = asyncio.ensure_future(consumer.stop())
+    with contextlib.suppress(asyncio.CancelledError):
+        await asyncio.shield(task)
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("control: closing the control topic reader failed: %s", task.exception())
+
+
 class ControlFeed:
     """Keeps a :class:`ControlState` current from the control topic, in every worker."""
 
@@ -150,7 +168,7 @@ class ControlFeed:
 
     async def start(self) -> None:
         """Read the whole current state (to the end of the topic), then follow it in the background."""
-        await ensure_control_topic(self.settings)
+        partitions = await ensure_control_topic(self.settings)
         consumer = AIOKafkaConsumer(
             group_id=None,
             enable_auto_commit=False,
@@ -160,11 +178,7 @@ class ControlFeed:
         topic = self.settings.control_topic
         with map_kafka_errors(f"reading the control topic {topic!r}"):
             await consumer.start()
-            partitions = consumer.partitions_for_topic(topic) or set()
-            if not partitions:
-                await consumer.stop()
-                raise SourceError(f"the control topic {topic!r} has no partitions (kafka.control_topic)")
-            tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+            tps = [TopicPartition(topic, p) for p in partitions]
             consumer.assign(tps)
             await consumer.seek_to_beginning(*tps)
             ends = await consumer.end_offsets(tps)
@@ -202,7 +216,7 @@ class ControlFeed:
                 await task
         consumer, self._consumer = self._consumer, None
         if consumer is not None:
-            await consumer.stop()
+            await _stop_quietly(consumer)
 
 
 async def read_control(settings: KafkaSettings) -> dict[str, ControlRecord]:
