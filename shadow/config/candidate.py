@@ -1,0 +1,155 @@
+"""One candidate: where it answers, how it is called, what it may be sent, and what it replays."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import (
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from shadow.config.base import _NAME, _Section
+from shadow.events.models import Api
+
+
+class CandidateSettings(_Section):
+    """A model to replay traffic against."""
+
+    name: str = Field(description="unique label stored in every row")
+    provider: Literal["openai", "anthropic"] = Field(description="wire format of the candidate endpoint")
+    base_url: str = Field(description="e.g. https://api.openai.com/v1 or https://api.anthropic.com")
+    model: str | None = Field(default=None, description="model name; null replays production's own model (control)")
+    role: Literal["candidate", "control"] = Field(
+        default="candidate",
+        description="control: the production model replayed, measuring the noise floor",
+    )
+    api_key_env: str | None = Field(default=None, description="environment variable holding the API key")
+    headers: dict[str, str] = Field(default_factory=dict, description="extra HTTP headers (no secrets here)")
+    overrides: dict[str, Any] = Field(
+        default_factory=dict,
+        description="request parameters to set on every replayed request; null removes a parameter",
+    )
+    timeout_s: float = Field(default=30.0, gt=0, description="total time allowed per attempt")
+    max_concurrency: int = Field(default=16, gt=0, description="requests in flight to this candidate")
+    max_retries: int = Field(
+        default=2,
+        ge=0,
+        description="retries on 429, 5xx, connection and transport errors (timeouts only with retry_timeouts)",
+    )
+    retry_timeouts: bool = Field(
+        default=False,
+        description="also retry an attempt that timed out (the provider may already bill a call it was answering)",
+    )
+    retry_backoff_s: float = Field(default=0.5, ge=0, description="first backoff; doubles per retry, with jitter")
+    max_backoff_s: float = Field(default=20.0, ge=0, description="cap on backoff and on honoured Retry-After")
+    rate_limit_rps: float | None = Field(default=None, gt=0, description="requests per second; null = unlimited")
+    breaker_enabled: bool = Field(
+        default=True, description="circuit breaker: while open, events skip this candidate instead of waiting for it"
+    )
+    breaker_failures: int = Field(
+        default=10,
+        gt=0,
+        description="the breaker opens when this many of the last breaker_window calls failed "
+        "(timeout, connection or transport error, 5xx, 429 once retries ran out)",
+    )
+    breaker_window: int = Field(default=20, gt=0, description="how many recent calls the breaker looks at")
+    breaker_open_s: float = Field(default=30.0, gt=0, description="how long the breaker stays open before probing")
+    breaker_probes: int = Field(
+        default=3,
+        gt=0,
+        description="calls let through when half-open: all succeed, it closes; one fails, it opens again",
+    )
+    enabled: bool = Field(default=True, description="false stops replaying to this candidate (kill switch)")
+    workflows: list[str] = Field(default_factory=list, description="workflows to replay; empty = all")
+    apis: list[Api] = Field(default_factory=list, description="production APIs to replay; empty = all")
+    anthropic_version: str = Field(default="2023-06-01", description="anthropic-version header")
+    default_max_tokens: int = Field(
+        default=1024,
+        gt=0,
+        description="max_tokens for Anthropic requests translated from OpenAI requests that set none "
+        "(at most max_output_tokens)",
+    )
+    max_output_tokens: int = Field(
+        default=4096,
+        gt=0,
+        description="output limit of every replayed request: a larger max_tokens / max_completion_tokens is "
+        "capped to it, a request without one gets it",
+    )
+    allow_params: list[str] = Field(
+        default_factory=list,
+        description="request parameters passed on beyond the built-in allow-list, e.g. service_tier, "
+        "reasoning_effort, logprobs, thinking (same-API replays; server_tools keeps Anthropic server tools)",
+    )
+    control_models: list[str] = Field(
+        default_factory=list,
+        description="control lane (model: null) only: the production models it replays, exact names; "
+        "another model's events get a skipped row with error_kind model_not_allowed",
+    )
+    max_response_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        gt=0,
+        description="largest answer body read on the wire (compressed); a larger one is a row with "
+        "error_kind response_too_large",
+    )
+    max_response_decompressed_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        gt=0,
+        description="largest answer body after Content-Encoding (gzip, deflate) is undone; a larger one is a "
+        "row with error_kind response_too_large",
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _NAME.fullmatch(value):
+            raise ValueError("must be 1-64 characters of letters, digits, '.', '_', ':' or '-'")
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _breaker(self) -> CandidateSettings:
+        if self.breaker_failures > self.breaker_window:
+            raise ValueError("breaker_failures cannot exceed breaker_window (the calls it counts them among)")
+        return self
+
+    @model_validator(mode="after")
+    def _control_model(self) -> CandidateSettings:
+        if self.model is None and self.role != "control":
+            raise ValueError("model is required unless role is 'control' (which replays production's model)")
+        if self.model is None and not self.control_models:
+            raise ValueError("a control lane (model: null) needs control_models: the production models it may replay")
+        if self.model is not None and self.control_models:
+            raise ValueError("control_models is only for a control lane with model: null")
+        return self
+
+    @model_validator(mode="after")
+    def _request_guards(self) -> CandidateSettings:
+        # Only one whole answer is read: more choices or a stream would be paid for and thrown away.
+        harmless: dict[str, Any] = {"n": 1, "stream": False, "stream_options": None}
+        never = [
+            key
+            for key, value in harmless.items()
+            if key in self.allow_params or self.overrides.get(key) not in (None, value)
+        ]
+        if never:
+            raise ValueError(f"{', '.join(never)} cannot be allowed or overridden: one whole answer is read")
+        for key in ("max_tokens", "max_completion_tokens"):
+            value = self.overrides.get(key)
+            if isinstance(value, int | float) and value > self.max_output_tokens:
+                raise ValueError(f"overrides.{key} ({value}) is above max_output_tokens ({self.max_output_tokens})")
+        return self
+
+    def replays(self, workflow: str, api: Api) -> bool:
+        """Whether this candidate receives an event of this workflow and API."""
+        return (
+            self.enabled and (not self.workflows or workflow in self.workflows) and (not self.apis or api in self.apis)
+        )
