@@ -45,7 +45,34 @@ class CandidateSettings(_Section):
     )
     retry_backoff_s: float = Field(default=0.5, ge=0, description="first backoff; doubles per retry, with jitter")
     max_backoff_s: float = Field(default=20.0, ge=0, description="cap on backoff and on honoured Retry-After")
-    rate_limit_rps: float | None = Field(default=None, gt=0, description="requests per second; null = unlimited")
+    rate_limit_rps: float | None = Field(
+        default=None, gt=0, description="requests per second from this worker alone; null = unlimited"
+    )
+    rate_limit_rpm: float | None = Field(
+        default=None,
+        gt=0,
+        description="requests per minute for the whole consumer group: each live worker takes its share "
+        "(rpm / workers of the group seen on the control topic); null = unlimited",
+    )
+    rate_limit_tpm: int | None = Field(
+        default=None,
+        gt=0,
+        description="tokens per minute (input + output, as the candidate reports them) for the whole consumer "
+        "group, shared like rate_limit_rpm; a call that overdraws it delays the next ones; null = unlimited",
+    )
+    budget_usd_per_hour: float | None = Field(
+        default=None,
+        gt=0,
+        description="USD this candidate may cost per clock hour (UTC) across the consumer group, from prices "
+        "and reported usage; at the limit it is paused (rows skipped, error_kind budget) until the next hour",
+    )
+    budget_usd_per_day: float | None = Field(default=None, gt=0, description="like budget_usd_per_hour, per UTC day")
+    auto_pause_auth_errors: int = Field(
+        default=10,
+        ge=0,
+        description="pause this candidate on the control topic for every worker after this many answers in a row "
+        "that are 401, 403 or 429 once retries ran out (a revoked key, a quota used up); 0 = never",
+    )
     breaker_enabled: bool = Field(
         default=True, description="circuit breaker: while open, events skip this candidate instead of waiting for it"
     )
