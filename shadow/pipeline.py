@@ -19,7 +19,7 @@ from typing import Any
 from shadow.checkpoint import Checkpoint
 from shadow.config import Settings, read_api_key
 from shadow.errors import ConfigError, DeadLetterError, DecodeError, ShadowError
-from shadow.events.control import ControlFeed, ControlState
+from shadow.events.control import ControlFeed
 from shadow.events.dead_letters import DeadLetter, DeadLetterSink, FileDeadLetterSink
 from shadow.events.decode import DecodedEvent, decode_event
 from shadow.events.kafka import KafkaDeadLetterSink, KafkaSource
@@ -30,8 +30,9 @@ from shadow.loopwatch import LoopWatch, off_loop, settle_worker_process
 from shadow.metrics import RECORDS, REPLAY_LATENCY, REPLAYS
 from shadow.replay.client import CandidateClient
 from shadow.replay.fanout import Replayer
+from shadow.replay.limits import SpendLedger
 from shadow.replay.result import ReplayResult
-from shadow.rowbuilder import DiffProcesses, RowBuilder
+from shadow.rowbuilder import DiffProcesses, RowBuilder, comparator_options
 from shadow.sample import Sampler
 from shadow.sink.base import RowSink
 from shadow.sink.clickhouse import ClickHouseSink
@@ -340,15 +341,28 @@ class Pipeline:
         return True, f"{partitions} partition(s) assigned; the store is writable"
 
 
-def build_replayer(settings: Settings, control: ControlState | None = None) -> Replayer:
+def build_replayer(settings: Settings, control: ControlFeed | None = None) -> Replayer:
     """One client per enabled candidate; API keys come from the environment variables they name.
 
-    ``control`` is the candidates' state on the control topic, when the worker follows it.
+    ``control`` is the control topic's feed when the worker follows it: candidates' states, and the
+    group's live workers and spend, which group rate limits and budgets share. The feed reports this
+    worker's spend from the replayer's ledger.
     """
-    clients = [CandidateClient(c, read_api_key(c)) for c in settings.candidates if c.enabled]
+    state = control.state if control is not None else None
+    group = settings.kafka.group_id
+
+    def workers() -> int:
+        return state.group_size(group) if state is not None else 1
+
+    clients = [CandidateClient(c, read_api_key(c), workers=workers) for c in settings.candidates if c.enabled]
     if not clients:
         raise ConfigError("no enabled candidates: configure at least one under 'candidates:'")
-    return Replayer(clients, control=control)
+    _, prices, _ = comparator_options(settings)
+    worker = control.worker if control is not None else ""
+    ledger = SpendLedger({c.name: c for c in settings.candidates}, prices, control=state, group=group, worker=worker)
+    if control is not None:
+        control.spend = ledger.snapshot
+    return Replayer(clients, control=state, ledger=ledger, worker=f"shadow worker {worker}".strip())
 
 
 def build_control(settings: Settings) -> ControlFeed | None:
@@ -382,7 +396,7 @@ async def run_worker(
     ``--metrics-port`` server) answers its probes from the pipeline once it exists.
     """
     control = build_control(settings)
-    replayer = build_replayer(settings, control.state if control is not None else None)
+    replayer = build_replayer(settings, control)
     own_store = store is None
     store = store or ClickHouseStore(settings.clickhouse)
     try:

@@ -299,6 +299,28 @@ class Settings(BaseSettings):
             raise ValueError(f"candidate names must be unique; repeated: {', '.join(duplicates)}")
         return self
 
+    @model_validator(mode="after")
+    def _budgets_have_prices(self) -> Settings:
+        # A budget counts USD from the price table: a model without a price would spend without limit.
+        for candidate in self.candidates:
+            if candidate.budget_usd_per_hour is None and candidate.budget_usd_per_day is None:
+                continue
+            models = [candidate.model] if candidate.model else candidate.control_models
+            unpriced = [m for m in models if not self.price_of(m)]
+            if unpriced:
+                raise ValueError(
+                    f"candidate {candidate.name!r} has a budget but no price for {', '.join(unpriced)}: "
+                    "add it under prices: (USD per million input and output tokens)"
+                )
+        return self
+
+    def price_of(self, model: str) -> PriceSettings | None:
+        """The price of ``model``: its exact name, else the longest configured name it starts with."""
+        if model in self.prices:
+            return self.prices[model]
+        prefixes = [name for name in self.prices if model.startswith(name)]
+        return self.prices[max(prefixes, key=len)] if prefixes else None
+
     def workflow(self, name: str) -> WorkflowSettings:
         """The settings of a workflow (defaults when it is not configured)."""
         return self.workflows.get(name) or WorkflowSettings()

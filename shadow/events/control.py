@@ -15,9 +15,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+import os
+import socket
+import uuid
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -54,6 +57,35 @@ class ControlRecord(BaseModel):
         return f"{scope} {self.state}{who} at {self.at.isoformat(timespec='seconds')}{why}"
 
 
+WORKER_PREFIX = "worker:"
+"""Keys of worker reports: ``worker:<group>:<worker id>``, beside the candidates' states."""
+REPORT_INTERVAL_S = 1.0
+REPORT_TTL_S = 6.0
+"""A worker whose last report is older than this is gone (killed without its farewell tombstone)."""
+
+
+class PeriodSpend(BaseModel):
+    """What one candidate cost one worker in the current UTC hour and day."""
+
+    hour: str
+    hour_usd: float = Field(ge=0)
+    day: str
+    day_usd: float = Field(ge=0)
+
+
+class WorkerReport(BaseModel):
+    """A worker's heartbeat on the control topic: it is alive, in this group, and spent this much."""
+
+    group: str
+    worker: str
+    at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    spend: dict[str, PeriodSpend] = Field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return f"{WORKER_PREFIX}{self.group}:{self.worker}"
+
+
 Blocked = tuple[Literal["killed", "paused"], str]
 """Why calls to a candidate are not made: ``killed`` (disabled) or ``paused``, and the sentence saying so."""
 
@@ -63,7 +95,37 @@ class ControlState:
 
     def __init__(self) -> None:
         self.records: dict[str, ControlRecord] = {}
+        self.workers: dict[str, WorkerReport] = {}
         self._listeners: list[Callable[[ControlRecord], None]] = []
+        self.publish: Callable[[ControlRecord], Coroutine[Any, Any, None]] | None = None
+        """Writes a state to the control topic for every worker (set by the feed; None without one)."""
+
+    def report(self, key: str, report: WorkerReport | None) -> None:
+        """A worker's heartbeat (None: it left)."""
+        if report is None:
+            self.workers.pop(key, None)
+        else:
+            self.workers[key] = report
+
+    def live_workers(self, group: str, now: datetime | None = None) -> list[WorkerReport]:
+        """The workers of ``group`` that reported within ``REPORT_TTL_S``."""
+        now = now or datetime.now(UTC)
+        return [r for r in self.workers.values() if r.group == group and (now - r.at).total_seconds() <= REPORT_TTL_S]
+
+    def group_size(self, group: str) -> int:
+        """Live workers of ``group``, at least 1 (this one, before its first report is read back)."""
+        return max(1, len(self.live_workers(group)))
+
+    def spent_by_others(self, group: str, me: str, candidate: str, hour: str, day: str) -> tuple[float, float]:
+        """USD ``candidate`` cost the other live workers of ``group`` in this hour and this day, as reported."""
+        hour_usd = day_usd = 0.0
+        for report in self.live_workers(group):
+            spend = report.spend.get(candidate)
+            if report.worker == me or spend is None:
+                continue
+            hour_usd += spend.hour_usd if spend.hour == hour else 0.0
+            day_usd += spend.day_usd if spend.day == day else 0.0
+        return hour_usd, day_usd
 
     def listen(self, listener: Callable[[ControlRecord], None]) -> None:
         self._listeners.append(listener)
@@ -90,9 +152,24 @@ class ControlState:
         return None
 
 
+def decode_report(key: bytes | None, value: bytes | None) -> tuple[str, WorkerReport | None] | None:
+    """A worker's report (key, report; report None for its farewell tombstone), or None when the key is no worker's."""
+    name = (key or b"").decode("utf-8", "replace")
+    if not name.startswith(WORKER_PREFIX):
+        return None
+    if value is None:
+        return name, None
+    try:
+        report = WorkerReport.model_validate_json(value)
+    except ValidationError as exc:
+        log.warning("control: ignoring a worker report that is not one (key %r): %s", name, exc)
+        return None
+    return (name, report) if report.key == name else None
+
+
 def decode_control(key: bytes | None, value: bytes | None) -> ControlRecord | None:
     """A control topic record as a state; None for a tombstone or a record that is not one (logged)."""
-    if value is None:
+    if value is None or (key or b"").startswith(WORKER_PREFIX.encode()):
         return None
     try:
         record = ControlRecord.model_validate_json(value)
@@ -160,14 +237,75 @@ async def _stop_quietly(consumer: AIOKafkaConsumer) -> None:
 class ControlFeed:
     """Keeps a :class:`ControlState` current from the control topic, in every worker."""
 
-    def __init__(self, settings: KafkaSettings, state: ControlState | None = None) -> None:
+    def __init__(
+        self,
+        settings: KafkaSettings,
+        state: ControlState | None = None,
+        *,
+        worker: str | None = None,
+        spend: Callable[[], dict[str, PeriodSpend]] | None = None,
+    ) -> None:
         self.settings = settings
         self.state = state or ControlState()
+        self.worker = worker or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.spend = spend
+        """This worker's spend per candidate, for its reports (set by the replayer's ledger)."""
         self._consumer: AIOKafkaConsumer | None = None
+        self._producer: AIOKafkaProducer | None = None
         self._task: asyncio.Task[None] | None = None
+        self._reporter: asyncio.Task[None] | None = None
+
+    @property
+    def group(self) -> str:
+        return self.settings.group_id
+
+    def _report(self) -> WorkerReport:
+        return WorkerReport(group=self.group, worker=self.worker, spend=self.spend() if self.spend else {})
+
+    async def publish(self, record: ControlRecord) -> None:
+        """Write a state for every worker (auto-pause) and apply it here at once."""
+        self.state.apply(record)
+        if self._producer is not None:
+            value = record.model_dump_json().encode()
+            try:
+                await self._producer.send_and_wait(self.settings.control_topic, value, key=record.candidate.encode())
+            except KafkaError as exc:
+                log.warning("control: could not publish %s: %s", record.describe(), exc)
+
+    async def _report_forever(self) -> None:
+        assert self._producer is not None
+        while True:
+            report = self._report()
+            try:
+                await self._producer.send_and_wait(
+                    self.settings.control_topic, report.model_dump_json().encode(), key=report.key.encode()
+                )
+                self.state.report(report.key, report)  # this worker knows itself before the read-back
+            except KafkaError as exc:
+                log.warning("control: reporting this worker failed (%s); retrying", exc)
+            await asyncio.sleep(REPORT_INTERVAL_S)
+
+    async def read_only(self) -> None:
+        """Read the topic to its end into :attr:`state`, and close: no report, no following."""
+        await self._read_to_end()
+        consumer, self._consumer = self._consumer, None
+        if consumer is not None:
+            await _stop_quietly(consumer)
 
     async def start(self) -> None:
-        """Read the whole current state (to the end of the topic), then follow it in the background."""
+        """Read the whole current state (to the end of the topic), then report and follow it in the background."""
+        await self._read_to_end()
+        topic = self.settings.control_topic
+        self._producer = AIOKafkaProducer(acks="all", **connection_options(self.settings))
+        with map_kafka_errors(f"writing to the control topic {topic!r}"):
+            await self._producer.start()
+        self.state.publish = self.publish
+        self._reporter = asyncio.create_task(self._report_forever(), name="shadow-control-report")
+        self._task = asyncio.create_task(self._follow(), name="shadow-control")
+        blocked = {k: r.state for k, r in self.state.records.items() if r.state != "enabled"}
+        log.info("control: read the state from %r (%s)", topic, blocked or "every candidate enabled")
+
+    async def _read_to_end(self) -> None:
         partitions = await ensure_control_topic(self.settings)
         consumer = AIOKafkaConsumer(
             group_id=None,
@@ -186,14 +324,16 @@ class ControlFeed:
                 while await consumer.position(tp) < end:
                     self._apply(await consumer.getmany(tp, timeout_ms=CONTROL_POLL_MS))
         self._consumer = consumer
-        self._task = asyncio.create_task(self._follow(), name="shadow-control")
-        blocked = {k: r.state for k, r in self.state.records.items() if r.state != "enabled"}
-        log.info("control: read the state from %r (%s)", topic, blocked or "every candidate enabled")
 
     def _apply(self, batches: dict[TopicPartition, list[object]]) -> None:
         for records in batches.values():
             for message in records:
-                record = decode_control(getattr(message, "key", None), getattr(message, "value", None))
+                key, value = getattr(message, "key", None), getattr(message, "value", None)
+                report = decode_report(key, value)
+                if report is not None:
+                    self.state.report(*report)
+                    continue
+                record = decode_control(key, value)
                 if record is not None:
                     self.state.apply(record)
 
@@ -209,11 +349,19 @@ class ControlFeed:
                 await asyncio.sleep(1.0)
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        for task in (self._reporter, self._task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._reporter = self._task = None
+        self.state.publish = None
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            # The farewell: a tombstone for this worker's report, so the group shrinks at once, not after the TTL.
+            with contextlib.suppress(KafkaError):
+                await producer.send_and_wait(self.settings.control_topic, None, key=self._report().key.encode())
+            await producer.stop()
         consumer, self._consumer = self._consumer, None
         if consumer is not None:
             await _stop_quietly(consumer)
@@ -221,7 +369,12 @@ class ControlFeed:
 
 async def read_control(settings: KafkaSettings) -> dict[str, ControlRecord]:
     """The current state of every candidate named in the control topic (``shadow ctl show``)."""
+    state = await read_state(settings)
+    return dict(state.records)
+
+
+async def read_state(settings: KafkaSettings) -> ControlState:
+    """The control topic read to its end once: candidates' states and workers' reports (no report written)."""
     feed = ControlFeed(settings)
-    await feed.start()
-    await feed.stop()
-    return dict(feed.state.records)
+    await feed.read_only()
+    return feed.state

@@ -24,7 +24,7 @@ import logging
 import random
 import time
 import zlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -42,6 +42,7 @@ from shadow.events.models import Api, MirrorEvent
 from shadow.events.output import Output
 from shadow.events.wire import parse_response
 from shadow.loopwatch import off_loop
+from shadow.replay.limits import GroupLimiter
 from shadow.replay.result import RETRIABLE_KINDS, ErrorKind, ReplayResult
 from shadow.replay.translate import OUTPUT_LIMITS, CandidateRequest, rewrite_request
 from shadow.secrets import scrub_secrets
@@ -279,8 +280,16 @@ class CandidateClient:
         api_key: SecretStr | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         rng: random.Random | None = None,
+        workers: Callable[[], int] | None = None,
     ) -> None:
+        """``workers`` counts the live workers of this one's group (the control topic's reports), so that
+        ``rate_limit_rpm`` and ``rate_limit_tpm`` hold for the group; without it this worker takes them all."""
         self.settings = settings
+        self._group_limiter = (
+            GroupLimiter(settings.rate_limit_rpm, settings.rate_limit_tpm, workers or (lambda: 1))
+            if settings.rate_limit_rpm or settings.rate_limit_tpm
+            else None
+        )
         self.api = candidate_api(settings)
         self.url = endpoint_url(settings)
         self._api_key = api_key
@@ -395,6 +404,9 @@ class CandidateClient:
                     started_at=started_at,
                     request_changes=request.changes,
                 )
+            if self._group_limiter is not None:
+                usage = output.usage
+                self._group_limiter.debit(max(0, usage.input_tokens or 0) + max(0, usage.output_tokens or 0))
             return ReplayResult(
                 candidate=name,
                 model=model,
@@ -418,6 +430,8 @@ class CandidateClient:
         async with self._semaphore:
             if self._limiter is not None:
                 await self._limiter.wait()
+            if self._group_limiter is not None:
+                await self._group_limiter.acquire()
             # Latency is the candidate's: the clock starts once our own queue has let the request go.
             clock.start()
             try:

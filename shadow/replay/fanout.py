@@ -28,9 +28,12 @@ from shadow.events.models import MirrorEvent
 from shadow.metrics import CIRCUIT_SKIPPED, CONTROL_SKIPPED
 from shadow.replay.breaker import CircuitBreaker, Clock, Permit
 from shadow.replay.client import MAX_ERROR_CHARS, CandidateClient
+from shadow.replay.limits import SpendLedger
 from shadow.replay.result import ErrorKind, ReplayResult
 
 log = logging.getLogger(__name__)
+
+AUTH_STATUSES = frozenset({401, 403, 429})
 
 
 @dataclass(slots=True, eq=False)
@@ -41,6 +44,8 @@ class _Lane:
     breaker: CircuitBreaker | None
     in_flight: set[asyncio.Task[object]] = field(default_factory=set)
     abandoned: dict[asyncio.Task[object], tuple[ErrorKind, str]] = field(default_factory=dict)
+    auth_errors: int = 0
+    """401/403/429 answers in a row (``auto_pause_auth_errors``)."""
     """Calls cancelled by this module (the breaker opened, the candidate was disabled), with the skip they become."""
 
     def skip(self, event: MirrorEvent, reason: str, kind: ErrorKind = ErrorKind.CIRCUIT_OPEN) -> ReplayResult:
@@ -70,12 +75,21 @@ class Replayer:
     """Fans one event out to every candidate that replays its workflow and API."""
 
     def __init__(
-        self, clients: list[CandidateClient], *, clock: Clock = time.monotonic, control: ControlState | None = None
+        self,
+        clients: list[CandidateClient],
+        *,
+        clock: Clock = time.monotonic,
+        control: ControlState | None = None,
+        ledger: SpendLedger | None = None,
+        worker: str = "",
     ) -> None:
         self.clients = clients
         self._clock = clock
         self._lanes = {client: self._lane(client) for client in clients}
         self.control = control
+        self.ledger = ledger
+        self._background: set[asyncio.Task[None]] = set()
+        self.worker = worker or "a shadow worker"
         if control is not None:
             control.listen(self._on_control)
 
@@ -120,6 +134,10 @@ class Replayer:
                 kind, reason = blocked
                 results.append(lane.skip(event, reason, ErrorKind(kind)))
                 continue
+            spent = self.ledger.over_budget(client.settings.name) if self.ledger is not None else None
+            if spent is not None:
+                results.append(lane.skip(event, spent, ErrorKind.BUDGET))
+                continue
             permit = lane.breaker.admit() if lane.breaker is not None else None
             if lane.breaker is not None and permit is None:
                 results.append(lane.skip(event, lane.breaker.describe()))
@@ -133,6 +151,41 @@ class Replayer:
         return [r for r in results if r is not None]
 
     async def _call(self, lane: _Lane, event: MirrorEvent, permit: Permit | None) -> ReplayResult:
+        name = lane.client.settings.name
+        if self.ledger is not None:
+            self.ledger.start(name)
+        result = await self._tracked(lane, event, permit)
+        if self.ledger is not None:
+            self.ledger.finish(name, result)
+        self._watch_auth(lane, result)
+        return result
+
+    def _watch_auth(self, lane: _Lane, result: ReplayResult) -> None:
+        """Pause the candidate for every worker after a run of 401/403/429 answers (``auto_pause_auth_errors``)."""
+        settings = lane.client.settings
+        if result.http_status in AUTH_STATUSES and not result.ok:
+            lane.auth_errors += 1
+        elif result.ok or result.http_status:
+            lane.auth_errors = 0
+        if not settings.auto_pause_auth_errors or lane.auth_errors < settings.auto_pause_auth_errors:
+            return
+        lane.auth_errors = 0
+        reason = (
+            f"auto-paused: {settings.auto_pause_auth_errors} answers in a row were 401, 403 or 429 "
+            f"(last: {result.error_message[:120]}); check the key and quota, then `shadow ctl enable {settings.name}`"
+        )
+        record = ControlRecord(candidate=settings.name, state="paused", reason=reason, by=self.worker)
+        log.error("pausing candidate %s for every worker: %s", settings.name, reason)
+        if self.control is None:
+            return
+        if self.control.publish is not None:
+            task = asyncio.get_running_loop().create_task(self.control.publish(record))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+        else:
+            self.control.apply(record)
+
+    async def _tracked(self, lane: _Lane, event: MirrorEvent, permit: Permit | None) -> ReplayResult:
         if self.control is None and (lane.breaker is None or permit is None):
             return await self._safe(lane.client, event)
         me = asyncio.current_task()

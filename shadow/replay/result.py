@@ -37,6 +37,8 @@ class ErrorKind(StrEnum):
     topic (``shadow ctl disable``; the row's status is ``skipped``)."""
     PAUSED = "paused"
     """Not sent, or cancelled in flight: the candidate is paused on the control topic (status ``skipped``)."""
+    BUDGET = "budget"
+    """Not sent: the candidate's budget for this hour or day is used up across the group (status ``skipped``)."""
 
 
 RETRIABLE_KINDS = frozenset(
@@ -51,7 +53,9 @@ RETRIABLE_KINDS = frozenset(
 retried only when the candidate's ``retry_timeouts`` says so: the provider may bill a call it was still
 answering."""
 
-SKIPPED_KINDS = frozenset({ErrorKind.CIRCUIT_OPEN, ErrorKind.MODEL_NOT_ALLOWED, ErrorKind.KILLED, ErrorKind.PAUSED})
+SKIPPED_KINDS = frozenset(
+    {ErrorKind.CIRCUIT_OPEN, ErrorKind.MODEL_NOT_ALLOWED, ErrorKind.KILLED, ErrorKind.PAUSED, ErrorKind.BUDGET}
+)
 """Calls not made by choice: their rows have status ``skipped``, counted apart from comparisons and errors."""
 
 

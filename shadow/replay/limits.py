@@ -1,0 +1,159 @@
+"""Limits a consumer group shares: requests and tokens per minute, and USD per hour and day, per candidate.
+
+Workers learn about each other from the control topic (``shadow.events.control``): each reports
+every second that it is alive and what each candidate cost it in the current UTC hour and day.
+
+- **Rate limits** (``rate_limit_rpm``, ``rate_limit_tpm``): each worker spaces its calls so that
+  it takes ``1 / N`` of the group's rate, ``N`` being the live workers of its group. Adding a
+  replica shrinks every share within a report or two instead of multiplying the provider's load.
+- **Budgets** (``budget_usd_per_hour``, ``budget_usd_per_day``): before each call, a worker adds
+  what the other workers reported, what it spent itself, and an estimate of its own calls in
+  flight (the candidate's mean cost per call so far, times the calls in flight); at the budget it
+  skips the candidate (rows ``skipped`` with ``error_kind`` budget) until the period turns. The
+  group can go over by what is not known yet: the calls in flight everywhere when the limit is
+  reached (one in-flight window) plus the other workers' spend of their last report interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from shadow.config import CandidateSettings
+from shadow.diff.cost import Price, request_cost_usd
+from shadow.events.control import ControlState, PeriodSpend
+from shadow.replay.result import ReplayResult
+
+Clock = Callable[[], float]
+
+
+class GroupLimiter:
+    """This worker's share of a group's requests and tokens per minute for one candidate."""
+
+    def __init__(
+        self,
+        rpm: float | None,
+        tpm: int | None,
+        workers: Callable[[], int],
+        *,
+        clock: Clock = time.monotonic,
+        sleep: Callable[[float], object] = asyncio.sleep,
+    ) -> None:
+        self.rpm, self.tpm = rpm, tpm
+        self._workers = workers
+        self._clock = clock
+        self._sleep = sleep
+        self._next_request = 0.0
+        self._tokens_ready = 0.0
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        """Wait until this worker may send the next request."""
+        async with self._lock:
+            now = self._clock()
+            start = max(now, self._next_request, self._tokens_ready)
+            if self.rpm:
+                self._next_request = start + 60.0 * self._workers() / self.rpm
+            delay = start - now
+        if delay > 0:
+            await self._sleep(delay)  # type: ignore[misc]
+
+    def debit(self, tokens: int) -> None:
+        """A call used ``tokens``: the next ones wait until this worker's share of the minute pays for them."""
+        if self.tpm and tokens > 0:
+            now = self._clock()
+            self._tokens_ready = max(now, self._tokens_ready) + tokens * 60.0 * self._workers() / self.tpm
+
+
+def periods(now: datetime | None = None) -> tuple[str, str]:
+    """The current UTC hour and day, as the reports name them."""
+    now = now or datetime.now(UTC)
+    return now.strftime("%Y-%m-%dT%H"), now.strftime("%Y-%m-%d")
+
+
+@dataclass(slots=True)
+class _Spend:
+    hour: str = ""
+    hour_usd: float = 0.0
+    day: str = ""
+    day_usd: float = 0.0
+    calls: int = 0
+    total_usd: float = 0.0
+    in_flight: int = 0
+
+    def roll(self, hour: str, day: str) -> None:
+        if self.hour != hour:
+            self.hour, self.hour_usd = hour, 0.0
+        if self.day != day:
+            self.day, self.day_usd = day, 0.0
+
+
+@dataclass(slots=True)
+class SpendLedger:
+    """What each candidate cost this worker per UTC hour and day, and the budget check across the group."""
+
+    candidates: Mapping[str, CandidateSettings]
+    prices: Mapping[str, Price]
+    control: ControlState | None = None
+    group: str = ""
+    worker: str = ""
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    _spend: dict[str, _Spend] = field(default_factory=dict)
+
+    def _of(self, name: str) -> _Spend:
+        spend = self._spend.setdefault(name, _Spend())
+        spend.roll(*periods(self.now()))
+        return spend
+
+    def cost(self, result: ReplayResult) -> float:
+        """USD of one answered call (0 when the model has no price or the usage is unknown)."""
+        if result.output is None:
+            return 0.0
+        model = result.output.model or result.model
+        return request_cost_usd(result.output.usage, model, self.prices) or 0.0
+
+    def over_budget(self, name: str) -> str | None:
+        """Why ``name`` must not be called now (its hour's or day's budget is used up), or None."""
+        settings = self.candidates.get(name)
+        if settings is None or (settings.budget_usd_per_hour is None and settings.budget_usd_per_day is None):
+            return None
+        spend = self._of(name)
+        others_hour, others_day = (0.0, 0.0)
+        if self.control is not None:
+            others_hour, others_day = self.control.spent_by_others(self.group, self.worker, name, spend.hour, spend.day)
+        pending = spend.in_flight * (spend.total_usd / spend.calls if spend.calls else 0.0)
+        for limit, period, mine, others in (
+            (settings.budget_usd_per_hour, f"hour {spend.hour}", spend.hour_usd, others_hour),
+            (settings.budget_usd_per_day, f"day {spend.day}", spend.day_usd, others_day),
+        ):
+            if limit is not None and mine + others + pending >= limit:
+                return (
+                    f"budget of ${limit:g} for the {period} UTC used up: ${mine + others:.4f} spent by the group "
+                    f"(${others:.4f} by other workers), ${pending:.4f} in flight here"
+                )
+        return None
+
+    def start(self, name: str) -> None:
+        self._of(name).in_flight += 1
+
+    def finish(self, name: str, result: ReplayResult) -> None:
+        spend = self._of(name)
+        spend.in_flight = max(0, spend.in_flight - 1)
+        if result.output is None:
+            return
+        cost = self.cost(result)
+        spend.hour_usd += cost
+        spend.day_usd += cost
+        spend.calls += 1
+        spend.total_usd += cost
+
+    def snapshot(self) -> dict[str, PeriodSpend]:
+        """This worker's spend per candidate, for its report on the control topic."""
+        return {
+            name: PeriodSpend(hour=s.hour, hour_usd=s.hour_usd, day=s.day, day_usd=s.day_usd)
+            for name in list(self._spend)
+            for s in [self._of(name)]
+        }
