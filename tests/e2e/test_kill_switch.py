@@ -48,7 +48,7 @@ class CallLog:
     def __call__(self, api: Api, body: dict[str, Any]) -> Answer:
         with self._lock:
             self.calls.append((time.monotonic(), str(body.get("model"))))
-        return Answer.text_answer("Your order ships tomorrow.", latency_ms=LATENCY_MS, input_tokens=20, output_tokens=8)
+        return Answer(text="Your order ships tomorrow.", latency_ms=LATENCY_MS, input_tokens=20, output_tokens=8)
 
     def times(self, model: str, after: float = 0.0) -> list[float]:
         with self._lock:
@@ -56,11 +56,13 @@ class CallLog:
 
 
 def config(path: Path, *, bootstrap: str, topic: str, group: str, control: str, ch: ClickHouseTarget, database: str,
-           base_url: str) -> Path:  # fmt: skip
+           base_url: str, extra: dict[str, dict[str, Any]] | None = None, **top: Any) -> Path:  # fmt: skip
+    """Two candidates, cand-a (model-a) and cand-b (model-b), on one local server; ``extra`` adds settings per candidate."""
     clickhouse: dict[str, object] = {"dsn": ch.dsn, "database": database, "flush_interval_s": 0.2}
     if ch.username:
         clickhouse["username"] = ch.username
     lane = {"provider": "openai", "base_url": base_url, "timeout_s": 10, "max_retries": 0}
+    extra = extra or {}
     path.write_text(
         yaml.safe_dump({
             "source": {"kind": "kafka"},
@@ -68,7 +70,9 @@ def config(path: Path, *, bootstrap: str, topic: str, group: str, control: str, 
                       "commit_interval_s": 0.2},
             "clickhouse": clickhouse,
             "pipeline": {"max_in_flight": 64},
-            "candidates": [{"name": "cand-a", "model": "model-a", **lane}, {"name": "cand-b", "model": "model-b", **lane}],
+            "candidates": [{"name": "cand-a", "model": "model-a", **lane, **extra.get("cand-a", {})},
+                           {"name": "cand-b", "model": "model-b", **lane, **extra.get("cand-b", {})}],
+            **top,
         })
     )  # fmt: skip
     return path
