@@ -1,8 +1,9 @@
-"""The ``shadow`` command line: run, migrate, produce, diff, summary, gate, serve, report, demo and tools.
+"""The ``shadow`` command line: run, migrate, produce, ctl, diff, summary, gate, serve, report, demo and tools.
 
 One module per command group registers its commands, each with its flags next to its handler:
-``worker`` (run, migrate, produce), ``compare`` (diff), ``read`` (summary, gate, serve, report),
-``maintenance`` (rollup, rescore), ``demo``, ``tools`` (schema, config, candidate-server).
+``worker`` (run, migrate, produce), ``control`` (ctl: disable, enable, pause, show), ``compare`` (diff),
+``read`` (summary, gate, serve, report), ``maintenance`` (rollup, rescore), ``demo``, ``tools`` (schema,
+config, candidate-server).
 
 Exit codes: 0 success; 1 a runtime failure (store, Kafka); 2 bad usage, configuration or input.
 ``shadow gate`` answers 0 promote, 1 rollback, 2 hold, and 3 when it cannot decide at all.
@@ -16,11 +17,11 @@ import time
 from collections.abc import Sequence
 
 from shadow import __version__
-from shadow.cli import compare, demo, maintenance, read, tools, worker
+from shadow.cli import compare, control, demo, maintenance, read, tools, worker
 from shadow.cli.common import EXIT_FAILURE, EXIT_USAGE, HelpFormatter, log
 from shadow.errors import ConfigError, ShadowError
 
-_GROUPS = (worker, compare, read, maintenance, demo, tools)
+_GROUPS = (worker, control, compare, read, maintenance, demo, tools)
 
 
 def build_parser() -> argparse.ArgumentParser:
