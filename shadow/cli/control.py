@@ -65,6 +65,8 @@ def target(args: argparse.Namespace, settings: Settings) -> str:
     if args.all or args.name == GLOBAL:
         return GLOBAL
     name: str = args.name
+    if name.startswith("worker:"):
+        raise ConfigError(f"{name!r}: names starting with 'worker:' are the workers' reports on the control topic")
     configured = [c.name for c in settings.candidates]
     if name in configured or args.force:
         return name

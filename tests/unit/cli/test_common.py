@@ -23,6 +23,7 @@ def test_every_command_group_registers_its_commands() -> None:
         "run",
         "migrate",
         "produce",
+        "ctl",
         "diff",
         "summary",
         "gate",

@@ -165,3 +165,10 @@ def test_show_says_when_the_global_switch_overrides_a_candidate() -> None:
     text = control.render_table(rows, "t")
     assert "enabled → paused" in text and "disabled → paused" in text
     assert "the global switch is paused: every candidate is paused whatever its own state" in text
+
+
+def test_a_worker_report_key_is_never_a_candidate_name() -> None:
+    from shadow.config import CandidateSettings
+
+    with pytest.raises(ValueError, match="must not start with 'worker:'"):
+        CandidateSettings(name="worker:g:1", provider="openai", base_url="http://c.invalid/v1", model="m")
