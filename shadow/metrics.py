@@ -53,6 +53,13 @@ CONTROL_SKIPPED = Counter(
     ["candidate", "reason"],
     registry=REGISTRY,
 )
+CANDIDATE_SKIPPED = Counter(
+    "shadow_candidate_skipped_total",
+    "Consumed events a candidate was not sent (no row; recorded in ingest_log.candidate_skips), by reason: "
+    "sampled_out, out_of_scope or disabled",
+    ["candidate", "reason"],
+    registry=REGISTRY,
+)
 ROWS = Counter("shadow_rows_written_total", "Comparison rows stored", registry=REGISTRY)
 STORE_FAILURES = Counter("shadow_store_failures_total", "Failed writes to ClickHouse (retried)", registry=REGISTRY)
 IN_FLIGHT = Gauge("shadow_events_in_flight", "Events consumed and not yet stored", registry=REGISTRY)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shadow.checkpoint import Checkpoint
-from shadow.config import Settings, read_api_key
+from shadow.config import ScopeSkip, Settings, read_api_key
 from shadow.errors import ConfigError, DeadLetterError, DecodeError, ShadowError
 from shadow.events.control import ControlFeed
 from shadow.events.dead_letters import DeadLetter, DeadLetterSink, FileDeadLetterSink
@@ -27,7 +27,7 @@ from shadow.events.ndjson import NdjsonSource
 from shadow.events.records import PartitionId, Position, Source, SourceRecord
 from shadow.health import HealthServer
 from shadow.loopwatch import LoopWatch, off_loop, settle_worker_process
-from shadow.metrics import RECORDS, REPLAY_LATENCY, REPLAYS
+from shadow.metrics import CANDIDATE_SKIPPED, RECORDS, REPLAY_LATENCY, REPLAYS
 from shadow.replay.client import CandidateClient
 from shadow.replay.fanout import Replayer
 from shadow.replay.limits import SpendLedger
@@ -95,6 +95,8 @@ class Pipeline:
         self.dead_letters = dead_letters
         self.replayer = replayer
         self.sampler = Sampler(settings)
+        # Candidates with enabled: false have no client: each event still accounts for them.
+        self._disabled = {c.name: ScopeSkip.DISABLED for c in settings.candidates if not c.enabled}
         self.stats = RunStats()
         self.sink = sink
         self.checkpoint = Checkpoint(
@@ -248,11 +250,14 @@ class Pipeline:
         except DecodeError as exc:
             return await self._dead_letter(record, exc.kind, exc.reason)
         event = decoded.event
+        # Each candidate not sent the event says why, on its ingest_log row (candidate_skips).
+        targets, skips = self.replayer.route(event, self.settings.sampling.salt)
         if not self.sampler.sampled(event):
-            return self._skip(position, event, "sampling")
-        targets = self.replayer.targets(event)
+            # Outside the workflow's sample: sampled out for every candidate whose scope admits it.
+            sampled_out = {client.settings.name: ScopeSkip.SAMPLED_OUT for client in targets}
+            return self._skip(position, event, "sampling", {**sampled_out, **skips})
         if not targets:
-            return self._skip(position, event, "no_candidate")
+            return self._skip(position, event, "no_candidate", skips)
         results = await self.replayer.replay(event, targets)
         candidates = [client.settings for client in targets]
         if _answer_chars(decoded, results) >= self.settings.pipeline.offload_min_chars:
@@ -265,7 +270,13 @@ class Pipeline:
         self.checkpoint.add(
             position,
             rows,
-            build_ingest_row(position=position, outcome="replayed", event=event, candidates=len(rows)),
+            build_ingest_row(
+                position=position,
+                outcome="replayed",
+                event=event,
+                candidates=len(rows),
+                candidate_skips=self._candidate_skips(skips),
+            ),
         )
         self.stats.replayed += 1
         RECORDS.labels("replayed", "").inc()
@@ -278,10 +289,22 @@ class Pipeline:
             if result.ok:
                 REPLAY_LATENCY.labels(result.candidate).observe(result.latency_ms / 1000)
 
-    def _skip(self, position: Position, event: Any, reason: str) -> bool:
-        self.checkpoint.add(
-            position, [], build_ingest_row(position=position, outcome="skipped", reason=reason, event=event)
+    def _candidate_skips(self, skips: dict[str, ScopeSkip]) -> dict[str, ScopeSkip]:
+        """Every candidate not sent the event, with why (candidates disabled in the config too), counted."""
+        every = {**self._disabled, **skips}
+        for name, reason in every.items():
+            CANDIDATE_SKIPPED.labels(name, reason.value).inc()
+        return every
+
+    def _skip(self, position: Position, event: Any, reason: str, skips: dict[str, ScopeSkip]) -> bool:
+        row = build_ingest_row(
+            position=position,
+            outcome="skipped",
+            reason=reason,
+            event=event,
+            candidate_skips=self._candidate_skips(skips),
         )
+        self.checkpoint.add(position, [], row)
         self.stats.skipped += 1
         RECORDS.labels("skipped", reason).inc()
         return True

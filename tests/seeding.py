@@ -85,6 +85,7 @@ def ingest_row(offset: int, **values: Any) -> dict[str, Any]:
         "detail": "",
         "candidates": 1,
         "row_version": 1,
+        "candidate_skips": {},
     }
     row.update(values)
     return row

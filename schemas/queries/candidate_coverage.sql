@@ -1,8 +1,10 @@
 -- candidate_coverage: per candidate × workflow × production API, how many events each candidate
 -- was compared on and when it last produced a row. Beside coverage.sql's replayed counts this
--- shows a candidate that silently stopped receiving traffic. Rows skipped while its circuit breaker
--- was open are not comparisons: `skipped` counts them (`circuit_open`: skipped for that reason), and
--- last_compared_at is the newest real comparison (NULL when there is none).
+-- shows a candidate that silently stopped receiving traffic. Rows skipped (the call not made, or
+-- cancelled) are not comparisons: `skipped` counts them, `skipped_by_kind` by error_kind (circuit_open:
+-- its breaker was open; killed, paused: the control plane stopped it; model_not_allowed, …), and
+-- `circuit_open` is that kind's count alone; last_compared_at is the newest real comparison (NULL when
+-- there is none). The events a candidate was not sent at all are in candidate_skips.sql.
 --
 -- Parameters: db Identifier; start, end DateTime64(3, 'UTC'); candidate, workflow, tenant ('' = all).
 SELECT
@@ -13,6 +15,7 @@ SELECT
     countIf(status != 'skipped') AS compared,
     countIf(status = 'skipped') AS skipped,
     countIf(status = 'skipped' AND error_kind = 'circuit_open') AS circuit_open,
+    CAST(sumMapIf(map(toString(error_kind), toUInt64(1)), status = 'skipped') AS Map(String, UInt64)) AS skipped_by_kind,
     if(compared > 0, maxIf(compared_at, status != 'skipped'), NULL) AS last_compared_at,
     max(occurred_at) AS last_event_at
 FROM {db:Identifier}.comparisons FINAL

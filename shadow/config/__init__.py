@@ -34,6 +34,7 @@ from pydantic_settings import (
 
 from shadow.config.base import _Section
 from shadow.config.candidate import CandidateSettings as CandidateSettings
+from shadow.config.candidate import ScopeSkip as ScopeSkip
 from shadow.errors import ConfigError
 from shadow.events.settings import KafkaSettings
 from shadow.secrets import scrub_url_credentials
@@ -102,7 +103,11 @@ class SamplingSettings(_Section):
     """Sticky sampling: one conversation (subject) is in or out as a whole."""
 
     default_rate: float = Field(
-        default=1.0, ge=0, le=1, description="share of events replayed when a workflow sets none"
+        default=1.0,
+        ge=0,
+        le=1,
+        description="share of events replayed when a workflow sets none; set it: left unset it is 1.0 and each "
+        "workflow replayed at 100% that way logs a warning",
     )
     salt: str = Field(default="", description="change to draw a different sample at the same rate")
 

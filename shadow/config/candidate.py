@@ -1,8 +1,9 @@
-"""One candidate: where it answers, how it is called, what it may be sent, and what it replays."""
+"""One candidate: where it answers, how it is called, what it may be sent, and which events it replays."""
 
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import (
@@ -12,7 +13,19 @@ from pydantic import (
 )
 
 from shadow.config.base import _NAME, _Section
-from shadow.events.models import Api
+from shadow.config.sticky import CANDIDATE_DOMAIN, sample_point
+from shadow.events.models import Api, MirrorEvent
+
+
+class ScopeSkip(StrEnum):
+    """Why a candidate is not sent an event it could have been (stored per candidate in ``ingest_log``)."""
+
+    DISABLED = "disabled"
+    """``enabled: false`` in its configuration."""
+    OUT_OF_SCOPE = "out_of_scope"
+    """Its workflows, apis, tenants, services or environments leave the event out."""
+    SAMPLED_OUT = "sampled_out"
+    """Outside its sample: the workflow's (``sampling``), or its own ``sample_rate`` / ``tenant_rates``."""
 
 
 class CandidateSettings(_Section):
@@ -92,6 +105,38 @@ class CandidateSettings(_Section):
     enabled: bool = Field(default=True, description="false stops replaying to this candidate (kill switch)")
     workflows: list[str] = Field(default_factory=list, description="workflows to replay; empty = all")
     apis: list[Api] = Field(default_factory=list, description="production APIs to replay; empty = all")
+    tenants: list[str] = Field(
+        default_factory=list,
+        description="tenants whose events it replays (exact names); empty = all; when set, an event without a "
+        "tenant is out of scope",
+    )
+    exclude_tenants: list[str] = Field(
+        default_factory=list, description="tenants whose events it never replays (exact names), e.g. premium ones"
+    )
+    services: list[str] = Field(
+        default_factory=list, description="services whose events it replays (exact names); empty = all"
+    )
+    exclude_services: list[str] = Field(
+        default_factory=list, description="services whose events it never replays (exact names)"
+    )
+    environments: list[str] = Field(
+        default_factory=list, description="environments whose events it replays (exact names, e.g. prod); empty = all"
+    )
+    exclude_environments: list[str] = Field(
+        default_factory=list, description="environments whose events it never replays (exact names)"
+    )
+    sample_rate: float = Field(
+        default=1.0,
+        ge=0,
+        le=1,
+        description="share of its in-scope events (of those the workflow's sample replays) it is sent, sticky per "
+        "subject; nested: the subjects a candidate sees at 10% are among those it (or another) sees at 50%",
+    )
+    tenant_rates: dict[str, float] = Field(
+        default_factory=dict,
+        description="sample_rate per tenant (exact names), in place of sample_rate for that tenant's events, e.g. "
+        "internal tenants at 1.0 while sample_rate is 0.1",
+    )
     anthropic_version: str = Field(default="2023-06-01", description="anthropic-version header")
     default_max_tokens: int = Field(
         default=1024,
@@ -142,6 +187,29 @@ class CandidateSettings(_Section):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/")
 
+    @field_validator("tenant_rates")
+    @classmethod
+    def _rates(cls, value: dict[str, float]) -> dict[str, float]:
+        wrong = sorted(tenant for tenant, rate in value.items() if not 0 <= rate <= 1)
+        if wrong:
+            raise ValueError(f"rates must be between 0 and 1 (tenants {', '.join(wrong)})")
+        return value
+
+    @model_validator(mode="after")
+    def _scope(self) -> CandidateSettings:
+        for field in ("tenants", "services", "environments"):
+            both = sorted(set(getattr(self, field)) & set(getattr(self, f"exclude_{field}")))
+            if both:
+                raise ValueError(f"{', '.join(both)} both in {field} and in exclude_{field}")
+        # A rate for a tenant the scope leaves out would never apply: a mistake, not a choice.
+        excluded = sorted(t for t in self.tenant_rates if t in self.exclude_tenants)
+        if excluded:
+            raise ValueError(f"tenant_rates names {', '.join(excluded)}, which exclude_tenants leaves out")
+        unlisted = sorted(t for t in self.tenant_rates if self.tenants and t not in self.tenants)
+        if unlisted:
+            raise ValueError(f"tenant_rates names {', '.join(unlisted)}, which tenants does not include")
+        return self
+
     @model_validator(mode="after")
     def _breaker(self) -> CandidateSettings:
         if self.breaker_failures > self.breaker_window:
@@ -176,7 +244,45 @@ class CandidateSettings(_Section):
         return self
 
     def replays(self, workflow: str, api: Api) -> bool:
-        """Whether this candidate receives an event of this workflow and API."""
+        """Whether this candidate receives events of this workflow and API (some of them, when its tenants,
+        services, environments or sample rates leave others out: :meth:`scope_skip` decides per event)."""
         return (
             self.enabled and (not self.workflows or workflow in self.workflows) and (not self.apis or api in self.apis)
         )
+
+    def scope_skip(self, event: MirrorEvent, salt: str = "") -> ScopeSkip | None:
+        """Why this candidate is not sent ``event``, or None when it is.
+
+        Args:
+            event: the mirror event, already in the workflow's sample.
+            salt: ``sampling.salt``; the candidate's sample is drawn on the event's subject (its
+                event_id without one) in the ``CANDIDATE_DOMAIN``, so it is sticky per conversation,
+                independent of the workflow's sample and nested across rates and candidates.
+
+        Returns:
+            ``disabled`` (``enabled: false``); ``out_of_scope`` when its workflow, API, tenant, service
+            or environment is not included or is excluded (an include list that is empty includes all;
+            an event without a tenant is outside any ``tenants`` list); ``sampled_out`` when it falls
+            outside ``sample_rate`` (or its tenant's ``tenant_rates``); None otherwise.
+        """
+        if not self.enabled:
+            return ScopeSkip.DISABLED
+        if not (
+            self.replays(event.workflow, event.api)
+            and _admits(self.tenants, self.exclude_tenants, event.tenant)
+            and _admits(self.services, self.exclude_services, event.service)
+            and _admits(self.environments, self.exclude_environments, event.environment)
+        ):
+            return ScopeSkip.OUT_OF_SCOPE
+        rate = self.sample_rate if event.tenant is None else self.tenant_rates.get(event.tenant, self.sample_rate)
+        if rate >= 1.0:
+            return None
+        if rate <= 0.0 or sample_point(salt, CANDIDATE_DOMAIN, event.subject or event.event_id) >= rate:
+            return ScopeSkip.SAMPLED_OUT
+        return None
+
+
+def _admits(included: list[str], excluded: list[str], value: str | None) -> bool:
+    if included and value not in included:
+        return False
+    return value is None or value not in excluded

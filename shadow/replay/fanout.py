@@ -1,4 +1,8 @@
-"""Fan one event out to every candidate that replays its workflow and API, concurrently.
+"""Fan one event out to every candidate whose scope admits it, concurrently.
+
+Which candidates an event reaches is each candidate's scope (``CandidateSettings.scope_skip``:
+workflows, APIs, tenants, services, environments, its own sample rate); :meth:`Replayer.route` also
+says why each other candidate is left out, for the event's ``ingest_log`` row.
 
 One failing candidate never cancels its siblings: each call's failure is a :class:`ReplayResult`.
 A candidate whose circuit breaker (``shadow.replay.breaker``) is open is not waited for: its
@@ -23,6 +27,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 
+from shadow.config import ScopeSkip
 from shadow.events.control import ControlRecord, ControlState
 from shadow.events.models import MirrorEvent
 from shadow.metrics import CIRCUIT_SKIPPED, CONTROL_SKIPPED
@@ -114,8 +119,22 @@ class Replayer:
         """Each candidate's breaker, by name (candidates with the breaker disabled are absent)."""
         return {c.settings.name: lane.breaker for c, lane in self._lanes.items() if lane.breaker is not None}
 
-    def targets(self, event: MirrorEvent) -> list[CandidateClient]:
-        return [c for c in self.clients if c.settings.replays(event.workflow, event.api)]
+    def route(self, event: MirrorEvent, salt: str = "") -> tuple[list[CandidateClient], dict[str, ScopeSkip]]:
+        """The candidates whose scope admits ``event`` (``CandidateSettings.scope_skip``), and why each other
+        candidate is not sent it (``out_of_scope``, ``sampled_out``, ``disabled``); ``salt`` is ``sampling.salt``."""
+        targets: list[CandidateClient] = []
+        skips: dict[str, ScopeSkip] = {}
+        for client in self.clients:
+            skip = client.settings.scope_skip(event, salt)
+            if skip is None:
+                targets.append(client)
+            else:
+                skips[client.settings.name] = skip
+        return targets, skips
+
+    def targets(self, event: MirrorEvent, salt: str = "") -> list[CandidateClient]:
+        """The candidates whose scope admits ``event``: a candidate out of scope or sampled out is never called."""
+        return self.route(event, salt)[0]
 
     async def replay(self, event: MirrorEvent, targets: list[CandidateClient] | None = None) -> list[ReplayResult]:
         """Replay against all targets concurrently; one result per target, in order.

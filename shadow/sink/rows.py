@@ -6,6 +6,7 @@ in ``schemas/clickhouse/``; a drift test keeps them equal to the DDL.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -48,7 +49,7 @@ COMPARISON_COLUMNS: tuple[str, ...] = (
 
 INGEST_COLUMNS: tuple[str, ...] = (
     "source", "partition", "offset", "position", "event_id", "workflow", "api", "tenant", "occurred_at",
-    "ingested_at", "outcome", "reason", "detail", "candidates", "row_version",
+    "ingested_at", "outcome", "reason", "detail", "candidates", "row_version", "candidate_skips",
 )  # fmt: skip
 
 Row = dict[str, Any]
@@ -286,10 +287,15 @@ def build_ingest_row(
     detail: str = "",
     event: MirrorEvent | None = None,
     candidates: int = 0,
+    candidate_skips: Mapping[str, str] | None = None,
     timestamp_ms: int | None = None,
     now: datetime | None = None,
 ) -> Row:
-    """One ingest-log row: what became of a consumed record."""
+    """One ingest-log row: what became of a consumed record.
+
+    ``candidate_skips`` names each candidate not sent the event, with why (``ScopeSkip``: sampled_out,
+    out_of_scope, disabled); the candidates sent it have comparison rows instead.
+    """
     now = now or datetime.now(UTC)
     if event is not None:
         occurred_at = event.occurred_at.astimezone(UTC)
@@ -313,6 +319,7 @@ def build_ingest_row(
         "detail": detail[:1000],
         "candidates": candidates,
         "row_version": row_version(now),
+        "candidate_skips": {name: str(reason) for name, reason in (candidate_skips or {}).items()},
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 import pytest
@@ -113,3 +114,47 @@ def test_sample_point_is_stable_and_in_unit_interval() -> None:
     assert all(0.0 <= p < 1.0 for p in points)
     assert points == [sample_point("salt", "support_chat", f"conv_{i}") for i in range(1000)]
     assert sample_point("salt", "support_chat", "k") != sample_point("salt", "refund_flow", "k")
+
+
+def warnings_of(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "shadow.sample" and r.levelno == logging.WARNING]
+
+
+def test_an_unset_default_rate_warns_once_per_unlisted_workflow(
+    base_event: MirrorEvent, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings.model_validate(
+        {"workflows": {"support_chat": {"sample_rate": 1.0}, "kb_answer": {"output_schema": {"type": "object"}}}}
+    )
+    sampler = Sampler(settings)
+    with caplog.at_level(logging.WARNING, logger="shadow.sample"):
+        for workflow in ["support_chat", "refund_flow", "refund_flow", "kb_answer", "refund_flow"]:
+            assert sampler.sampled(base_event.model_copy(update={"workflow": workflow}))
+    # support_chat chose its rate; refund_flow (unlisted) and kb_answer (listed without a rate) fell back to 1.0.
+    assert warnings_of(caplog) == [
+        "workflow 'refund_flow' has no sample_rate under workflows: it is replayed at 100% because "
+        "sampling.default_rate is unset; set sampling.default_rate (or workflows.refund_flow.sample_rate) to choose",
+        "workflow 'kb_answer' has no sample_rate under workflows: it is replayed at 100% because "
+        "sampling.default_rate is unset; set sampling.default_rate (or workflows.kb_answer.sample_rate) to choose",
+    ]
+
+
+@pytest.mark.parametrize("sampling", [{"default_rate": 1.0}, {"default_rate": 0.3}])
+def test_an_explicit_default_rate_never_warns(
+    base_event: MirrorEvent, caplog: pytest.LogCaptureFixture, sampling: dict[str, float]
+) -> None:
+    sampler = Sampler(Settings.model_validate({"sampling": sampling}))
+    with caplog.at_level(logging.WARNING, logger="shadow.sample"):
+        for i in range(50):
+            sampler.sampled(base_event.model_copy(update={"workflow": "refund_flow", "subject": f"conv_{i}"}))
+    assert warnings_of(caplog) == []
+
+
+def test_the_default_rate_set_from_the_environment_counts_as_set(
+    base_event: MirrorEvent, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SHADOW_SAMPLING__DEFAULT_RATE", "1.0")
+    sampler = Sampler(Settings())
+    with caplog.at_level(logging.WARNING, logger="shadow.sample"):
+        assert sampler.sampled(base_event.model_copy(update={"workflow": "refund_flow"}))
+    assert warnings_of(caplog) == []

@@ -18,7 +18,15 @@ from shadow.report.window import Filters, ceil_hour, floor_hour
 from shadow.storage.rollup import refresh_hours
 from shadow.storage.store import ClickHouseStore
 
-__all__ = ["COVERAGE_WARNING", "ROLLUP_MIN_HOURS", "coverage", "difference_paths", "query_summary", "scorecard"]
+__all__ = [
+    "COVERAGE_WARNING",
+    "NOT_SENT",
+    "ROLLUP_MIN_HOURS",
+    "coverage",
+    "difference_paths",
+    "query_summary",
+    "scorecard",
+]
 
 ROLLUP_MIN_HOURS = 6
 COVERAGE_WARNING = 0.9
@@ -61,15 +69,20 @@ def coverage(
 ) -> dict[str, Any]:
     """What happened to consumed records, and whether each candidate got the traffic it should.
 
-    Per candidate: ``compared`` of the ``replayed_events`` it should see, and the events it skipped
-    (``skipped``; ``circuit_open`` of them because its circuit breaker was open), which are not
-    comparisons. ``flag``: ``CIRCUIT OPEN`` when skips by the breaker left its coverage low,
+    Per candidate: ``compared`` of the ``replayed_events`` it should see (the workflow's replayed
+    events less those its scope or sample left out), and ``skips``: every event it did not compare,
+    by reason — rows skipped by ``error_kind`` (``circuit_open``: its circuit breaker was open;
+    ``killed``, ``paused``: the control plane) and events it was not sent (``sampled_out``,
+    ``out_of_scope``, ``disabled``, from ``ingest_log``), so that a silent no-op shows.
+    ``flag``: the skip kind (``CIRCUIT OPEN``, ``KILLED``, …) when skipped rows left its coverage low,
     ``NO TRAFFIC`` when it compared nothing, ``LOW`` under ``COVERAGE_WARNING``.
     """
     start, end = filters.window.bounds(now)
     workflows = run_query(store, "coverage", start=start, end=end, workflow=filters.workflow, tenant=filters.tenant)
     compared = run_query(store, "candidate_coverage", start=start, end=end, **filters.params())
+    not_sent = run_query(store, "candidate_skips", start=start, end=end, **filters.params())
     by_key = {(r["candidate"], r["workflow"], r["api"]): r for r in compared}
+    skips_by_key = {(r["candidate"], r["workflow"], r["api"]): r for r in not_sent}
     replayed = {(w["workflow"], w["api"]): w["replayed"] for w in workflows}
     pairs = set(by_key)
     for (workflow, api), count in replayed.items():
@@ -77,16 +90,23 @@ def coverage(
             for name in _expected_candidates(settings, workflow, api):
                 if filters.candidate in (None, name):
                     pairs.add((name, workflow, api))
+    # A candidate that was sent nothing still shows, unless only its workflows or APIs leave it out.
+    pairs |= {key for key, r in skips_by_key.items() if r["skipped"] > r["out_of_scope"]}
     candidates = []
     for name, workflow, api in sorted(pairs):
         row = by_key.get((name, workflow, api))
+        skipped = skips_by_key.get((name, workflow, api))
         expected = replayed.get((workflow, api))
+        if expected is not None and skipped is not None:
+            expected -= skipped["of_replayed"]
         got = row["compared"] if row else 0
-        circuit_open = row["circuit_open"] if row else 0
+        skips = _skips(row, skipped)
         share = got / expected if expected else None
+        row_skips = {kind: n for kind, n in skips.items() if kind not in NOT_SENT}
         flag = ""
-        if circuit_open and (share is None or share < COVERAGE_WARNING):
-            flag = "CIRCUIT OPEN"  # the events it missed were skipped on purpose: its breaker was open
+        if row_skips and (share is None or share < COVERAGE_WARNING):
+            # The events it missed were skipped on purpose: its breaker was open, the control plane stopped it.
+            flag = max(row_skips, key=lambda kind: row_skips[kind]).replace("_", " ").upper()
         elif expected and got == 0:
             flag = "NO TRAFFIC"
         elif share is not None and share < COVERAGE_WARNING:
@@ -100,13 +120,29 @@ def coverage(
                 "replayed_events": expected,
                 "compared": got,
                 "skipped": row["skipped"] if row else 0,
-                "circuit_open": circuit_open,
+                "circuit_open": skips.get("circuit_open", 0),
+                "not_sent": skipped["skipped"] if skipped else 0,
+                "skips": skips,
                 "coverage": share,
                 "last_compared_at": row["last_compared_at"] if row else None,
                 "flag": flag,
             }
         )
     return {"workflows": workflows, "candidates": candidates}
+
+
+NOT_SENT = ("sampled_out", "out_of_scope", "disabled")
+"""Why a candidate was not sent an event (``ingest_log.candidate_skips``); the other skips are rows."""
+
+
+def _skips(row: dict[str, Any] | None, not_sent: dict[str, Any] | None) -> dict[str, int]:
+    """Every reason a candidate did not compare events, with its count (non-zero only): skipped rows by
+    error_kind first, then the events it was not sent."""
+    skips = {str(kind): int(n) for kind, n in sorted((row or {}).get("skipped_by_kind", {}).items()) if n}
+    for reason in NOT_SENT:
+        if not_sent and not_sent[reason]:
+            skips[reason] = int(not_sent[reason])
+    return skips
 
 
 def difference_paths(

@@ -30,7 +30,7 @@ from shadow.report.formatting import (
     format_usd_per_1k,
 )
 from shadow.report.stats import newcombe_independent
-from shadow.report.summary.wide import label, ordered_workflow_rows, render_wide
+from shadow.report.summary.wide import label, ordered_workflow_rows, render_wide, skip_reasons
 from shadow.report.window import Window
 
 __all__ = ["FIGURES", "FLAG", "Figure", "Layout", "render_screen", "render_table"]
@@ -256,9 +256,11 @@ def _coverage(console: Console, data: dict[str, Any]) -> None:
                                  for c in candidates]),
             _Column("coverage", [_coverage_cell(c) for c in candidates]),
         ]  # fmt: skip
-        if any(c.get("circuit_open") for c in candidates):
-            # Events skipped because the candidate's circuit breaker was open: not comparisons, but missed.
-            values.append(_Column("circuit open", [Text(format_count(c.get("circuit_open") or 0)) for c in candidates]))
+        # The events each candidate did not compare, by reason (breaker open, killed, sampled out, out of
+        # scope, …): a column per reason any candidate has, so a candidate that does nothing says why.
+        for reason in skip_reasons(candidates):
+            counts = [Text(format_count(c.get("skips", {}).get(reason, 0))) for c in candidates]
+            values.append(_Column(reason.replace("_", " "), counts))
         values += [
             _Column("last compared (UTC)", [Text(_last(c["last_compared_at"])) for c in candidates], "left"),
             _Column("api", [Text(c["api"]) for c in candidates], "left", optional=True),

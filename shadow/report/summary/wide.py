@@ -18,9 +18,10 @@ from shadow.report.formatting import (
     format_rate,
     format_usd_per_1k,
 )
+from shadow.report.summary.query import NOT_SENT
 from shadow.report.window import Window
 
-__all__ = ["COLUMNS", "cells", "label", "ordered_workflow_rows", "render_markdown", "render_wide"]
+__all__ = ["COLUMNS", "cells", "label", "ordered_workflow_rows", "render_markdown", "render_wide", "skip_reasons"]
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("compared", "compared"),
@@ -90,6 +91,24 @@ def label(row: dict[str, Any]) -> str:
     return str(row["candidate"]) + (" (control)" if row["role"] == "control" else "")
 
 
+def skip_reasons(candidates: list[dict[str, Any]]) -> list[str]:
+    """The reasons for not comparing events that any coverage row has: skipped rows' error kinds
+    (circuit_open, killed, paused, …) first, then why events were not sent (sampled_out, out_of_scope, …)."""
+    found = {reason for c in candidates for reason in c.get("skips", {})}
+    return sorted(found, key=lambda r: (r in NOT_SENT, NOT_SENT.index(r) if r in NOT_SENT else 0, r))
+
+
+def _skip_text(row: dict[str, Any]) -> str:
+    """``; 4 skipped with its circuit breaker open; 3 killed; 950 out of scope`` (empty without skips)."""
+    parts = []
+    for reason, count in row.get("skips", {}).items():
+        if reason == "circuit_open":
+            parts.append(f"{count} skipped with its circuit breaker open")
+        else:
+            parts.append(f"{count} {reason.replace('_', ' ')}")
+    return "".join(f"; {part}" for part in parts)
+
+
 def ordered_workflow_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
     """Per workflow: the control lane first, then the candidates, so each reads beside its noise floor."""
     return sorted(summary["workflows"], key=lambda r: (r["workflow"], r["role"] != "control", r["candidate"]))
@@ -152,7 +171,9 @@ def _render_coverage(console: Console, data: dict[str, Any]) -> None:
     if data["candidates"]:
         table = Table(title="Candidate coverage: compared ÷ replayed events it should see", title_justify="left",
                       header_style="bold")  # fmt: skip
-        counts = ("replayed events", "compared", "circuit open", "coverage")
+        # A column per reason any candidate skipped events for, so that a silent no-op shows.
+        reasons = skip_reasons(data["candidates"])
+        counts = ("replayed events", "compared", *(r.replace("_", " ") for r in reasons), "coverage")
         for name in ("candidate", "workflow", "api", *counts, "last compared (UTC)", ""):
             table.add_column(name, justify="right" if name in counts else "left")
         for c in data["candidates"]:
@@ -161,7 +182,7 @@ def _render_coverage(console: Console, data: dict[str, Any]) -> None:
             table.add_row(
                 c["candidate"] + (" (control)" if c["role"] == "control" else ""), c["workflow"], c["api"],
                 "–" if c["replayed_events"] is None else f"{c['replayed_events']:,}", f"{c['compared']:,}",
-                f"{c.get('circuit_open') or 0:,}", format_rate(c["coverage"]), last, flag,
+                *(f"{c.get('skips', {}).get(r, 0):,}" for r in reasons), format_rate(c["coverage"]), last, flag,
             )  # fmt: skip
         console.print(table)
 
@@ -206,8 +227,8 @@ def render_markdown(summary: dict[str, Any], window: Window) -> str:
         table(ordered_workflow_rows(summary), with_workflow=True)
     else:
         out += ["No comparisons in this window.", ""]
-    # Candidates that missed traffic: flagged, or skipped by an open circuit breaker.
-    flagged = [c for c in summary["coverage"]["candidates"] if c["flag"] or c.get("circuit_open")]
+    # Candidates that missed traffic: flagged, or with events skipped (breaker open, killed, out of scope, …).
+    flagged = [c for c in summary["coverage"]["candidates"] if c["flag"] or c.get("skips")]
     out += ["### Coverage", ""]
     out.append("| workflow | api | consumed | replayed | skipped (sampling) | skipped (no candidate) | dead letters |")
     out.append("|---|---|---|---|---|---|---|")
@@ -219,10 +240,9 @@ def render_markdown(summary: dict[str, Any], window: Window) -> str:
     out.append("")
     for c in flagged:
         flag = f"**{c['flag']}**: " if c["flag"] else ""
-        skipped = f"; {c['circuit_open']} skipped with its circuit breaker open" if c.get("circuit_open") else ""
         out.append(
             f"- {flag}{c['candidate']} compared {c['compared']} of {c['replayed_events']} "
-            f"{c['workflow']} events ({c['api']}){skipped}"
+            f"{c['workflow']} events ({c['api']}){_skip_text(c)}"
         )
     if summary["paths"]:
         out += ["", "### Top differing paths", "", "| candidate | family | path | rows | rate | control | examples |",
