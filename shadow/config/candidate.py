@@ -178,6 +178,8 @@ class CandidateSettings(_Section):
     def _name(cls, value: str) -> str:
         if not _NAME.fullmatch(value):
             raise ValueError("must be 1-64 characters of letters, digits, '.', '_', ':' or '-'")
+        if value.startswith("worker:"):
+            raise ValueError("must not start with 'worker:' (the workers' reports on the control topic use such keys)")
         return value
 
     @field_validator("base_url")
