@@ -49,9 +49,9 @@ class _Lane:
     breaker: CircuitBreaker | None
     in_flight: set[asyncio.Task[object]] = field(default_factory=set)
     abandoned: dict[asyncio.Task[object], tuple[ErrorKind, str]] = field(default_factory=dict)
+    """Calls cancelled by this module (the breaker opened, the candidate was disabled), with the skip they become."""
     auth_errors: int = 0
     """401/403/429 answers in a row (``auto_pause_auth_errors``)."""
-    """Calls cancelled by this module (the breaker opened, the candidate was disabled), with the skip they become."""
 
     def skip(self, event: MirrorEvent, reason: str, kind: ErrorKind = ErrorKind.CIRCUIT_OPEN) -> ReplayResult:
         settings = self.client.settings
