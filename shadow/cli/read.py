@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from shadow.cli.common import (
     EXIT_GATE_ERROR,
@@ -24,6 +24,7 @@ from shadow.errors import ConfigError, ShadowError
 
 if TYPE_CHECKING:
     from shadow.cli.common import Subparsers
+    from shadow.config import Settings
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
@@ -35,17 +36,66 @@ def cmd_summary(args: argparse.Namespace) -> int:
     filters = filters_from(args)
     with ClickHouseStore(settings.clickhouse) as store:
         summary = query_summary(store, filters, settings)
+    control = control_states(settings, args.control)
+    if control is not None:
+        summary["control"] = control
     if args.format == "json":
         print_json(summary)
     elif args.format == "markdown":
         sys.stdout.write(render_markdown(summary, filters.window))
+        sys.stdout.write("".join(f"\n{line}\n" for line in control_lines(control)))
     else:
         color = sys.stdout.isatty()
         if args.wide:
             sys.stdout.write(render_table(summary, filters.window, color=color, layout="wide"))
         else:
             sys.stdout.write(render_table(summary, filters.window, color=color))
+        sys.stdout.write("".join(f"{line}\n" for line in control_lines(control)))
     return EXIT_OK
+
+
+CONTROL_READ_TIMEOUT_S = 5.0
+
+
+def control_states(settings: Settings, wanted: bool | None) -> dict[str, Any] | None:
+    """The candidates' states on the control topic, for the summary; None when not asked for.
+
+    ``wanted`` None (the default) reads them when the configuration names a Kafka cluster
+    (``kafka.bootstrap_servers`` set) that the workers follow (``kafka.control``); the topic is
+    never created from here, and a Kafka that does not answer within 5 s is said, not fatal.
+    """
+    kafka = settings.kafka
+    if wanted is None:
+        wanted = settings.source.kind == "kafka" and kafka.control and "bootstrap_servers" in kafka.model_fields_set
+    if not wanted:
+        return None
+    from shadow.events.control import ALL, read_control
+
+    try:
+        records = asyncio.run(asyncio.wait_for(read_control(kafka, create=False), CONTROL_READ_TIMEOUT_S))
+    except (ShadowError, TimeoutError) as exc:
+        error = str(exc) or f"no answer from Kafka within {CONTROL_READ_TIMEOUT_S:g}s"
+        return {"topic": kafka.control_topic, "error": error, "candidates": []}
+    order = sorted(records, key=lambda key: (key != ALL, key))
+    return {
+        "topic": kafka.control_topic,
+        "error": None,
+        "candidates": [records[key].model_dump(mode="json") for key in order if records[key].state != "enabled"],
+    }
+
+
+def control_lines(control: dict[str, Any] | None) -> list[str]:
+    """The control block under the summary: what is disabled or paused, by whom and why."""
+    if control is None:
+        return []
+    head = f"control ({control['topic']}):"
+    if control["error"]:
+        return [f"{head} unknown: {control['error']}"]
+    if not control["candidates"]:
+        return [f"{head} every candidate enabled"]
+    from shadow.events.control import ControlRecord
+
+    return [head, *(f"  {ControlRecord.model_validate(c).describe()}" for c in control["candidates"])]
 
 
 def cmd_gate(args: argparse.Namespace) -> int:
@@ -144,6 +194,13 @@ def register(sub: Subparsers) -> None:
         "--wide",
         action="store_true",
         help="the table with every column (about 230 columns wide) instead of the view that fits the terminal",
+    )
+    summary.add_argument(
+        "--control",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show which candidates are disabled or paused on the control topic, read from Kafka (default: when the "
+        "configuration sets kafka.bootstrap_servers and kafka.control); --no-control never contacts Kafka",
     )
     summary.set_defaults(handler=cmd_summary)
     gate = add_command(

@@ -182,7 +182,7 @@ def decode_control(key: bytes | None, value: bytes | None) -> ControlRecord | No
     return record
 
 
-async def ensure_control_topic(settings: KafkaSettings) -> list[int]:
+async def ensure_control_topic(settings: KafkaSettings, *, create: bool = True) -> list[int]:
     """Create the control topic, compacted, when it does not exist (one partition keeps changes in order).
 
     Returns the topic's partitions (a topic just created may take a moment to list them).
@@ -193,6 +193,8 @@ async def ensure_control_topic(settings: KafkaSettings) -> list[int]:
         await admin.start()
         try:
             if topic not in await admin.list_topics():
+                if not create:
+                    return []
                 new = NewTopic(
                     topic,
                     num_partitions=1,
@@ -285,9 +287,12 @@ class ControlFeed:
                 log.warning("control: reporting this worker failed (%s); retrying", exc)
             await asyncio.sleep(REPORT_INTERVAL_S)
 
-    async def read_only(self) -> None:
-        """Read the topic to its end into :attr:`state`, and close: no report, no following."""
-        await self._read_to_end()
+    async def read_only(self, *, create: bool = True) -> None:
+        """Read the topic to its end into :attr:`state`, and close: no report, no following.
+
+        Without ``create``, a missing topic reads as empty (every candidate enabled) and stays missing.
+        """
+        await self._read_to_end(create=create)
         consumer, self._consumer = self._consumer, None
         if consumer is not None:
             await _stop_quietly(consumer)
@@ -305,8 +310,10 @@ class ControlFeed:
         blocked = {k: r.state for k, r in self.state.records.items() if r.state != "enabled"}
         log.info("control: read the state from %r (%s)", topic, blocked or "every candidate enabled")
 
-    async def _read_to_end(self) -> None:
-        partitions = await ensure_control_topic(self.settings)
+    async def _read_to_end(self, *, create: bool = True) -> None:
+        partitions = await ensure_control_topic(self.settings, create=create)
+        if not partitions:
+            return
         consumer = AIOKafkaConsumer(
             group_id=None,
             enable_auto_commit=False,
@@ -367,14 +374,14 @@ class ControlFeed:
             await _stop_quietly(consumer)
 
 
-async def read_control(settings: KafkaSettings) -> dict[str, ControlRecord]:
-    """The current state of every candidate named in the control topic (``shadow ctl show``)."""
-    state = await read_state(settings)
+async def read_control(settings: KafkaSettings, *, create: bool = True) -> dict[str, ControlRecord]:
+    """The current state of every candidate named in the control topic (``shadow ctl show``, ``shadow summary``)."""
+    state = await read_state(settings, create=create)
     return dict(state.records)
 
 
-async def read_state(settings: KafkaSettings) -> ControlState:
+async def read_state(settings: KafkaSettings, *, create: bool = True) -> ControlState:
     """The control topic read to its end once: candidates' states and workers' reports (no report written)."""
     feed = ControlFeed(settings)
-    await feed.read_only()
+    await feed.read_only(create=create)
     return feed.state

@@ -217,3 +217,45 @@ def test_kafka_unreachable_is_a_runtime_failure(tmp_path: Path) -> None:
         assert done.returncode == 1, done.stderr
         assert "shadow ctl: Kafka" in done.stderr and "failed" in done.stderr
         assert done.stdout == ""
+
+
+async def topics(bootstrap: str) -> list[str]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        return list(await admin.list_topics())
+    finally:
+        await admin.close()
+
+
+def test_summary_shows_what_is_disabled_or_paused_and_says_when_kafka_does_not_answer(ctl: Ctl, tmp_path: Path) -> None:
+    data = yaml.safe_load(ctl.config.read_text())
+    data["clickhouse"] = {"dsn": f"chdb:///{tmp_path / 'store'}", "database": "ctl_summary"}
+    ctl.config.write_text(yaml.safe_dump(data))
+    migrated = subprocess.run([*SHADOW, "migrate", "--config", str(ctl.config)], capture_output=True, text=True,
+                              timeout=120)  # fmt: skip
+    assert migrated.returncode == 0, migrated.stderr
+
+    def summary(*args: str, config: Path = ctl.config) -> str:
+        done = subprocess.run([*SHADOW, "summary", "--config", str(config), *args], capture_output=True, text=True,
+                              timeout=120)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    # A topic nobody wrote yet: every candidate enabled, and the summary does not create the topic.
+    assert f"control ({ctl.topic}): every candidate enabled" in summary()
+    assert ctl.topic not in asyncio.run(topics(ctl.bootstrap))
+    ctl.ok("disable", "cand-b", "--reason", "bad JSON on invoices", "--by", "alice")
+    ctl.ok("pause", "--all", "--reason", "provider incident", "--by", "bob")
+    table = summary()
+    lines = table[table.index(f"control ({ctl.topic}):") :].splitlines()
+    assert lines[1].strip().startswith("every candidate paused by bob") and "provider incident" in lines[1]
+    assert lines[2].strip().startswith("cand-b disabled by alice") and "bad JSON on invoices" in lines[2]
+    shown = orjson.loads(summary("--format", "json"))["control"]
+    assert [(c["candidate"], c["state"]) for c in shown["candidates"]] == [(ALL, "paused"), ("cand-b", "disabled")]
+    assert "control (" not in summary("--no-control")
+    # Kafka that does not answer is said, within the read timeout, and the figures still print.
+    data["kafka"]["bootstrap_servers"] = "127.0.0.1:1"
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(yaml.safe_dump(data))
+    assert f"control ({ctl.topic}): unknown:" in summary(config=broken)
