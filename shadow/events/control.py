@@ -19,7 +19,7 @@ import os
 import socket
 import uuid
 from collections.abc import Callable, Coroutine
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -60,6 +60,7 @@ class ControlRecord(BaseModel):
 WORKER_PREFIX = "worker:"
 """Keys of worker reports: ``worker:<group>:<worker id>``, beside the candidates' states."""
 REPORT_INTERVAL_S = 1.0
+FORGET_AFTER = timedelta(days=2)
 REPORT_TTL_S = 6.0
 """A worker whose last report is older than this is gone (killed without its farewell tombstone)."""
 
@@ -71,6 +72,8 @@ class PeriodSpend(BaseModel):
     hour_usd: float = Field(ge=0)
     day: str
     day_usd: float = Field(ge=0)
+    pending_usd: float = Field(default=0.0, ge=0)
+    """The worker's calls to the candidate in flight when it reported, at their expected cost."""
 
 
 class WorkerReport(BaseModel):
@@ -80,6 +83,8 @@ class WorkerReport(BaseModel):
     worker: str
     at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     spend: dict[str, PeriodSpend] = Field(default_factory=dict)
+    left: bool = False
+    """Its last report, written as it stopped: no longer a member of the group, its spend still counts."""
 
     @property
     def key(self) -> str:
@@ -96,35 +101,58 @@ class ControlState:
     def __init__(self) -> None:
         self.records: dict[str, ControlRecord] = {}
         self.workers: dict[str, WorkerReport] = {}
+        self._rates: dict[str, dict[str, float]] = {}  # worker key → candidate → USD per second, from its reports
         self._listeners: list[Callable[[ControlRecord], None]] = []
         self.publish: Callable[[ControlRecord], Coroutine[Any, Any, None]] | None = None
         """Writes a state to the control topic for every worker (set by the feed; None without one)."""
 
     def report(self, key: str, report: WorkerReport | None) -> None:
-        """A worker's heartbeat (None: it left)."""
+        """A worker's heartbeat (None: it left); two in a row give its spending rate per candidate."""
+        previous = self.workers.get(key)
         if report is None:
             self.workers.pop(key, None)
-        else:
-            self.workers[key] = report
+            self._rates.pop(key, None)
+            return
+        self.workers[key] = report
+        if previous is None or previous.at >= report.at:
+            return
+        seconds = (report.at - previous.at).total_seconds()
+        rates = self._rates.setdefault(key, {})
+        for candidate, spend in report.spend.items():
+            before = previous.spend.get(candidate)
+            if before is not None and before.day == spend.day and seconds > 0:
+                rates[candidate] = max(0.0, spend.day_usd - before.day_usd) / seconds
 
     def live_workers(self, group: str, now: datetime | None = None) -> list[WorkerReport]:
         """The workers of ``group`` that reported within ``REPORT_TTL_S``."""
         now = now or datetime.now(UTC)
-        return [r for r in self.workers.values() if r.group == group and (now - r.at).total_seconds() <= REPORT_TTL_S]
+        return [
+            r
+            for r in self.workers.values()
+            if r.group == group and not r.left and (now - r.at).total_seconds() <= REPORT_TTL_S
+        ]
 
     def group_size(self, group: str) -> int:
         """Live workers of ``group``, at least 1 (this one, before its first report is read back)."""
         return max(1, len(self.live_workers(group)))
 
     def spent_by_others(self, group: str, me: str, candidate: str, hour: str, day: str) -> tuple[float, float]:
-        """USD ``candidate`` cost the other live workers of ``group`` in this hour and this day, as reported."""
+        """USD ``candidate`` cost the other workers of ``group`` in this hour and this day, reported and estimated."""
         hour_usd = day_usd = 0.0
-        for report in self.live_workers(group):
+        now = datetime.now(UTC)
+        live = {r.key for r in self.live_workers(group, now)}
+        # Every worker's report counts, gone ones too (stopped, restarted, killed): what they spent stays spent.
+        for report in self.workers.values():
             spend = report.spend.get(candidate)
-            if report.worker == me or spend is None:
+            if report.group != group or report.worker == me or spend is None:
                 continue
-            hour_usd += spend.hour_usd if spend.hour == hour else 0.0
-            day_usd += spend.day_usd if spend.day == day else 0.0
+            unknown = 0.0
+            if report.key in live:
+                # What it spent since its report is not known yet: estimate it from its recent rate.
+                age = min(max(0.0, (now - report.at).total_seconds()), 2 * REPORT_INTERVAL_S)
+                unknown = self._rates.get(report.key, {}).get(candidate, 0.0) * age + spend.pending_usd
+            hour_usd += (spend.hour_usd if spend.hour == hour else 0.0) + unknown
+            day_usd += (spend.day_usd if spend.day == day else 0.0) + unknown
         return hour_usd, day_usd
 
     def listen(self, listener: Callable[[ControlRecord], None]) -> None:
@@ -283,9 +311,19 @@ class ControlFeed:
                     self.settings.control_topic, report.model_dump_json().encode(), key=report.key.encode()
                 )
                 self.state.report(report.key, report)  # this worker knows itself before the read-back
+                await self._forget_old_reports()
             except KafkaError as exc:
                 log.warning("control: reporting this worker failed (%s); retrying", exc)
             await asyncio.sleep(REPORT_INTERVAL_S)
+
+    async def _forget_old_reports(self) -> None:
+        """Tombstones for reports older than ``FORGET_AFTER`` (workers long gone; no budget period reads them)."""
+        assert self._producer is not None
+        cutoff = datetime.now(UTC) - FORGET_AFTER
+        for key, report in list(self.state.workers.items()):
+            if report.at < cutoff:
+                await self._producer.send_and_wait(self.settings.control_topic, None, key=key.encode())
+                self.state.report(key, None)
 
     async def read_only(self, *, create: bool = True) -> None:
         """Read the topic to its end into :attr:`state`, and close: no report, no following.
@@ -365,9 +403,13 @@ class ControlFeed:
         self.state.publish = None
         producer, self._producer = self._producer, None
         if producer is not None:
-            # The farewell: a tombstone for this worker's report, so the group shrinks at once, not after the TTL.
+            # The farewell: its last report, marked left, so the group shrinks at once (not after the TTL)
+            # while its spend in the period still counts against the budgets.
+            farewell = self._report().model_copy(update={"left": True})
             with contextlib.suppress(KafkaError):
-                await producer.send_and_wait(self.settings.control_topic, None, key=self._report().key.encode())
+                await producer.send_and_wait(
+                    self.settings.control_topic, farewell.model_dump_json().encode(), key=farewell.key.encode()
+                )
             await producer.stop()
         consumer, self._consumer = self._consumer, None
         if consumer is not None:

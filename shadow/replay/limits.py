@@ -7,11 +7,12 @@ every second that it is alive and what each candidate cost it in the current UTC
   it takes ``1 / N`` of the group's rate, ``N`` being the live workers of its group. Adding a
   replica shrinks every share within a report or two instead of multiplying the provider's load.
 - **Budgets** (``budget_usd_per_hour``, ``budget_usd_per_day``): before each call, a worker adds
-  what the other workers reported, what it spent itself, and an estimate of its own calls in
-  flight (the candidate's mean cost per call so far, times the calls in flight); at the budget it
-  skips the candidate (rows ``skipped`` with ``error_kind`` budget) until the period turns. The
-  group can go over by what is not known yet: the calls in flight everywhere when the limit is
-  reached (one in-flight window) plus the other workers' spend of their last report interval.
+  what it spent itself, its calls in flight (at the candidate's mean cost per call so far), and
+  for each other worker of the group what it reported, its calls in flight then, and what it
+  spent since (its spending rate between its last two reports, times the report's age); at the
+  budget it skips the candidate (rows ``skipped`` with ``error_kind`` budget) until the period
+  turns. The group goes over by what these estimates miss: at most the calls in flight everywhere
+  when the limit is reached (one in-flight window), plus the error of the rate estimate.
 """
 
 from __future__ import annotations
@@ -124,7 +125,7 @@ class SpendLedger:
         others_hour, others_day = (0.0, 0.0)
         if self.control is not None:
             others_hour, others_day = self.control.spent_by_others(self.group, self.worker, name, spend.hour, spend.day)
-        pending = spend.in_flight * (spend.total_usd / spend.calls if spend.calls else 0.0)
+        pending = self._pending(spend)
         for limit, period, mine, others in (
             (settings.budget_usd_per_hour, f"hour {spend.hour}", spend.hour_usd, others_hour),
             (settings.budget_usd_per_day, f"day {spend.day}", spend.day_usd, others_day),
@@ -153,7 +154,14 @@ class SpendLedger:
     def snapshot(self) -> dict[str, PeriodSpend]:
         """This worker's spend per candidate, for its report on the control topic."""
         return {
-            name: PeriodSpend(hour=s.hour, hour_usd=s.hour_usd, day=s.day, day_usd=s.day_usd)
+            name: PeriodSpend(
+                hour=s.hour, hour_usd=s.hour_usd, day=s.day, day_usd=s.day_usd, pending_usd=self._pending(s)
+            )
             for name in list(self._spend)
             for s in [self._of(name)]
         }
+
+    @staticmethod
+    def _pending(spend: _Spend) -> float:
+        """The calls in flight at their expected cost: the mean cost per answered call so far."""
+        return spend.in_flight * (spend.total_usd / spend.calls if spend.calls else 0.0)

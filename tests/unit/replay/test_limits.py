@@ -86,15 +86,19 @@ def test_a_budget_counts_this_workers_spend_the_groups_reports_and_the_calls_in_
     assert reason is not None and "$9.0000 spent by the group ($3.0000 by other workers)" in reason
     spend.finish("cand", ReplayResult(candidate="cand", model="m-1", output=None, error_kind=ErrorKind.TIMEOUT))
     assert spend.over_budget("cand") is None  # a failed call costs nothing here
-    # Another group's worker, a report from last hour and a stale report do not count.
-    control.report("worker:h:x", WorkerReport(group="h", worker="x",
+    # Another group's worker and a report from last hour do not count.
+    control.report("worker:g:x", WorkerReport(group="h", worker="x",
                    spend={"cand": PeriodSpend(hour=hour, hour_usd=50.0, day=day, day_usd=50.0)}))  # fmt: skip
     control.report("worker:g:old", WorkerReport(group="g", worker="old", spend={"cand": PeriodSpend(
         hour="2000-01-01T00", hour_usd=50.0, day=day, day_usd=50.0)}))  # fmt: skip
-    control.report("worker:g:gone", WorkerReport(group="g", worker="gone", at=datetime.now(UTC) - timedelta(minutes=1),
-                   spend={"cand": PeriodSpend(hour=hour, hour_usd=50.0, day=day, day_usd=50.0)}))  # fmt: skip
     assert spend.over_budget("cand") is None
-    assert control.group_size("g") == 2  # "other" and "old"; "gone" went quiet
+    assert control.group_size("g") == 2  # "other" and "old"
+    # A worker that went quiet (killed) is out of the group, but what it spent this hour still counts.
+    control.report("worker:g:gone", WorkerReport(group="g", worker="gone", at=datetime.now(UTC) - timedelta(minutes=1),
+                   spend={"cand": PeriodSpend(hour=hour, hour_usd=1.5, day=day, day_usd=1.5)}))  # fmt: skip
+    assert control.group_size("g") == 2
+    reason = spend.over_budget("cand")
+    assert reason is not None and "$10.5000 spent by the group ($4.5000 by other workers)" in reason
     snapshot = spend.snapshot()["cand"]
     assert snapshot.hour == hour and snapshot.hour_usd == 6.0 and snapshot.day_usd == 6.0
 
@@ -163,3 +167,24 @@ def test_a_budget_without_a_price_is_refused_at_start() -> None:
     ok = Settings.model_validate({"candidates": [{**base, "budget_usd_per_day": 5}],
                                   "prices": {"gpt": {"input_per_mtok": 1, "output_per_mtok": 2}}})  # fmt: skip
     assert ok.price_of("gpt-x") is not None
+
+
+def test_other_workers_spend_since_their_report_is_estimated_from_their_rate_and_calls_in_flight() -> None:
+    control = ControlState()
+    hour, day = periods()
+    now = datetime.now(UTC)
+
+    def report(at: datetime, usd: float, pending: float = 0.0) -> WorkerReport:
+        spend = PeriodSpend(hour=hour, hour_usd=usd, day=day, day_usd=usd, pending_usd=pending)
+        return WorkerReport(group="g", worker="other", at=at, spend={"cand": spend})
+
+    control.report("worker:g:other", report(now - timedelta(seconds=2.0), 1.0))
+    assert control.spent_by_others("g", "me", "cand", hour, day) == pytest.approx((1.0, 1.0), abs=1e-9)
+    # One second later it had spent $0.50 more and had $0.20 of calls in flight; the report is already
+    # a second old: $0.50 a second for that second is on top.
+    control.report("worker:g:other", report(now - timedelta(seconds=1.0), 1.5, pending=0.2))
+    hour_usd, day_usd = control.spent_by_others("g", "me", "cand", hour, day)
+    assert hour_usd == pytest.approx(1.5 + 0.2 + 0.5, abs=0.01) and day_usd == pytest.approx(hour_usd)
+    assert control.spent_by_others("g", "other", "cand", hour, day) == (0.0, 0.0)  # its own reports never count
+    control.report("worker:g:other", None)  # it stopped: its farewell
+    assert control.spent_by_others("g", "me", "cand", hour, day) == (0.0, 0.0)
