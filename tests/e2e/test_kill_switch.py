@@ -209,3 +209,28 @@ def test_ctl_disable_stops_both_workers_within_five_seconds_and_enable_resumes(
     compared_b = sum(1 for (_, name), row in rows.items() if name == "cand-b" and row[0] == "ok")
     cancelled = len(calls.times("model-b")) - compared_b
     assert 0 <= cancelled <= 2 * 64, (cancelled, compared_b, killed)
+
+
+@pytest.mark.timeout(300)
+def test_a_worker_that_starts_reads_the_state_first_and_never_calls_a_disabled_candidate(
+    kafka_bootstrap: str, clickhouse: ClickHouseTarget, tmp_path: Path
+) -> None:
+    topic, group, control, database = unique("mirror"), unique("shadow"), unique("control"), unique("killed")
+    asyncio.run(create_topic(kafka_bootstrap, topic, partitions=2))
+    calls = CallLog()
+    with serve_in_thread(calls) as candidate:
+        path = config(tmp_path / "shadow.yaml", bootstrap=kafka_bootstrap, topic=topic, group=group, control=control,
+                      ch=clickhouse, database=database, base_url=candidate.base_url)  # fmt: skip
+        ctl(path, "disable", "cand-b", "--reason", "disabled before the worker started")
+        # Events already waiting when the worker starts: the very first ones must not reach cand-b.
+        with Producer(kafka_bootstrap, topic, interval_s=0.0) as producer:
+            while len(producer.ids) < 40:
+                time.sleep(0.05)
+        log = tmp_path / "worker.log"
+        with worker_process(path, free_port(), clickhouse, log) as worker:
+            wait_for(lambda: len(calls.times("model-a")) >= len(producer.ids), [(worker, log)], 120)
+            time.sleep(LATENCY_MS / 1000 + 1.5)
+    assert calls.times("model-b") == []
+    rows = union_rows([clickhouse], database)
+    assert {rows[(event_id, "cand-b")] for event_id in producer.ids} == {("skipped", "killed")}
+    assert {rows[(event_id, "cand-a")] for event_id in producer.ids} == {("ok", "")}
