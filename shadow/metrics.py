@@ -49,7 +49,7 @@ CONTROL_CHANGES = Counter(
 CONTROL_SKIPPED = Counter(
     "shadow_candidate_control_skipped_total",
     "Candidate calls not made or cancelled (rows stored with status skipped) because the candidate was "
-    "disabled (reason killed) or paused on the control topic",
+    "disabled (reason killed) or paused on the control topic, or over its budget (reason budget)",
     ["candidate", "reason"],
     registry=REGISTRY,
 )
