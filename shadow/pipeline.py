@@ -13,13 +13,14 @@ import asyncio
 import logging
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from shadow.checkpoint import Checkpoint
 from shadow.config import ScopeSkip, Settings, read_api_key
 from shadow.errors import ConfigError, DeadLetterError, DecodeError, ShadowError
-from shadow.events.control import ControlFeed
+from shadow.events.control import ControlFeed, Limits
 from shadow.events.dead_letters import DeadLetter, DeadLetterSink, FileDeadLetterSink
 from shadow.events.decode import DecodedEvent, decode_event
 from shadow.events.kafka import KafkaDeadLetterSink, KafkaSource
@@ -377,7 +378,14 @@ def build_replayer(settings: Settings, control: ControlFeed | None = None) -> Re
     def workers() -> int:
         return state.group_size(group) if state is not None else 1
 
-    clients = [CandidateClient(c, read_api_key(c), workers=workers) for c in settings.candidates if c.enabled]
+    def limits_of(name: str) -> Callable[[], Limits | None] | None:
+        return (lambda: state.limits(name)) if state is not None else None
+
+    clients = [
+        CandidateClient(c, read_api_key(c), workers=workers, limits=limits_of(c.name))
+        for c in settings.candidates
+        if c.enabled
+    ]
     if not clients:
         raise ConfigError("no enabled candidates: configure at least one under 'candidates:'")
     _, prices, _ = comparator_options(settings)

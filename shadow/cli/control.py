@@ -1,4 +1,4 @@
-"""``shadow ctl``: the control plane's command (disable, enable, pause, show).
+"""``shadow ctl``: the control plane's command (disable, enable, pause, limit, show).
 
 A change is one record on the compacted control topic (``kafka.control_topic``), keyed by the
 candidate's name (``*`` for every candidate, ``--all``); every worker of every group follows the
@@ -80,15 +80,38 @@ def target(args: argparse.Namespace, settings: Settings) -> str:
 def cmd_change(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
-    from shadow.events.control import ControlRecord, publish_control
+    from shadow.events.control import ControlRecord, Limits, publish_control, read_control
 
     settings = cli_settings(args)
     configure_logging(args.log_level or "WARNING")
     candidate = target(args, settings)
+    current = asyncio.run(read_control(settings.kafka)).get(candidate)
     try:
-        record = ControlRecord(
-            candidate=candidate, state=args.state, reason=args.reason or "", by=args.by or default_by()
-        )
+        if args.action == "limit":
+            if candidate == GLOBAL:
+                raise ConfigError("limits are per candidate: name one (--all is for disable, enable and pause)")
+            limits = Limits() if args.clear else (current.limits if current is not None else Limits())
+            changed = {key: getattr(args, key) for key in LIMIT_FLAGS if getattr(args, key) is not None}
+            if not changed and not args.clear:
+                raise ConfigError("give at least one limit (--rpm, --tpm, --budget-hour, --budget-day) or --clear")
+            if (args.budget_usd_per_hour or args.budget_usd_per_day) and candidate != GLOBAL:
+                require_price(settings, candidate)
+            record = ControlRecord(
+                candidate=candidate,
+                state=current.state if current is not None else "enabled",
+                reason=current.reason if current is not None else "",
+                by=args.by or default_by(),
+                limits=Limits.model_validate({**limits.model_dump(), **changed}),
+            )
+        else:
+            # A change of state keeps the limits set at run time.
+            record = ControlRecord(
+                candidate=candidate,
+                state=args.state,
+                reason=args.reason or "",
+                by=args.by or default_by(),
+                limits=current.limits if current is not None else Limits(),
+            )
     except ValidationError as exc:
         raise ConfigError(f"not a valid control record: {exc}") from exc
     asyncio.run(publish_control(settings.kafka, record))
@@ -97,6 +120,20 @@ def cmd_change(args: argparse.Namespace) -> int:
     else:
         print(f"wrote: {record.describe()} (control topic {settings.kafka.control_topic})")
     return EXIT_OK
+
+
+LIMIT_FLAGS = ("rate_limit_rpm", "rate_limit_tpm", "budget_usd_per_hour", "budget_usd_per_day")
+
+
+def require_price(settings: Settings, candidate: str) -> None:
+    """A budget counts USD from the price table: refuse one for a candidate whose model has no price here."""
+    configured = {c.name: c for c in settings.candidates}.get(candidate)
+    if configured is None:
+        return  # --force: configured elsewhere, its workers' prices apply
+    models = [configured.model] if configured.model else configured.control_models
+    unpriced = [m for m in models if not settings.price_of(m)]
+    if unpriced:
+        raise ConfigError(f"{candidate!r} has no price for {', '.join(unpriced)}: a budget would never be reached")
 
 
 def show_rows(configured: list[str], records: dict[str, ControlRecord]) -> list[dict[str, Any]]:
@@ -117,6 +154,7 @@ def show_rows(configured: list[str], records: dict[str, ControlRecord]) -> list[
                 "state": state,
                 "effective": overall if key != GLOBAL and overall != "enabled" else state,
                 "reason": record.reason if record is not None else "",
+                "limits": record.limits.model_dump(exclude_none=True) if record is not None else {},
                 "by": record.by if record is not None else "",
                 "at": record.at.isoformat(timespec="seconds") if record is not None else None,
                 "record": record is not None,
@@ -137,8 +175,12 @@ def render_table(rows: list[dict[str, Any]], topic: str) -> str:
     def state(row: dict[str, Any]) -> str:
         return row["state"] if row["state"] == row["effective"] else f"{row['state']} → {row['effective']}"
 
+    def reason(row: dict[str, Any]) -> str:
+        limits = ", ".join(f"{k} {v:g}" for k, v in row.get("limits", {}).items())
+        return (row["reason"] or "-") + (f" (limits: {limits})" if limits else "")
+
     header = ("CANDIDATE", "STATE", "BY", "AT", "REASON")
-    cells = [(name(r), state(r), r["by"] or "-", r["at"] or "(no record)", r["reason"] or "-") for r in rows]
+    cells = [(name(r), state(r), r["by"] or "-", r["at"] or "(no record)", reason(r)) for r in rows]
     widths = [max(len(row[i]) for row in [header, *cells]) for i in range(len(header) - 1)]
     lines = [
         "  ".join(c.ljust(w) for c, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1]
@@ -242,6 +284,25 @@ def register(sub: Subparsers) -> None:
         change.add_argument("--format", choices=["text", "json"], default="text", help="how to print the record")
         add_common_options(change)
         change.set_defaults(handler=cmd_change, state=state)
+    limit = add_command(
+        commands,
+        "limit",
+        help="set a candidate's rate limits or budgets at run time, for every worker",
+        description="Write limits for NAME to the control topic; each one given replaces the candidate's configured "
+        "one in every worker within about a second (its state stays as it is). Limits hold for each consumer "
+        "group, shared by its live workers, as the configured ones do. --clear drops every limit set here, so the "
+        "configured ones apply again. A budget needs a price for the candidate's model.",
+    )
+    _add_target(limit)
+    limit.add_argument("--rpm", dest="rate_limit_rpm", type=float, help="requests per minute for the group")
+    limit.add_argument("--tpm", dest="rate_limit_tpm", type=int, help="tokens per minute for the group")
+    limit.add_argument("--budget-hour", dest="budget_usd_per_hour", type=float, help="USD per UTC hour")
+    limit.add_argument("--budget-day", dest="budget_usd_per_day", type=float, help="USD per UTC day")
+    limit.add_argument("--clear", action="store_true", help="drop the limits set at run time first")
+    limit.add_argument("--by", type=_text(MAX_BY, "by"), default=None, help="who (default: $USER@hostname)")
+    limit.add_argument("--format", choices=["text", "json"], default="text", help="how to print the record")
+    add_common_options(limit)
+    limit.set_defaults(handler=cmd_change, state=None)
     show = add_command(
         commands,
         "show",

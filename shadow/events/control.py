@@ -25,7 +25,7 @@ from typing import Any, Literal
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shadow.errors import SourceError
 from shadow.events.kafka import connection_options, map_kafka_errors
@@ -41,6 +41,20 @@ State = Literal["enabled", "disabled", "paused"]
 STATES: tuple[State, ...] = ("enabled", "disabled", "paused")
 
 
+class Limits(BaseModel):
+    """Limits set at run time (``shadow ctl limit``); each one set replaces the candidate's configured one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rate_limit_rpm: float | None = Field(default=None, gt=0)
+    rate_limit_tpm: int | None = Field(default=None, gt=0)
+    budget_usd_per_hour: float | None = Field(default=None, gt=0)
+    budget_usd_per_day: float | None = Field(default=None, gt=0)
+
+    def describe(self) -> str:
+        return ", ".join(f"{name} {value:g}" for name, value in self if value is not None)
+
+
 class ControlRecord(BaseModel):
     """One candidate's state (or every candidate's, for ``*``), as the control topic keeps it."""
 
@@ -49,12 +63,15 @@ class ControlRecord(BaseModel):
     reason: str = Field(default="", max_length=1000)
     by: str = Field(default="", max_length=200)
     at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    limits: Limits = Field(default_factory=Limits)
 
     def describe(self) -> str:
         who = f" by {self.by}" if self.by else ""
         why = f": {self.reason}" if self.reason else ""
         scope = "every candidate" if self.candidate == ALL else self.candidate
-        return f"{scope} {self.state}{who} at {self.at.isoformat(timespec='seconds')}{why}"
+        limits = self.limits.describe()
+        limited = f" (limits: {limits})" if limits else ""
+        return f"{scope} {self.state}{who} at {self.at.isoformat(timespec='seconds')}{why}{limited}"
 
 
 WORKER_PREFIX = "worker:"
@@ -168,6 +185,11 @@ class ControlState:
             log.warning("control: %s", record.describe())
         for listener in self._listeners:
             listener(record)
+
+    def limits(self, candidate: str) -> Limits | None:
+        """The limits set at run time for ``candidate`` (None: only its configured ones apply)."""
+        record = self.records.get(candidate)
+        return record.limits if record is not None else None
 
     def blocked(self, candidate: str) -> Blocked | None:
         """Whether calls to ``candidate`` stop, and why; the global switch comes first."""

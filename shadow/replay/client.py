@@ -38,6 +38,7 @@ from pydantic import SecretStr
 from shadow import __version__
 from shadow.config import CandidateSettings
 from shadow.errors import ResponseFormatError, TranslationError
+from shadow.events.control import Limits
 from shadow.events.models import Api, MirrorEvent
 from shadow.events.output import Output
 from shadow.events.wire import parse_response
@@ -281,13 +282,22 @@ class CandidateClient:
         transport: httpx.AsyncBaseTransport | None = None,
         rng: random.Random | None = None,
         workers: Callable[[], int] | None = None,
+        limits: Callable[[], Limits | None] | None = None,
     ) -> None:
         """``workers`` counts the live workers of this one's group (the control topic's reports), so that
-        ``rate_limit_rpm`` and ``rate_limit_tpm`` hold for the group; without it this worker takes them all."""
+        ``rate_limit_rpm`` and ``rate_limit_tpm`` hold for the group; without it this worker takes them all.
+        ``limits`` gives the limits set at run time on the control topic, which replace the configured ones."""
         self.settings = settings
+
+        def group_limits() -> tuple[float | None, int | None]:
+            override = limits() if limits is not None else None
+            rpm = (override.rate_limit_rpm if override else None) or settings.rate_limit_rpm
+            tpm = (override.rate_limit_tpm if override else None) or settings.rate_limit_tpm
+            return rpm, tpm
+
         self._group_limiter = (
-            GroupLimiter(settings.rate_limit_rpm, settings.rate_limit_tpm, workers or (lambda: 1))
-            if settings.rate_limit_rpm or settings.rate_limit_tpm
+            GroupLimiter(group_limits, workers or (lambda: 1))
+            if limits is not None or settings.rate_limit_rpm or settings.rate_limit_tpm
             else None
         )
         self.api = candidate_api(settings)

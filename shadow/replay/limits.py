@@ -36,14 +36,14 @@ class GroupLimiter:
 
     def __init__(
         self,
-        rpm: float | None,
-        tpm: int | None,
+        limits: Callable[[], tuple[float | None, int | None]],
         workers: Callable[[], int],
         *,
         clock: Clock = time.monotonic,
         sleep: Callable[[float], object] = asyncio.sleep,
     ) -> None:
-        self.rpm, self.tpm = rpm, tpm
+        """``limits`` gives the group's (requests, tokens) per minute now: configured, or set by ``shadow ctl``."""
+        self._limits = limits
         self._workers = workers
         self._clock = clock
         self._sleep = sleep
@@ -53,20 +53,24 @@ class GroupLimiter:
 
     async def acquire(self) -> None:
         """Wait until this worker may send the next request."""
+        rpm, tpm = self._limits()
+        if not rpm and not tpm:
+            return
         async with self._lock:
             now = self._clock()
-            start = max(now, self._next_request, self._tokens_ready)
-            if self.rpm:
-                self._next_request = start + 60.0 * self._workers() / self.rpm
+            start = max(now, self._next_request, self._tokens_ready if tpm else now)
+            if rpm:
+                self._next_request = start + 60.0 * self._workers() / rpm
             delay = start - now
         if delay > 0:
             await self._sleep(delay)  # type: ignore[misc]
 
     def debit(self, tokens: int) -> None:
         """A call used ``tokens``: the next ones wait until this worker's share of the minute pays for them."""
-        if self.tpm and tokens > 0:
+        _, tpm = self._limits()
+        if tpm and tokens > 0:
             now = self._clock()
-            self._tokens_ready = max(now, self._tokens_ready) + tokens * 60.0 * self._workers() / self.tpm
+            self._tokens_ready = max(now, self._tokens_ready) + tokens * 60.0 * self._workers() / tpm
 
 
 def periods(now: datetime | None = None) -> tuple[str, str]:
@@ -119,7 +123,12 @@ class SpendLedger:
     def over_budget(self, name: str) -> str | None:
         """Why ``name`` must not be called now (its hour's or day's budget is used up), or None."""
         settings = self.candidates.get(name)
-        if settings is None or (settings.budget_usd_per_hour is None and settings.budget_usd_per_day is None):
+        if settings is None:
+            return None
+        override = self.control.limits(name) if self.control is not None else None
+        per_hour = (override.budget_usd_per_hour if override else None) or settings.budget_usd_per_hour
+        per_day = (override.budget_usd_per_day if override else None) or settings.budget_usd_per_day
+        if per_hour is None and per_day is None:
             return None
         spend = self._of(name)
         others_hour, others_day = (0.0, 0.0)
@@ -127,8 +136,8 @@ class SpendLedger:
             others_hour, others_day = self.control.spent_by_others(self.group, self.worker, name, spend.hour, spend.day)
         pending = self._pending(spend)
         for limit, period, mine, others in (
-            (settings.budget_usd_per_hour, f"hour {spend.hour}", spend.hour_usd, others_hour),
-            (settings.budget_usd_per_day, f"day {spend.day}", spend.day_usd, others_day),
+            (per_hour, f"hour {spend.hour}", spend.hour_usd, others_hour),
+            (per_day, f"day {spend.day}", spend.day_usd, others_day),
         ):
             if limit is not None and mine + others + pending >= limit:
                 return (

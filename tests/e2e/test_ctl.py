@@ -259,3 +259,32 @@ def test_summary_shows_what_is_disabled_or_paused_and_says_when_kafka_does_not_a
     broken = tmp_path / "broken.yaml"
     broken.write_text(yaml.safe_dump(data))
     assert f"control ({ctl.topic}): unknown:" in summary(config=broken)
+
+
+def test_limits_set_at_run_time_keep_the_state_and_a_state_change_keeps_the_limits(ctl: Ctl) -> None:
+    data = yaml.safe_load(ctl.config.read_text())
+    data["prices"] = {"m": {"input_per_mtok": 1, "output_per_mtok": 2}}
+    ctl.config.write_text(yaml.safe_dump(data))
+    ctl.ok("pause", "cand-a", "--reason", "quota", "--by", "alice")
+    out = ctl.ok("limit", "cand-a", "--rpm", "120", "--budget-day", "25", "--by", "bob")
+    assert "cand-a paused by bob" in out and "rate_limit_rpm 120" in out and "budget_usd_per_day 25" in out
+    records = asyncio.run(read_control(ctl.kafka))
+    assert records["cand-a"].state == "paused" and records["cand-a"].reason == "quota"
+    assert records["cand-a"].limits.rate_limit_rpm == 120 and records["cand-a"].limits.budget_usd_per_day == 25
+    ctl.ok("limit", "cand-a", "--tpm", "50000")  # adds to what is set
+    ctl.ok("enable", "cand-a")
+    record = asyncio.run(read_control(ctl.kafka))["cand-a"]
+    assert record.state == "enabled"
+    assert (record.limits.rate_limit_rpm, record.limits.rate_limit_tpm) == (120, 50000)
+    assert ctl.show()["cand-a"]["limits"] == {"rate_limit_rpm": 120.0, "rate_limit_tpm": 50000,
+                                               "budget_usd_per_day": 25.0}  # fmt: skip
+    assert "(limits: rate_limit_rpm 120" in ctl.ok("show")
+    ctl.ok("limit", "cand-a", "--clear")
+    assert asyncio.run(read_control(ctl.kafka))["cand-a"].limits.describe() == ""
+    # Refused: no limit given, --all, a negative rate, a budget for a model without a price.
+    for args in (["cand-a"], ["--all", "--rpm", "5"], ["cand-a", "--rpm", "-5"]):
+        assert ctl.run("limit", *args).returncode == 2, args
+    del data["prices"]
+    ctl.config.write_text(yaml.safe_dump(data))
+    refused = ctl.run("limit", "cand-b", "--budget-hour", "3")
+    assert refused.returncode == 2 and "no price for m" in refused.stderr

@@ -37,7 +37,7 @@ class FakeTime:
 
 async def test_each_worker_spaces_its_calls_by_its_share_of_the_group_rate() -> None:
     time, workers = FakeTime(), [1]
-    limiter = GroupLimiter(600, None, lambda: workers[0], clock=time.clock, sleep=time.sleep)
+    limiter = GroupLimiter(lambda: (600, None), lambda: workers[0], clock=time.clock, sleep=time.sleep)
     for _ in range(4):
         await limiter.acquire()
     # 600 per minute alone: one call every 0.1 s (the first at once); the waits pile up as calls queue.
@@ -51,7 +51,7 @@ async def test_each_worker_spaces_its_calls_by_its_share_of_the_group_rate() -> 
 
 async def test_tokens_per_minute_delay_the_calls_after_a_big_one() -> None:
     time = FakeTime()
-    limiter = GroupLimiter(None, 60_000, lambda: 2, clock=time.clock, sleep=time.sleep)
+    limiter = GroupLimiter(lambda: (None, 60_000), lambda: 2, clock=time.clock, sleep=time.sleep)
     await limiter.acquire()
     assert time.slept == []
     limiter.debit(1_500)  # at 30,000 tokens a minute for this worker (half of the group's): 3 s paid for
@@ -188,3 +188,49 @@ def test_other_workers_spend_since_their_report_is_estimated_from_their_rate_and
     assert control.spent_by_others("g", "other", "cand", hour, day) == (0.0, 0.0)  # its own reports never count
     control.report("worker:g:other", None)  # it stopped: its farewell
     assert control.spent_by_others("g", "me", "cand", hour, day) == (0.0, 0.0)
+
+
+async def test_limits_set_on_the_control_topic_replace_the_configured_ones() -> None:
+    control = ControlState()
+    spend = ledger(control, budget_usd_per_hour=100.0)
+    spend.start("cand")
+    spend.finish("cand", answered("cand"))  # $2
+    assert spend.over_budget("cand") is None
+    control.apply(ControlRecord.model_validate({"candidate": "cand", "state": "enabled",
+                                                "limits": {"budget_usd_per_hour": 1.5}}))  # fmt: skip
+    assert spend.over_budget("cand") is not None and "budget of $1.5" in str(spend.over_budget("cand"))
+    # Rates: the limiter asks for the limits on every call.
+    time = FakeTime()
+    limits: list[tuple[float | None, int | None]] = [(None, None)]
+    limiter = GroupLimiter(lambda: limits[0], lambda: 1, clock=time.clock, sleep=time.sleep)
+    for _ in range(3):
+        await limiter.acquire()
+    assert time.slept == []  # no limit: no wait
+    limits[0] = (60, None)
+    for _ in range(3):
+        await limiter.acquire()
+    assert time.slept == pytest.approx([1.0, 2.0])
+
+
+def test_the_worker_wires_run_time_limits_into_each_candidates_client_and_the_ledger() -> None:
+    from shadow.events.control import ControlFeed
+    from shadow.pipeline import build_replayer
+
+    settings = Settings.model_validate({
+        "candidates": [{"name": "cand", "provider": "openai", "base_url": "http://c.invalid/v1", "model": "m-1",
+                        "rate_limit_rpm": 600}],
+        "prices": {"m-1": {"input_per_mtok": 2, "output_per_mtok": 8}},
+    })  # fmt: skip
+    feed = ControlFeed(settings.kafka)
+    replayer = build_replayer(settings, feed)
+    [client] = replayer.clients
+    limiter = client._group_limiter
+    assert limiter is not None and limiter._limits() == (600, None)
+    feed.state.apply(ControlRecord.model_validate({"candidate": "cand", "state": "enabled",
+                                                   "limits": {"rate_limit_rpm": 60, "budget_usd_per_day": 1}}))  # fmt: skip
+    assert limiter._limits() == (60, None)
+    assert replayer.ledger is not None and feed.spend is not None
+    replayer.ledger.start("cand")
+    replayer.ledger.finish("cand", answered("cand"))  # $2, over the $1 set at run time
+    assert "budget of $1 for the day" in str(replayer.ledger.over_budget("cand"))
+    assert feed.spend()["cand"].day_usd == 2.0  # what the worker reports to the group
