@@ -14,6 +14,7 @@ import json
 import subprocess
 import time
 from contextlib import ExitStack
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -95,6 +96,11 @@ def test_a_budget_holds_across_two_workers_within_one_in_flight_window(
     # $250 and $625 per million tokens: 20 * 250e-6 + 8 * 625e-6 = $0.01 a call; a budget of $0.50 is 50 calls.
     prices = {"model-b": {"input_per_mtok": 250, "output_per_mtok": 625}}
     budget, per_call, concurrency = 0.50, 0.01, 8
+    # A budget per UTC hour: the drill takes about 30 s, so it must not straddle the turn of an hour.
+    now = datetime.now(UTC)
+    if now.minute >= 58:
+        time.sleep((60 - now.minute) * 60 - now.second + 1)
+    hour = datetime.now(UTC).hour
     with serve_in_thread(calls) as candidate:
         configs = [
             config(
@@ -107,7 +113,7 @@ def test_a_budget_holds_across_two_workers_within_one_in_flight_window(
                 database=database,
                 base_url=candidate.base_url,
                 prices=prices,
-                extra={"cand-b": {"budget_usd_per_day": budget, "max_concurrency": concurrency}},
+                extra={"cand-b": {"budget_usd_per_hour": budget, "max_concurrency": concurrency}},
             )
             for i, target in enumerate(targets)
         ]
@@ -125,6 +131,7 @@ def test_a_budget_holds_across_two_workers_within_one_in_flight_window(
                 wait_for(lambda: len(calls.times("model-a")) >= published, procs, 60)
             time.sleep(LATENCY_MS / 1000 + 1.5)
 
+    assert datetime.now(UTC).hour == hour, "the drill straddled the turn of an hour"
     rows = union_rows(targets, database)
     assert {event_id for event_id, _ in rows} == set(producer.ids)
     answered = sum(1 for (_, name), row in rows.items() if name == "cand-b" and row == ("ok", ""))
