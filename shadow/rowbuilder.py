@@ -17,6 +17,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import pickle
+import signal
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -118,6 +120,8 @@ _CHILD: dict[str, RowBuilder] = {}  # in a diff process: its builder, made once 
 
 
 def _start_child(settings: Settings) -> None:
+    # Ctrl-C in a terminal reaches the whole process group: the worker stops itself, then its diff processes.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _CHILD["builder"] = RowBuilder(settings)
 
 
@@ -148,6 +152,7 @@ class DiffProcesses:
         self._builder = builder
         self._processes = processes
         self._pool: ProcessPoolExecutor | None = None
+        self._closed = False
         self.restarts = 0
 
     def start(self) -> None:
@@ -175,6 +180,10 @@ class DiffProcesses:
             return await asyncio.get_running_loop().run_in_executor(
                 pool, _child_rows, position, decoded, results, candidates
             )
+        except (RecursionError, pickle.PicklingError) as exc:
+            # An event too deeply nested to pickle (JSON a few hundred levels deep): compare it here.
+            log.warning("cannot hand %s to the diff process (%s); comparing it in the CPU thread", position, exc)
+            return await off_loop(self._builder.rows, position, decoded, results, candidates)
         except BrokenProcessPool as exc:
             # A diff process died (killed, out of memory): replace it, and compare this event here.
             log.warning("the diff process died (%s); starting another, comparing %s in the CPU thread", exc, position)
@@ -182,7 +191,7 @@ class DiffProcesses:
                 self._pool = None
                 pool.shutdown(wait=False, cancel_futures=True)
                 self.restarts += 1
-                if self.restarts < self.MAX_RESTARTS:
+                if self.restarts < self.MAX_RESTARTS and not self._closed:
                     self.start()
                 else:
                     log.error(
@@ -193,6 +202,7 @@ class DiffProcesses:
             return await off_loop(self._builder.rows, position, decoded, results, candidates)
 
     def close(self) -> None:
+        self._closed = True
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)

@@ -21,6 +21,9 @@ __all__ = ["Sampler", "sample_point"]
 
 log = logging.getLogger(__name__)
 
+MAX_WARNED = 100
+"""Workflows warned about at most (workflow names come from the input: their number is not bounded)."""
+
 
 class Sampler:
     """Decides per event from the configured per-workflow rates."""
@@ -36,7 +39,7 @@ class Sampler:
     def sampled(self, event: MirrorEvent) -> bool:
         rate = self.rate(event.workflow)
         if rate >= 1.0:
-            if self._implicit_default and event.workflow not in self._warned:
+            if self._implicit_default and event.workflow not in self._warned and len(self._warned) < MAX_WARNED:
                 self._warn_unlisted(event.workflow)
             return True
         if rate <= 0.0:

@@ -17,6 +17,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
@@ -25,7 +26,7 @@ from typing import Any, Literal
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from shadow.errors import SourceError
 from shadow.events.kafka import connection_options, map_kafka_errors
@@ -62,7 +63,7 @@ class ControlRecord(BaseModel):
     state: State
     reason: str = Field(default="", max_length=1000)
     by: str = Field(default="", max_length=200)
-    at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    at: AwareDatetime = Field(default_factory=lambda: datetime.now(UTC))
     limits: Limits = Field(default_factory=Limits)
 
     def describe(self) -> str:
@@ -78,7 +79,10 @@ WORKER_PREFIX = "worker:"
 """Keys of worker reports: ``worker:<group>:<worker id>``, beside the candidates' states."""
 REPORT_INTERVAL_S = 1.0
 FORGET_AFTER = timedelta(days=2)
+FAREWELL_TIMEOUT_S = 3.0
 REPORT_TTL_S = 6.0
+MAX_CLOCK_SKEW_S = 300.0
+CACHE_S = 0.1
 """A worker whose last report is older than this is gone (killed without its farewell tombstone)."""
 
 
@@ -98,7 +102,7 @@ class WorkerReport(BaseModel):
 
     group: str
     worker: str
-    at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    at: AwareDatetime = Field(default_factory=lambda: datetime.now(UTC))
     spend: dict[str, PeriodSpend] = Field(default_factory=dict)
     left: bool = False
     """Its last report, written as it stopped: no longer a member of the group, its spend still counts."""
@@ -119,6 +123,8 @@ class ControlState:
         self.records: dict[str, ControlRecord] = {}
         self.workers: dict[str, WorkerReport] = {}
         self._rates: dict[str, dict[str, float]] = {}  # worker key → candidate → USD per second, from its reports
+        self._arrived: dict[str, float] = {}  # worker key → time.monotonic() its last report was read here
+        self._cache: dict[tuple[object, ...], tuple[float, object]] = {}  # per-call figures, kept CACHE_S
         self._listeners: list[Callable[[ControlRecord], None]] = []
         self.publish: Callable[[ControlRecord], Coroutine[Any, Any, None]] | None = None
         """Writes a state to the control topic for every worker (set by the feed; None without one)."""
@@ -126,11 +132,14 @@ class ControlState:
     def report(self, key: str, report: WorkerReport | None) -> None:
         """A worker's heartbeat (None: it left); two in a row give its spending rate per candidate."""
         previous = self.workers.get(key)
+        self._cache.clear()
         if report is None:
             self.workers.pop(key, None)
             self._rates.pop(key, None)
+            self._arrived.pop(key, None)
             return
         self.workers[key] = report
+        self._arrived[key] = time.monotonic()
         if previous is None or previous.at >= report.at:
             return
         seconds = (report.at - previous.at).total_seconds()
@@ -141,20 +150,45 @@ class ControlState:
                 rates[candidate] = max(0.0, spend.day_usd - before.day_usd) / seconds
 
     def live_workers(self, group: str, now: datetime | None = None) -> list[WorkerReport]:
-        """The workers of ``group`` that reported within ``REPORT_TTL_S``."""
+        """The workers of ``group`` whose last report arrived here within ``REPORT_TTL_S``.
+
+        Arrival is measured on this worker's clock, so another worker's clock skew does not drop it; a
+        report whose own time is far in the past (read back from history at start) is not live either.
+        """
         now = now or datetime.now(UTC)
+        arrived_after = time.monotonic() - REPORT_TTL_S
         return [
             r
             for r in self.workers.values()
-            if r.group == group and not r.left and (now - r.at).total_seconds() <= REPORT_TTL_S
+            if r.group == group
+            and not r.left
+            and self._arrived.get(r.key, 0.0) >= arrived_after
+            and (now - r.at).total_seconds() <= MAX_CLOCK_SKEW_S
         ]
+
+    def _cached(self, key: tuple[object, ...], compute: Callable[[], Any]) -> Any:
+        """``compute()``, kept ``CACHE_S``: asked per call, it walks every report."""
+        now = time.monotonic()
+        hit = self._cache.get(key)
+        if hit is not None and now - hit[0] < CACHE_S:
+            return hit[1]
+        value = compute()
+        self._cache[key] = (now, value)
+        return value
 
     def group_size(self, group: str) -> int:
         """Live workers of ``group``, at least 1 (this one, before its first report is read back)."""
-        return max(1, len(self.live_workers(group)))
+        size: int = self._cached(("size", group), lambda: max(1, len(self.live_workers(group))))
+        return size
 
     def spent_by_others(self, group: str, me: str, candidate: str, hour: str, day: str) -> tuple[float, float]:
         """USD ``candidate`` cost the other workers of ``group`` in this hour and this day, reported and estimated."""
+        spent: tuple[float, float] = self._cached(
+            ("spent", group, me, candidate, hour, day), lambda: self._spent_by_others(group, me, candidate, hour, day)
+        )
+        return spent
+
+    def _spent_by_others(self, group: str, me: str, candidate: str, hour: str, day: str) -> tuple[float, float]:
         hour_usd = day_usd = 0.0
         now = datetime.now(UTC)
         live = {r.key for r in self.live_workers(group, now)}
@@ -190,6 +224,12 @@ class ControlState:
         """The limits set at run time for ``candidate`` (None: only its configured ones apply)."""
         record = self.records.get(candidate)
         return record.limits if record is not None else None
+
+    def forget(self, candidate: str) -> None:
+        """A tombstone for ``candidate``'s record: back to enabled with the configured limits."""
+        if self.records.pop(candidate, None) is not None:
+            self.apply(ControlRecord(candidate=candidate, state="enabled", reason="record deleted"))
+            self.records.pop(candidate, None)
 
     def blocked(self, candidate: str) -> Blocked | None:
         """Whether calls to ``candidate`` stop, and why; the global switch comes first."""
@@ -232,6 +272,16 @@ def decode_control(key: bytes | None, value: bytes | None) -> ControlRecord | No
     return record
 
 
+TOPIC_CONFIGS = {
+    "cleanup.policy": "compact",
+    # Each worker reports every second: roll a segment an hour and clean early, so that a starting
+    # worker reads about the last hour of reports, not every report since the topic was made.
+    "segment.ms": str(3_600_000),
+    "min.cleanable.dirty.ratio": "0.1",
+    "max.compaction.lag.ms": str(3_600_000),
+}
+
+
 async def ensure_control_topic(settings: KafkaSettings, *, create: bool = True) -> list[int]:
     """Create the control topic, compacted, when it does not exist (one partition keeps changes in order).
 
@@ -249,7 +299,7 @@ async def ensure_control_topic(settings: KafkaSettings, *, create: bool = True) 
                     topic,
                     num_partitions=1,
                     replication_factor=settings.control_replication_factor,
-                    topic_configs={"cleanup.policy": "compact"},
+                    topic_configs=TOPIC_CONFIGS,
                 )
                 with contextlib.suppress(TopicAlreadyExistsError):
                     await admin.create_topics([new])
@@ -334,8 +384,10 @@ class ControlFeed:
                 )
                 self.state.report(report.key, report)  # this worker knows itself before the read-back
                 await self._forget_old_reports()
-            except KafkaError as exc:
-                log.warning("control: reporting this worker failed (%s); retrying", exc)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 (a report must never stop for good: budgets and group sizes need it)
+                log.warning("control: reporting this worker failed (%s: %s); retrying", type(exc).__name__, exc)
             await asyncio.sleep(REPORT_INTERVAL_S)
 
     async def _forget_old_reports(self) -> None:
@@ -352,7 +404,7 @@ class ControlFeed:
 
         Without ``create``, a missing topic reads as empty (every candidate enabled) and stays missing.
         """
-        await self._read_to_end(create=create)
+        await self._read_to_end(create=create, reports=False)
         consumer, self._consumer = self._consumer, None
         if consumer is not None:
             await _stop_quietly(consumer)
@@ -370,7 +422,7 @@ class ControlFeed:
         blocked = {k: r.state for k, r in self.state.records.items() if r.state != "enabled"}
         log.info("control: read the state from %r (%s)", topic, blocked or "every candidate enabled")
 
-    async def _read_to_end(self, *, create: bool = True) -> None:
+    async def _read_to_end(self, *, create: bool = True, reports: bool = True) -> None:
         partitions = await ensure_control_topic(self.settings, create=create)
         if not partitions:
             return
@@ -381,24 +433,33 @@ class ControlFeed:
             **connection_options(self.settings),
         )
         topic = self.settings.control_topic
-        with map_kafka_errors(f"reading the control topic {topic!r}"):
-            await consumer.start()
-            tps = [TopicPartition(topic, p) for p in partitions]
-            consumer.assign(tps)
-            await consumer.seek_to_beginning(*tps)
-            ends = await consumer.end_offsets(tps)
-            for tp, end in ends.items():
-                while await consumer.position(tp) < end:
-                    self._apply(await consumer.getmany(tp, timeout_ms=CONTROL_POLL_MS))
+        try:
+            with map_kafka_errors(f"reading the control topic {topic!r}"):
+                await consumer.start()
+                tps = [TopicPartition(topic, p) for p in partitions]
+                consumer.assign(tps)
+                await consumer.seek_to_beginning(*tps)
+                ends = await consumer.end_offsets(tps)
+                for tp, end in ends.items():
+                    while await consumer.position(tp) < end:
+                        self._apply(await consumer.getmany(tp, timeout_ms=CONTROL_POLL_MS), reports=reports)
+        except BaseException:
+            await asyncio.shield(_stop_quietly(consumer))
+            raise
         self._consumer = consumer
 
-    def _apply(self, batches: dict[TopicPartition, list[object]]) -> None:
+    def _apply(self, batches: dict[TopicPartition, list[object]], *, reports: bool = True) -> None:
         for records in batches.values():
             for message in records:
                 key, value = getattr(message, "key", None), getattr(message, "value", None)
+                if not reports and (key or b"").startswith(WORKER_PREFIX.encode()):
+                    continue  # a reader of the states only (ctl, summary): the workers' reports are not its business
                 report = decode_report(key, value)
                 if report is not None:
                     self.state.report(*report)
+                    continue
+                if value is None and key is not None:
+                    self.state.forget(key.decode("utf-8", "replace"))
                     continue
                 record = decode_control(key, value)
                 if record is not None:
@@ -411,15 +472,20 @@ class ControlFeed:
                 self._apply(await self._consumer.getmany(timeout_ms=CONTROL_POLL_MS))
             except asyncio.CancelledError:
                 raise
-            except KafkaError as exc:
-                log.warning("control: reading %r failed (%s); retrying", self.settings.control_topic, exc)
+            except Exception as exc:  # noqa: BLE001 (following must never stop for good: the kill switch needs it)
+                log.warning(
+                    "control: reading %r failed (%s: %s); retrying",
+                    self.settings.control_topic,
+                    type(exc).__name__,
+                    exc,
+                )
                 await asyncio.sleep(1.0)
 
     async def stop(self) -> None:
         for task in (self._reporter, self._task):
             if task is not None:
                 task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
+                with contextlib.suppress(Exception, asyncio.CancelledError):
                     await task
         self._reporter = self._task = None
         self.state.publish = None
@@ -428,11 +494,15 @@ class ControlFeed:
             # The farewell: its last report, marked left, so the group shrinks at once (not after the TTL)
             # while its spend in the period still counts against the budgets.
             farewell = self._report().model_copy(update={"left": True})
-            with contextlib.suppress(KafkaError):
-                await producer.send_and_wait(
-                    self.settings.control_topic, farewell.model_dump_json().encode(), key=farewell.key.encode()
+            with contextlib.suppress(KafkaError, TimeoutError):
+                await asyncio.wait_for(
+                    producer.send_and_wait(
+                        self.settings.control_topic, farewell.model_dump_json().encode(), key=farewell.key.encode()
+                    ),
+                    FAREWELL_TIMEOUT_S,
                 )
-            await producer.stop()
+            with contextlib.suppress(KafkaError):
+                await producer.stop()
         consumer, self._consumer = self._consumer, None
         if consumer is not None:
             await _stop_quietly(consumer)

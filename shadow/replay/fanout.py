@@ -28,7 +28,7 @@ import time
 from dataclasses import dataclass, field
 
 from shadow.config import ScopeSkip
-from shadow.events.control import ControlRecord, ControlState
+from shadow.events.control import ControlRecord, ControlState, Limits
 from shadow.events.models import MirrorEvent
 from shadow.metrics import CIRCUIT_SKIPPED, CONTROL_SKIPPED
 from shadow.replay.breaker import CircuitBreaker, Clock, Permit
@@ -53,11 +53,13 @@ class _Lane:
     auth_errors: int = 0
     """401/403/429 answers in a row (``auto_pause_auth_errors``)."""
 
-    def skip(self, event: MirrorEvent, reason: str, kind: ErrorKind = ErrorKind.CIRCUIT_OPEN) -> ReplayResult:
+    def skip(
+        self, event: MirrorEvent, reason: str, kind: ErrorKind = ErrorKind.CIRCUIT_OPEN, *, count: bool = True
+    ) -> ReplayResult:
         settings = self.client.settings
-        if kind is ErrorKind.CIRCUIT_OPEN:
+        if count and kind is ErrorKind.CIRCUIT_OPEN:
             CIRCUIT_SKIPPED.labels(settings.name).inc()
-        else:
+        elif count:
             CONTROL_SKIPPED.labels(settings.name, kind.value).inc()
         return ReplayResult(
             candidate=settings.name,
@@ -171,11 +173,18 @@ class Replayer:
 
     async def _call(self, lane: _Lane, event: MirrorEvent, permit: Permit | None) -> ReplayResult:
         name = lane.client.settings.name
-        if self.ledger is not None:
+        if self.ledger is None:
+            result = await self._tracked(lane, event, permit)
+        else:
             self.ledger.start(name)
-        result = await self._tracked(lane, event, permit)
-        if self.ledger is not None:
-            self.ledger.finish(name, result)
+            finished: ReplayResult | None = None
+            try:
+                result = finished = await self._tracked(lane, event, permit)
+            finally:
+                # A cancellation from outside (shutdown) still ends the call in the ledger, as not answered.
+                self.ledger.finish(
+                    name, finished or lane.skip(event, "cancelled", ErrorKind.INTERNAL_ERROR, count=False)
+                )
         self._watch_auth(lane, result)
         return result
 
@@ -193,10 +202,15 @@ class Replayer:
             f"auto-paused: {settings.auto_pause_auth_errors} answers in a row were 401, 403 or 429 "
             f"(last: {result.error_message[:120]}); check the key and quota, then `shadow ctl enable {settings.name}`"
         )
-        record = ControlRecord(candidate=settings.name, state="paused", reason=reason, by=self.worker)
-        log.error("pausing candidate %s for every worker: %s", settings.name, reason)
         if self.control is None:
-            return
+            # No control topic (NDJSON input, kafka.control false): the pause holds in this worker.
+            self.control = ControlState()
+            self.control.listen(self._on_control)
+        if self.control.blocked(settings.name) is not None:
+            return  # already disabled or paused: a late 401 must not turn a kill into a pause
+        limits = self.control.limits(settings.name) or Limits()  # the pause keeps the limits set at run time
+        record = ControlRecord(candidate=settings.name, state="paused", reason=reason, by=self.worker, limits=limits)
+        log.error("pausing candidate %s for every worker: %s", settings.name, reason)
         if self.control.publish is not None:
             task = asyncio.get_running_loop().create_task(self.control.publish(record))
             self._background.add(task)

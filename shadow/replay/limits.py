@@ -29,6 +29,7 @@ from shadow.events.control import ControlState, PeriodSpend
 from shadow.replay.result import ReplayResult
 
 Clock = Callable[[], float]
+MAX_TOKEN_DELAY_S = 60.0
 
 
 class GroupLimiter:
@@ -70,7 +71,10 @@ class GroupLimiter:
         _, tpm = self._limits()
         if tpm and tokens > 0:
             now = self._clock()
-            self._tokens_ready = max(now, self._tokens_ready) + tokens * 60.0 * self._workers() / tpm
+            # One call delays the next ones by at most a minute (a long context, or an absurd usage figure,
+            # must not hold the candidate's slots, and the events waiting on them, for hours).
+            delay = min(tokens * 60.0 * self._workers() / tpm, MAX_TOKEN_DELAY_S)
+            self._tokens_ready = max(now, self._tokens_ready) + delay
 
 
 def periods(now: datetime | None = None) -> tuple[str, str]:
@@ -117,8 +121,12 @@ class SpendLedger:
         """USD of one answered call (0 when the model has no price or the usage is unknown)."""
         if result.output is None:
             return 0.0
-        model = result.output.model or result.model
-        return request_cost_usd(result.output.usage, model, self.prices) or 0.0
+        # The name the provider answered with, else the one asked for (an alias, an Azure deployment name).
+        for model in (result.output.model, result.model):
+            cost = request_cost_usd(result.output.usage, model, self.prices)
+            if cost is not None:
+                return cost
+        return 0.0
 
     def over_budget(self, name: str) -> str | None:
         """Why ``name`` must not be called now (its hour's or day's budget is used up), or None."""

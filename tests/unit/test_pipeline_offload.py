@@ -184,3 +184,23 @@ async def test_hostile_answers_end_as_rows_with_their_caps() -> None:
     assert len(orjson.loads(rows["calls"]["candidate_output"])["tool_calls"]) == 32
     assert "text_cut" in rows["words"]["caps"] and rows["words"]["candidate_words"] == 150_000
     assert rows["ticks"]["candidate_json_valid"] is False
+
+
+async def test_an_event_too_deep_to_pickle_is_compared_in_the_cpu_thread() -> None:
+    settings = settings_for([candidate("c0", BASE_URL)])
+    builder = RowBuilder(settings)
+    # 600 levels: orjson reads it (up to 1,024), pickle cannot write it (Python's recursion limit).
+    deep = b"[" * 600 + b'"leaf"' + b"]" * 600
+    value = event_bytes(make_event(event_id="deep", response=openai_response("a" * 20_000)))
+    value = value.replace(b'"messages":', b'"x_deep":' + deep + b',"messages":', 1)
+    decoded = decode_event(value, max_bytes=1 << 20)
+    result = ReplayResult(candidate="c0", model="m", output=Output("a" * 20_000), latency_ms=5.0)
+    position = Position("kafka", "t", 0, 1)
+    processes = DiffProcesses(settings, builder, processes=1)
+    processes.start()
+    try:
+        rows = await processes.rows(position, decoded, [result], settings.candidates)
+    finally:
+        processes.close()
+    assert rows[0]["event_id"] == "deep" and rows[0]["similarity"] == 1.0
+    assert processes.restarts == 0  # not a dead process: a pickling limit

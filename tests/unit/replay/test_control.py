@@ -121,3 +121,48 @@ def test_control_records_decode_and_refuse_what_is_not_a_state() -> None:
     state.apply(ControlRecord.model_validate_json(good))
     blocked = state.blocked("cand")
     assert blocked is not None and blocked[0] == "killed" and "why" in blocked[1]
+
+
+def test_a_report_or_state_without_a_timezone_is_ignored_and_a_tombstone_forgets_a_state() -> None:
+    from shadow.events.control import decode_report
+
+    naive = b'{"group": "g", "worker": "w", "at": "2025-01-01T00:00:00"}'
+    assert decode_report(b"worker:g:w", naive) is None  # would break every comparison with an aware clock
+    assert decode_control(b"c", b'{"candidate": "c", "state": "disabled", "at": "2025-01-01T00:00:00"}') is None
+    state = ControlState()
+    heard: list[ControlRecord] = []
+    state.listen(heard.append)
+    state.apply(record("c", "disabled", "bad"))
+    state.forget("c")
+    assert state.blocked("c") is None and "c" not in state.records and heard[-1].state == "enabled"
+
+
+async def test_auto_pause_keeps_limits_set_at_run_time_never_turns_a_kill_into_a_pause_and_works_without_kafka() -> (
+    None
+):
+    import httpx
+
+    async def denied(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(403, json={"error": {"message": "forbidden"}})
+
+    # With the control state: the pause keeps the candidate's run-time limits.
+    control = ControlState()
+    control.apply(
+        ControlRecord.model_validate({"candidate": "ap", "state": "enabled", "limits": {"rate_limit_rpm": 30}})
+    )
+    replayer = Replayer([client("ap", denied, auto_pause_auth_errors=2, breaker_enabled=False)], control=control)
+    for n in range(2):
+        await replayer.replay(event(n))
+    assert control.records["ap"].state == "paused" and control.records["ap"].limits.rate_limit_rpm == 30
+    # Already disabled: a late run of 403s leaves it disabled.
+    control.apply(record("ap", "disabled", "kill"))
+    lane = next(iter(replayer._lanes.values()))
+    lane.auth_errors = 5
+    replayer._watch_auth(lane, (await replayer.replay(event(9)))[0])
+    assert control.records["ap"].state == "disabled"
+    # Without a control topic: the pause holds in this worker.
+    alone = Replayer([client("solo", denied, auto_pause_auth_errors=2, breaker_enabled=False)])
+    for n in range(2):
+        await alone.replay(event(n))
+    [result] = await alone.replay(event(3))
+    assert result.error_kind is ErrorKind.PAUSED

@@ -16,7 +16,7 @@ from shadow.replay.fanout import Replayer
 from shadow.replay.limits import GroupLimiter, SpendLedger, periods
 from shadow.replay.result import ErrorKind, ReplayResult
 from tests.factories import candidate
-from tests.unit.replay.test_fanout import Switch, client, event, healthy, unavailable
+from tests.unit.replay.test_fanout import Hang, Switch, client, event, healthy, unavailable
 
 pytestmark = pytest.mark.timeout(20)
 
@@ -96,6 +96,13 @@ def test_a_budget_counts_this_workers_spend_the_groups_reports_and_the_calls_in_
     # A worker that went quiet (killed) is out of the group, but what it spent this hour still counts.
     control.report("worker:g:gone", WorkerReport(group="g", worker="gone", at=datetime.now(UTC) - timedelta(minutes=1),
                    spend={"cand": PeriodSpend(hour=hour, hour_usd=1.5, day=day, day_usd=1.5)}))  # fmt: skip
+    control._arrived["worker:g:gone"] -= 60  # its last report came a minute ago, on this worker's clock
+    control._cache.clear()
+    assert control.group_size("g") == 2
+    # Read back from history at start: just arrived, but written long ago (beyond any clock skew): not live.
+    control.report(
+        "worker:g:ancient", WorkerReport(group="g", worker="ancient", at=datetime.now(UTC) - timedelta(hours=1))
+    )
     assert control.group_size("g") == 2
     reason = spend.over_budget("cand")
     assert reason is not None and "$10.5000 spent by the group ($4.5000 by other workers)" in reason
@@ -234,3 +241,38 @@ def test_the_worker_wires_run_time_limits_into_each_candidates_client_and_the_le
     replayer.ledger.finish("cand", answered("cand"))  # $2, over the $1 set at run time
     assert "budget of $1 for the day" in str(replayer.ledger.over_budget("cand"))
     assert feed.spend()["cand"].day_usd == 2.0  # what the worker reports to the group
+
+
+async def test_one_huge_usage_delays_the_next_calls_by_a_minute_at_most() -> None:
+    time = FakeTime()
+    limiter = GroupLimiter(lambda: (None, 1_000), lambda: 3, clock=time.clock, sleep=time.sleep)
+    await limiter.acquire()
+    limiter.debit(10_000_000)  # an absurd usage figure: hours at 1,000 tokens a minute
+    await limiter.acquire()
+    assert time.slept == pytest.approx([60.0])
+
+
+def test_a_call_is_priced_by_the_model_answered_else_the_model_asked_for() -> None:
+    spend = ledger(None)
+    aliased = ReplayResult(candidate="cand", model="m-1", output=Output("ok", model="m-1-2026-01-01",
+                           usage=Usage(1_000_000, 0)))  # fmt: skip
+    assert spend.cost(aliased) == 2.0  # m-1-2026-01-01 starts with m-1: priced by prefix
+    unknown = ReplayResult(candidate="cand", model="m-1", output=Output("ok", model="azure-deployment-7",
+                           usage=Usage(1_000_000, 0)))  # fmt: skip
+    assert spend.cost(unknown) == 2.0  # the answered name has no price: the model asked for has one
+
+
+async def test_a_call_cancelled_from_outside_leaves_the_ledger_even() -> None:
+    spend = ledger(None, budget_usd_per_hour=10.0)
+    hang = Hang(healthy)
+    replayer = Replayer([client("cand", hang)], ledger=spend)
+    task = asyncio.create_task(replayer.replay(event()))
+    for _ in range(100):
+        if hang.arrived:
+            break
+        await asyncio.sleep(0.01)
+    assert spend._of("cand").in_flight == 1
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert spend._of("cand").in_flight == 0
