@@ -73,6 +73,12 @@ class CandidateSettings(_Section):
         description="tokens per minute (input + output, as the candidate reports them) for the whole consumer "
         "group, shared like rate_limit_rpm; a call that overdraws it delays the next ones; null = unlimited",
     )
+    rate_limit_max_wait_s: float = Field(
+        default=1.0,
+        ge=0,
+        description="longest a call waits for its turn under rate_limit_rpm / rate_limit_tpm; a call that would wait "
+        "longer is not made (row skipped, error_kind throttled), so a rate-limited candidate never slows the stream",
+    )
     budget_usd_per_hour: float | None = Field(
         default=None,
         gt=0,

@@ -296,7 +296,7 @@ class CandidateClient:
             return rpm, tpm
 
         self._group_limiter = (
-            GroupLimiter(group_limits, workers or (lambda: 1))
+            GroupLimiter(group_limits, workers or (lambda: 1), max_wait_s=settings.rate_limit_max_wait_s)
             if limits is not None or settings.rate_limit_rpm or settings.rate_limit_tpm
             else None
         )
@@ -441,7 +441,13 @@ class CandidateClient:
             if self._limiter is not None:
                 await self._limiter.wait()
             if self._group_limiter is not None:
-                await self._group_limiter.acquire()
+                wait = await self._group_limiter.acquire()
+                if wait is not None:
+                    raise _Attempt(
+                        ErrorKind.THROTTLED,
+                        f"this worker's share of the group's rate limits is used up for {wait:.1f}s "
+                        f"(over rate_limit_max_wait_s {settings.rate_limit_max_wait_s:g}s): not sent",
+                    )
             # Latency is the candidate's: the clock starts once our own queue has let the request go.
             clock.start()
             try:

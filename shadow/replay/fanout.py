@@ -185,6 +185,8 @@ class Replayer:
                 self.ledger.finish(
                     name, finished or lane.skip(event, "cancelled", ErrorKind.INTERNAL_ERROR, count=False)
                 )
+        if result.error_kind is ErrorKind.THROTTLED:
+            CONTROL_SKIPPED.labels(name, ErrorKind.THROTTLED.value).inc()
         self._watch_auth(lane, result)
         return result
 

@@ -42,9 +42,13 @@ class GroupLimiter:
         *,
         clock: Clock = time.monotonic,
         sleep: Callable[[float], object] = asyncio.sleep,
+        max_wait_s: float = float("inf"),
     ) -> None:
-        """``limits`` gives the group's (requests, tokens) per minute now: configured, or set by ``shadow ctl``."""
+        """``limits`` gives the group's (requests, tokens) per minute now: configured, or set by ``shadow ctl``.
+
+        A call whose turn is more than ``max_wait_s`` away is not made (:meth:`acquire` says False)."""
         self._limits = limits
+        self.max_wait_s = max_wait_s
         self._workers = workers
         self._clock = clock
         self._sleep = sleep
@@ -52,19 +56,23 @@ class GroupLimiter:
         self._tokens_ready = 0.0
         self._lock = asyncio.Lock()
 
-    async def acquire(self) -> None:
-        """Wait until this worker may send the next request."""
+    async def acquire(self) -> float | None:
+        """Wait for this worker's turn to send the next request; None (no wait), or the wait in seconds it would
+        take when that is over ``max_wait_s``: then the call is not made and takes no turn."""
         rpm, tpm = self._limits()
         if not rpm and not tpm:
-            return
+            return None
         async with self._lock:
             now = self._clock()
             start = max(now, self._next_request, self._tokens_ready if tpm else now)
+            delay = start - now
+            if delay > self.max_wait_s:
+                return delay
             if rpm:
                 self._next_request = start + 60.0 * self._workers() / rpm
-            delay = start - now
         if delay > 0:
             await self._sleep(delay)  # type: ignore[misc]
+        return None
 
     def debit(self, tokens: int) -> None:
         """A call used ``tokens``: the next ones wait until this worker's share of the minute pays for them."""

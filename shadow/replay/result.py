@@ -37,6 +37,9 @@ class ErrorKind(StrEnum):
     topic (``shadow ctl disable``; the row's status is ``skipped``)."""
     PAUSED = "paused"
     """Not sent, or cancelled in flight: the candidate is paused on the control topic (status ``skipped``)."""
+    THROTTLED = "throttled"
+    """Not sent: the group's rate limits (``rate_limit_rpm``, ``rate_limit_tpm``) would have made the call wait
+    longer than ``rate_limit_max_wait_s`` (status ``skipped``)."""
     BUDGET = "budget"
     """Not sent: the candidate's budget for this hour or day is used up across the group (status ``skipped``)."""
 
@@ -54,7 +57,14 @@ retried only when the candidate's ``retry_timeouts`` says so: the provider may b
 answering."""
 
 SKIPPED_KINDS = frozenset(
-    {ErrorKind.CIRCUIT_OPEN, ErrorKind.MODEL_NOT_ALLOWED, ErrorKind.KILLED, ErrorKind.PAUSED, ErrorKind.BUDGET}
+    {
+        ErrorKind.CIRCUIT_OPEN,
+        ErrorKind.MODEL_NOT_ALLOWED,
+        ErrorKind.KILLED,
+        ErrorKind.PAUSED,
+        ErrorKind.BUDGET,
+        ErrorKind.THROTTLED,
+    }
 )
 """Calls not made by choice: their rows have status ``skipped``, counted apart from comparisons and errors."""
 

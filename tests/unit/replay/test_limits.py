@@ -276,3 +276,23 @@ async def test_a_call_cancelled_from_outside_leaves_the_ledger_even() -> None:
     with pytest.raises(asyncio.CancelledError):
         await task
     assert spend._of("cand").in_flight == 0
+
+
+async def test_a_call_that_would_wait_too_long_for_its_turn_is_not_made_and_takes_no_turn() -> None:
+    time = FakeTime()
+    limiter = GroupLimiter(lambda: (60, None), lambda: 1, clock=time.clock, sleep=time.sleep, max_wait_s=1.5)
+    assert await limiter.acquire() is None  # at once
+    assert await limiter.acquire() is None  # 1 s away: waits
+    assert await limiter.acquire() == pytest.approx(2.0)  # 2 s away: not made
+    time.now += 1.0
+    assert await limiter.acquire() is None  # the refused call took no turn: this one is 1 s away again
+    assert time.slept == pytest.approx([1.0, 1.0])
+
+
+async def test_a_throttled_call_is_a_skipped_row_and_the_stream_goes_on() -> None:
+    calls = Switch(healthy)
+    replayer = Replayer([client("thr", calls, rate_limit_rpm=60, rate_limit_max_wait_s=0)])
+    first = await replayer.replay(event(0))
+    second = await replayer.replay(event(1))
+    assert first[0].ok and calls.calls == 1
+    assert second[0].error_kind is ErrorKind.THROTTLED and second[0].skipped and "not sent" in second[0].error_message
