@@ -9,7 +9,6 @@ ClickHouse's ReplacingMergeTree does with ``FINAL`` (see ``tests/e2e/test_kill_s
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 import time
@@ -20,11 +19,10 @@ from pathlib import Path
 import pytest
 
 from shadow.demo.server import serve_in_thread
-from tests.conftest import ClickHouseTarget, unique
+from tests.conftest import ClickHouseTarget
 from tests.e2e.test_health import free_port, wait_for, worker_process
-from tests.e2e.test_kill_switch import LATENCY_MS, CallLog, Producer, config, union_rows
+from tests.e2e.test_kill_switch import LATENCY_MS, CallLog, Drill, Producer, union_rows
 from tests.e2e.test_worker_process import SHADOW, env_for
-from tests.integration.test_kafka_pipeline import create_topic
 
 pytestmark = [pytest.mark.kafka, pytest.mark.clickhouse, pytest.mark.e2e]
 
@@ -39,26 +37,13 @@ def rate(calls: CallLog, model: str, start: float, end: float) -> float:
 def test_a_requests_per_minute_limit_holds_for_the_group_with_one_worker_and_with_two(
     kafka_bootstrap: str, clickhouse: ClickHouseTarget, tmp_path: Path
 ) -> None:
-    topic, group, control, database = unique("mirror"), unique("shadow"), unique("control"), unique("rpm")
-    asyncio.run(create_topic(kafka_bootstrap, topic, partitions=4))
-    targets = [clickhouse, ClickHouseTarget(f"chdb:///{tmp_path / 'chdb-b'}") if clickhouse.embedded else clickhouse]
+    drill = Drill.make(kafka_bootstrap, clickhouse, tmp_path, "rpm")
+    topic, targets = drill.topic, drill.targets
     calls = CallLog()
     with serve_in_thread(calls) as candidate, ExitStack() as stack:
-        configs = [
-            config(
-                tmp_path / f"shadow-{i}.yaml",
-                bootstrap=kafka_bootstrap,
-                topic=topic,
-                group=group,
-                control=control,
-                ch=target,
-                database=database,
-                base_url=candidate.base_url,
-                extra={"cand-b": {"rate_limit_rpm": RPM}},
-                pipeline={"max_in_flight": 16},
-            )
-            for i, target in enumerate(targets)
-        ]
+        configs = drill.configs(
+            candidate.base_url, extra={"cand-b": {"rate_limit_rpm": RPM}}, pipeline={"max_in_flight": 16}
+        )
         logs = [tmp_path / "a.log", tmp_path / "b.log"]
         first = stack.enter_context(worker_process(configs[0], free_port(), targets[0], logs[0]))
         stack.enter_context(Producer(kafka_bootstrap, topic, interval_s=0.02))  # 50 events a second: a backlog
@@ -91,9 +76,8 @@ def test_a_requests_per_minute_limit_holds_for_the_group_with_one_worker_and_wit
 def test_a_budget_holds_across_two_workers_within_one_in_flight_window(
     kafka_bootstrap: str, clickhouse: ClickHouseTarget, tmp_path: Path
 ) -> None:
-    topic, group, control, database = unique("mirror"), unique("shadow"), unique("control"), unique("budget")
-    asyncio.run(create_topic(kafka_bootstrap, topic, partitions=4))
-    targets = [clickhouse, ClickHouseTarget(f"chdb:///{tmp_path / 'chdb-b'}") if clickhouse.embedded else clickhouse]
+    drill = Drill.make(kafka_bootstrap, clickhouse, tmp_path, "budget")
+    topic, database, targets = drill.topic, drill.database, drill.targets
     calls = CallLog()  # every answer reports 20 input and 8 output tokens
     # $250 and $625 per million tokens: 20 * 250e-6 + 8 * 625e-6 = $0.01 a call; a budget of $0.50 is 50 calls.
     prices = {"model-b": {"input_per_mtok": 250, "output_per_mtok": 625}}
@@ -104,21 +88,11 @@ def test_a_budget_holds_across_two_workers_within_one_in_flight_window(
         time.sleep((60 - now.minute) * 60 - now.second + 1)
     hour = datetime.now(UTC).hour
     with serve_in_thread(calls) as candidate:
-        configs = [
-            config(
-                tmp_path / f"shadow-{i}.yaml",
-                bootstrap=kafka_bootstrap,
-                topic=topic,
-                group=group,
-                control=control,
-                ch=target,
-                database=database,
-                base_url=candidate.base_url,
-                prices=prices,
-                extra={"cand-b": {"budget_usd_per_hour": budget, "max_concurrency": concurrency}},
-            )
-            for i, target in enumerate(targets)
-        ]
+        configs = drill.configs(
+            candidate.base_url,
+            prices=prices,
+            extra={"cand-b": {"budget_usd_per_hour": budget, "max_concurrency": concurrency}},
+        )
         logs = [tmp_path / "a.log", tmp_path / "b.log"]
         with (
             worker_process(configs[0], free_port(), targets[0], logs[0]) as first,

@@ -18,6 +18,7 @@ import asyncio
 import subprocess
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +77,44 @@ def config(path: Path, *, bootstrap: str, topic: str, group: str, control: str, 
         })
     )  # fmt: skip
     return path
+
+
+@dataclass
+class Drill:
+    """One test's names (topic, group, control topic, database) and the two workers' stores and configs."""
+
+    bootstrap: str
+    tmp_path: Path
+    topic: str
+    group: str
+    control: str
+    database: str
+    targets: list[ClickHouseTarget]
+
+    @classmethod
+    def make(cls, bootstrap: str, clickhouse: ClickHouseTarget, tmp_path: Path, name: str) -> Drill:
+        """Names of its own and a 4-partition topic; the second worker's embedded store in a directory of its own."""
+        drill = cls(bootstrap, tmp_path, unique("mirror"), unique("shadow"), unique("control"), unique(name),
+                    [clickhouse, ClickHouseTarget(f"chdb:///{tmp_path / 'chdb-b'}") if clickhouse.embedded else clickhouse])  # fmt: skip
+        asyncio.run(create_topic(bootstrap, drill.topic, partitions=4))
+        return drill
+
+    def configs(self, base_url: str, **extra: Any) -> list[Path]:
+        """One configuration per worker (see :func:`config`)."""
+        return [
+            config(
+                self.tmp_path / f"shadow-{i}.yaml",
+                bootstrap=self.bootstrap,
+                topic=self.topic,
+                group=self.group,
+                control=self.control,
+                ch=target,
+                database=self.database,
+                base_url=base_url,
+                **extra,
+            )
+            for i, target in enumerate(self.targets)
+        ]
 
 
 class Producer:
@@ -139,25 +178,12 @@ def union_rows(targets: list[ClickHouseTarget], database: str) -> dict[tuple[str
 def test_ctl_disable_stops_both_workers_within_five_seconds_and_enable_resumes(
     kafka_bootstrap: str, clickhouse: ClickHouseTarget, tmp_path: Path
 ) -> None:
-    topic, group, control, database = unique("mirror"), unique("shadow"), unique("control"), unique("kill")
-    asyncio.run(create_topic(kafka_bootstrap, topic, partitions=4))
-    targets = [clickhouse, ClickHouseTarget(f"chdb:///{tmp_path / 'chdb-b'}") if clickhouse.embedded else clickhouse]
+    drill = Drill.make(kafka_bootstrap, clickhouse, tmp_path, "kill")
+    topic, database, targets = drill.topic, drill.database, drill.targets
     calls = CallLog()
 
     with serve_in_thread(calls) as candidate:
-        configs = [
-            config(
-                tmp_path / f"shadow-{i}.yaml",
-                bootstrap=kafka_bootstrap,
-                topic=topic,
-                group=group,
-                control=control,
-                ch=target,
-                database=database,
-                base_url=candidate.base_url,
-            )
-            for i, target in enumerate(targets)
-        ]
+        configs = drill.configs(candidate.base_url)
         logs = [tmp_path / "a.log", tmp_path / "b.log"]
         with (
             worker_process(configs[0], free_port(), targets[0], logs[0]) as first,
