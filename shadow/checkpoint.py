@@ -1,7 +1,8 @@
 """Flush-then-commit in one place: rows of finished events are stored before their offsets are committed.
 
 The checkpoint owns the three pieces that decide when an offset may move: the in-flight slots
-(how many consumed events are not stored yet), the row batcher (rows waiting for the store) and
+(how many consumed events are still being replayed), the row batcher (rows waiting for the store,
+bounded by count and bytes apart from the slots) and
 the offset tracker (per partition, the offset below which every event is stored). The pipeline
 hands it records as they are consumed and rows as events finish; nothing else commits.
 """
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 
 
 class InFlightSlots:
-    """Counts events in flight (consumed, rows not yet stored); waits for a free slot."""
+    """Counts events in flight (consumed, rows not handed over yet); waits for a free slot."""
 
     def __init__(self, size: int) -> None:
         self.size = size
@@ -61,7 +62,8 @@ class Checkpoint:
     step 1-2 by batch size or age and step 3 every ``commit_interval_s``:
 
         1. Flush: write every buffered row to the sink (retrying while the store fails).
-        2. Mark the stored events finished in the offset tracker and free their slots.
+        2. Mark the stored events finished in the offset tracker (their slots were freed when they
+           handed their rows over: :meth:`add`).
         3. Commit to the source the commit points that moved.
 
     Events whose rows are not stored by the end (abandoned at shutdown, a store that never came
@@ -77,12 +79,20 @@ class Checkpoint:
         batch_rows: int,
         flush_interval_s: float,
         commit_interval_s: float,
+        max_pending_rows: int = 20_000,
+        max_pending_bytes: int = 64 * 1024 * 1024,
     ) -> None:
         self.source = source
         self.sink = sink
         self.slots = InFlightSlots(max_in_flight)
         self.tracker = OffsetTracker()
-        self.batcher = RowBatcher(sink, batch_rows=batch_rows, flush_interval_s=flush_interval_s)
+        self.batcher = RowBatcher(
+            sink,
+            batch_rows=batch_rows,
+            flush_interval_s=flush_interval_s,
+            max_pending_rows=max_pending_rows,
+            max_pending_bytes=max_pending_bytes,
+        )
         self.assigned: set[PartitionId] = set()  # what the source assigned and did not revoke (for /readyz)
         self._commit_interval_s = commit_interval_s
 
@@ -96,8 +106,17 @@ class Checkpoint:
         return replace(record, position=position)
 
     def add(self, position: Position, comparisons: Sequence[Row], ingest: Row) -> None:
-        """Hand over a finished event's rows; its offset may be committed once they are stored."""
+        """Hand over a finished event's rows and free its slot; its offset may be committed once they are stored.
+
+        The slot is for replaying: rows waiting for a flush do not hold it (they are bounded apart, by
+        ``max_pending_rows`` and ``max_pending_bytes``: :meth:`wait_for_room`).
+        """
         self.batcher.add(position, comparisons, ingest)
+        self.slots.release()
+
+    async def wait_for_room(self, stop: asyncio.Event) -> bool:
+        """Wait while too many rows wait to be stored (backpressure on reading); False on stop."""
+        return await self.batcher.wait_for_room(stop)
 
     def abandon(self) -> None:
         """Free the slot of an event that will not be stored in this run; its offset stays uncommitted."""
@@ -140,7 +159,6 @@ class Checkpoint:
         # Step 2.
         for position in stored:
             self.tracker.finish(position)
-        self.slots.release(len(stored))
 
     async def commit(self) -> None:
         """Step 3: commit the commit points that moved since the last commit."""

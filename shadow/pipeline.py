@@ -107,6 +107,8 @@ class Pipeline:
             batch_rows=settings.clickhouse.batch_rows,
             flush_interval_s=settings.clickhouse.flush_interval_s,
             commit_interval_s=settings.kafka.commit_interval_s,
+            max_pending_rows=settings.clickhouse.max_pending_rows,
+            max_pending_bytes=settings.clickhouse.max_pending_bytes,
         )
         self._slots = self.checkpoint.slots
         self._tasks: set[asyncio.Task[None]] = set()
@@ -193,7 +195,9 @@ class Pipeline:
                 continue
             last_record = time.monotonic()
             for record in records:
-                if self._stop.is_set() or not await self._slots.acquire(self._stop):
+                if self._stop.is_set() or not await self.checkpoint.wait_for_room(self._stop):
+                    return
+                if not await self._slots.acquire(self._stop):
                     return
                 tracked = self.checkpoint.track(record)
                 self.stats.consumed += 1

@@ -67,6 +67,17 @@ class ClickHouseSettings(_Section):
     )
     batch_rows: int = Field(default=1000, gt=0, description="flush when this many rows are buffered")
     flush_interval_s: float = Field(default=1.0, gt=0, description="flush at least this often")
+    max_pending_rows: int = Field(
+        default=20_000,
+        gt=0,
+        description="rows handed over by finished events and not stored yet (waiting for a flush or being written); "
+        "past this, reading waits (backpressure) — replay slots are not held while rows wait",
+    )
+    max_pending_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        gt=0,
+        description="like max_pending_rows, in bytes of the rows' texts (an estimate of their size)",
+    )
     ttl_days: int = Field(default=180, gt=0, description="rows older than this are dropped by ClickHouse")
     max_text_chars: int = Field(default=8000, gt=0, description="texts stored in rows are cut to this length")
     rollup_refresh_minutes: int = Field(

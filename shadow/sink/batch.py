@@ -2,8 +2,9 @@
 
 Events finish in any order and hand over all their rows at once; a flush writes every buffered
 row and returns the positions of the events it stored, so that the checkpoint can commit their
-offsets. A failing store is retried with backoff while events keep buffering; the pipeline's
-in-flight slots then fill and the source stops reading: backpressure, not a crash.
+offsets. A failing store is retried with backoff while events keep buffering; once the rows not
+stored yet pass ``max_pending_rows`` or ``max_pending_bytes`` the pipeline stops reading:
+backpressure, not a crash. Rows waiting here hold no replay slot.
 """
 
 from __future__ import annotations
@@ -29,6 +30,12 @@ class _Pending:
     position: Position
     comparisons: Sequence[Row]
     ingest: Row
+    size: int
+
+
+def _size(row: Row) -> int:
+    """About what a row weighs: its texts (stored outputs, paths, messages) plus a fixed part for the rest."""
+    return 256 + sum(len(value) for value in row.values() if value.__class__ is str)
 
 
 class RowBatcher:
@@ -41,8 +48,16 @@ class RowBatcher:
         batch_rows: int,
         flush_interval_s: float,
         max_backoff_s: float = 30.0,
+        max_pending_rows: int = 20_000,
+        max_pending_bytes: int = 64 * 1024 * 1024,
     ) -> None:
         self._sink = sink
+        self.max_pending_rows = max_pending_rows
+        self.max_pending_bytes = max_pending_bytes
+        self.pending_rows = 0  # handed over and not stored yet: buffered, or in the write under way
+        self.pending_bytes = 0
+        self._room = asyncio.Event()
+        self._room.set()
         self._batch_rows = batch_rows
         self._flush_interval_s = flush_interval_s
         self._max_backoff_s = max_backoff_s
@@ -63,8 +78,14 @@ class RowBatcher:
 
     def add(self, position: Position, comparisons: Sequence[Row], ingest: Row) -> None:
         """Hand over one finished event's rows (comparison rows may be empty)."""
-        self._pending.append(_Pending(position, comparisons, ingest))
+        size = _size(ingest) + sum(_size(row) for row in comparisons)
+        self._pending.append(_Pending(position, comparisons, ingest, size))
         self._rows += len(comparisons) + 1
+        self.pending_rows += len(comparisons) + 1
+        self.pending_bytes += size
+        if not self.has_room():
+            self._room.clear()
+            self._wakeup.set()  # full: write now rather than at the next interval
         if self._oldest is None:
             self._oldest = time.monotonic()
         if self._rows >= self._batch_rows:
@@ -72,6 +93,29 @@ class RowBatcher:
 
     def request_flush(self) -> None:
         self._wakeup.set()
+
+    def has_room(self) -> bool:
+        return self.pending_rows < self.max_pending_rows and self.pending_bytes < self.max_pending_bytes
+
+    async def wait_for_room(self, stop: asyncio.Event) -> bool:
+        """Wait while the rows not stored yet are over ``max_pending_rows`` or ``max_pending_bytes``; False on stop."""
+        while not self.has_room():
+            if stop.is_set():
+                return False
+            waiters = [asyncio.ensure_future(self._room.wait()), asyncio.ensure_future(stop.wait())]
+            try:
+                await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiter in waiters:
+                    waiter.cancel()
+        return True
+
+    def _settle(self, batch: Sequence[_Pending]) -> None:
+        """The batch left the buffer for good (stored, or given up on at shutdown): room for more."""
+        self.pending_rows -= sum(len(p.comparisons) + 1 for p in batch)
+        self.pending_bytes -= sum(p.size for p in batch)
+        if self.has_room():
+            self._room.set()
 
     async def wait_until_due(self) -> None:
         """Return when a flush is due: enough rows, the oldest row old enough, or a requested flush."""
@@ -108,6 +152,7 @@ class RowBatcher:
                     STORE_FAILURES.inc()
                     if stop is not None and stop.is_set():
                         log.error("giving up on %d buffered events at shutdown: %s", len(batch), exc)
+                        self._settle(batch)
                         return None
                     log.warning(
                         "store write failed (%s); retrying in %.1fs with %d events held",
@@ -120,4 +165,5 @@ class RowBatcher:
             self.rows_written += len(comparisons)
             ROWS.inc(len(comparisons))
             self.flushes += 1
+            self._settle(batch)
             return [p.position for p in batch]

@@ -62,13 +62,14 @@ async def test_a_checkpoint_stores_then_commits_below_the_stored() -> None:
     checkpoint = await started(source, sink)
     for offset in range(3):
         await finish(checkpoint, offset)
-    assert checkpoint.slots.used == 3
+    # Handed over: the slots are free for replaying while the rows wait for the flush; nothing committed yet.
+    assert checkpoint.slots.used == 0 and checkpoint.batcher.pending_rows == 6 and source.commits == []
 
     await checkpoint.checkpoint()
 
     assert sink.committed_at_write == [{}]  # the write came first
     assert source.committed == {TP: 3}
-    assert checkpoint.slots.used == 0
+    assert checkpoint.batcher.pending_rows == 0 and checkpoint.batcher.pending_bytes == 0
 
 
 async def test_an_unfinished_event_holds_the_commit_point() -> None:
@@ -81,7 +82,7 @@ async def test_an_unfinished_event_holds_the_commit_point() -> None:
 
     await checkpoint.checkpoint()
     assert source.committed == {TP: 1}
-    assert checkpoint.slots.used == 1  # the in-flight event keeps its slot
+    assert checkpoint.slots.used == 1  # the event still being replayed keeps its slot
 
     checkpoint.abandon()  # given up on: its slot frees, its offset stays uncommitted
     await checkpoint.checkpoint()
@@ -113,7 +114,8 @@ async def test_a_store_that_never_answers_is_given_up_on_at_close() -> None:
     await checkpoint.close(halt)
 
     assert sink.failures == 1 and source.commits == []
-    assert checkpoint.slots.used == 1  # never stored: the offset is replayed by the next owner
+    # Never stored: the offset stays uncommitted and is replayed by the next owner.
+    assert checkpoint.tracker.to_commit() == {} and checkpoint.batcher.pending_rows == 0
 
 
 async def test_slots_wait_for_room_and_give_up_on_stop() -> None:
@@ -128,3 +130,33 @@ async def test_slots_wait_for_room_and_give_up_on_stop() -> None:
     await asyncio.sleep(0.01)
     stop.set()
     assert await stopped is False
+
+
+async def test_rows_waiting_for_the_store_are_bounded_apart_from_the_slots() -> None:
+    source = ListSource([b"{}"] * 10)
+    sink = MemorySink()
+    sink.hold()
+    checkpoint = await started(source, sink)
+    checkpoint.batcher.max_pending_rows = 4
+    stop = asyncio.Event()
+    await finish(checkpoint, 0)
+    assert checkpoint.batcher.has_room()  # 2 rows of 4
+    await finish(checkpoint, 1)
+    assert not checkpoint.batcher.has_room()  # 4 rows: reading waits, though every slot is free
+    assert checkpoint.slots.used == 0
+    waiting = asyncio.create_task(checkpoint.wait_for_room(stop))
+    flushing = asyncio.create_task(checkpoint.checkpoint())
+    await asyncio.sleep(0.05)
+    assert not waiting.done()  # the write is under way, its rows still count
+    sink.release()
+    await flushing
+    assert await asyncio.wait_for(waiting, 1) is True
+    assert source.committed == {TP: 2}
+    # By bytes too: one row with a long text fills a small byte budget.
+    checkpoint.batcher.max_pending_bytes = 10_000
+    await checkpoint.slots.acquire(stop)
+    tracked = checkpoint.track(record(2))
+    checkpoint.add(tracked.position, [{"event_id": "2", "candidate_output": "x" * 20_000}], {"offset": 2})
+    assert not checkpoint.batcher.has_room() and checkpoint.batcher.pending_bytes > 20_000
+    stop.set()
+    assert await checkpoint.wait_for_room(stop) is False

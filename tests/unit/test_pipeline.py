@@ -49,11 +49,11 @@ class Gate:
         return await answer_at_once(request)
 
 
-def settings(candidates: int = 1, **pipeline: Any) -> Settings:
+def settings(candidates: int = 1, clickhouse: dict[str, Any] | None = None, **pipeline: Any) -> Settings:
     return settings_for(
         [candidate(f"c{i}", BASE_URL) for i in range(candidates)],
         pipeline={"shutdown_grace_s": 0.5, **pipeline},
-        clickhouse={"flush_interval_s": 0.05, "batch_rows": 1000},
+        clickhouse={"flush_interval_s": 0.05, "batch_rows": 1000, **(clickhouse or {})},
         kafka={"commit_interval_s": 0.05},
     )
 
@@ -118,19 +118,25 @@ async def test_commit_waits_for_the_oldest_unfinished_event() -> None:
     assert stats.abandoned == 0 and len(sink.comparisons) == 10
 
 
-async def test_a_held_store_fills_the_slots_and_stops_reading() -> None:
+async def test_a_held_store_fills_the_pending_rows_and_stops_reading_without_holding_replay_slots() -> None:
     from shadow.sink.memory import MemorySink
 
     sink = MemorySink()
     sink.hold()
     source = ListSource(events(50), batch_records=1, end_when_empty=False)
-    pipeline, _, _ = build(settings(max_in_flight=4), source, sink=sink)
+    # Each event hands over 2 rows (its comparison and its ingest row): 8 pending rows are 4 events.
+    pipeline, _, _ = build(settings(max_in_flight=4, clickhouse={"max_pending_rows": 8}), source, sink=sink)
     run = asyncio.create_task(pipeline.run())
 
-    await until(lambda: pipeline.checkpoint.slots.used == 4)
+    await until(lambda: pipeline.checkpoint.batcher.pending_rows >= 8)
+    await asyncio.sleep(0.1)
+    consumed = pipeline.stats.consumed
     await asyncio.sleep(0.3)
-    # Backpressure: no more than the slots (plus the one fetched record waiting for a slot) was read.
-    assert source.fetched <= 5
+    # Backpressure: reading stopped at the bound (events already replaying still hand over: at most a slot
+    # window past it, plus the one fetched record waiting for room), and the replay slots are free: rows
+    # waiting for the store hold none.
+    assert pipeline.stats.consumed == consumed <= 4 + 4 and source.fetched <= consumed + 1
+    assert pipeline.checkpoint.slots.used == 0
     assert source.commits == []
 
     sink.release()
