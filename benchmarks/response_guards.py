@@ -19,37 +19,26 @@ import resource
 import socket
 import sys
 import time
-import zlib
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
 from aiohttp import web
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the bomb builder the tests use
+
 from shadow.config import CandidateSettings
 from shadow.events.models import MirrorEvent
 from shadow.replay.client import CandidateClient, make_transport
+from tests.e2e.hostile import gzip_bomb
 
 MiB = 1 << 20
 CASES = {
     "gzip bomb (1 MiB wire, 1 GiB decompressed)": "bomb",
     "100 MB identity body": "big",
 }
-
-
-def gzip_bomb(decompressed_mib: int) -> bytes:
-    """A gzip body of zeros built from identical fully-flushed deflate segments (fast to make)."""
-    chunk = bytes(MiB)
-    packer = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
-    segment = packer.compress(chunk) + packer.flush(zlib.Z_FULL_FLUSH)
-    end = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS).flush()
-    crc = 0
-    for _ in range(decompressed_mib):
-        crc = zlib.crc32(chunk, crc)
-    size = (decompressed_mib * MiB) & 0xFFFFFFFF
-    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
-    return header + segment * decompressed_mib + end + crc.to_bytes(4, "little") + size.to_bytes(4, "little")
 
 
 def serve(port: int, ready: Connection) -> None:

@@ -130,8 +130,7 @@ def require_price(settings: Settings, candidate: str) -> None:
     configured = {c.name: c for c in settings.candidates}.get(candidate)
     if configured is None:
         return  # --force: configured elsewhere, its workers' prices apply
-    models = [configured.model] if configured.model else configured.control_models
-    unpriced = [m for m in models if not settings.price_of(m)]
+    unpriced = settings.unpriced_models(configured)
     if unpriced:
         raise ConfigError(f"{candidate!r} has no price for {', '.join(unpriced)}: a budget would never be reached")
 

@@ -321,14 +321,18 @@ class Settings(BaseSettings):
         for candidate in self.candidates:
             if candidate.budget_usd_per_hour is None and candidate.budget_usd_per_day is None:
                 continue
-            models = [candidate.model] if candidate.model else candidate.control_models
-            unpriced = [m for m in models if not self.price_of(m)]
+            unpriced = self.unpriced_models(candidate)
             if unpriced:
                 raise ValueError(
                     f"candidate {candidate.name!r} has a budget but no price for {', '.join(unpriced)}: "
                     "add it under prices: (USD per million input and output tokens)"
                 )
         return self
+
+    def unpriced_models(self, candidate: CandidateSettings) -> list[str]:
+        """The models ``candidate`` calls (its model, or a control lane's ``control_models``) that have no price."""
+        models = [candidate.model] if candidate.model else candidate.control_models
+        return [m for m in models if not self.price_of(m)]
 
     def price_of(self, model: str) -> PriceSettings | None:
         """The price of ``model``: its exact name, else the longest configured name it starts with."""
