@@ -6,6 +6,11 @@ margin is dropped, so a secret cut in two at the window's end never shows its fi
 half. The work per text is bounded by the kept length, not by the answer's. The
 default rules are linear-time regular expressions; configured ones run on the
 window only.
+
+A rule runs only on texts that can hold a match: each default rule names substrings one of which
+every match contains (an e-mail address has "@"), and a text with none of them is passed by with a
+substring search instead of a regular-expression scan from every position (about 1 µs instead of
+30-50 µs for 1 KB of text). Configured rules that are not default rules always run.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from shadow.config import RedactionSettings
+from shadow.config import DEFAULT_REDACTION_RULES, RedactionSettings
 
 TRUNCATION_MARK = "…[truncated]"
 # Characters past the kept length that are redacted with it and then dropped: longer than any
@@ -21,22 +26,46 @@ TRUNCATION_MARK = "…[truncated]"
 REDACTION_MARGIN_CHARS = 1024
 
 
+# Substrings one of which every match of a default rule contains (tests/unit/test_redaction.py
+# checks each against its pattern). A text with none of them cannot match the rule.
+RULE_NEEDLES: dict[str, tuple[str, ...]] = {
+    "email": ("@",),
+    "api_key": ("k-", "Bearer"),  # sk-, pk-, rk-
+}
+# card_number has none: \d also matches non-ASCII digits. Its pattern starts with \d instead of a
+# look-behind, so the regular-expression engine skips ahead to digits instead of trying every position.
+_NEEDLES_BY_PATTERN = {
+    rule.pattern: RULE_NEEDLES[rule.name] for rule in DEFAULT_REDACTION_RULES if rule.name in RULE_NEEDLES
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Redactor:
     """Applies the configured rules, in order, to a text."""
 
     rules: tuple[tuple[re.Pattern[str], str], ...]
+    # Per rule: substrings one of which a text must contain for the rule to match it (None: any text).
+    needles: tuple[tuple[str, ...] | None, ...] | None = None
 
     @classmethod
     def from_settings(cls, settings: RedactionSettings) -> Redactor:
         if not settings.enabled:
             return cls(())
-        return cls(tuple((re.compile(rule.pattern), rule.replacement) for rule in settings.rules))
+        return cls(
+            tuple((re.compile(rule.pattern), rule.replacement) for rule in settings.rules),
+            tuple(_NEEDLES_BY_PATTERN.get(rule.pattern) for rule in settings.rules),
+        )
+
+    def _needed(self, i: int, text: str) -> bool:
+        """Whether rule ``i`` can match ``text`` (the text as the rules before it left it)."""
+        needles = self.needles[i] if self.needles is not None else None
+        return needles is None or any(n in text for n in needles)
 
     def __call__(self, text: str) -> str:
         """The whole text redacted (its cost grows with the text: prefer :meth:`cut` for answers)."""
-        for pattern, replacement in self.rules:
-            text = pattern.sub(replacement, text)
+        for i, (pattern, replacement) in enumerate(self.rules):
+            if self._needed(i, text):
+                text = pattern.sub(replacement, text)
         return text
 
     def cut(self, text: str, max_chars: int) -> str:
@@ -51,7 +80,9 @@ class Redactor:
             redacted = self(text)
             return redacted if len(redacted) <= max_chars else redacted[:max_chars] + TRUNCATION_MARK
         redacted, boundary = text[:window], max_chars
-        for pattern, replacement in self.rules:
+        for i, (pattern, replacement) in enumerate(self.rules):
+            if not self._needed(i, redacted):
+                continue
             redacted, boundary = _sub_tracking(pattern, replacement, redacted, boundary)
         return redacted[: min(max_chars, boundary)] + TRUNCATION_MARK
 

@@ -194,3 +194,62 @@ def test_differing_paths_quote_answer_keys_redacted() -> None:
     row = stored_row(Redactor.from_settings(RedactionSettings()), '{"jane@example.com": 1}', '{"jane@example.com": 2}')
     assert row["json_diff_paths"] == ['$["[EMAIL]"]']
     assert row["caps"] == []
+
+
+# --- the pre-filters (issue 10): a rule skipped for a text could not have matched it ----------------
+
+OLD_CARD = re.compile(r"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)")
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(st.sampled_from("12 -a٣٤０\n"), max_size=60))
+def test_the_card_rule_finds_what_it_found_before(text: str) -> None:
+    rule = next(r for r in DEFAULT_REDACTION_RULES if r.name == "card_number")
+    assert re.sub(rule.pattern, "[CARD]", text) == OLD_CARD.sub("[CARD]", text)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["a", "b", "9", ".", "-", "@", " ", "sk-", "rk-", "Bearer ", "x" * 16, "中", "1" * 13]),
+        max_size=20,
+    ).map("".join)
+)
+def test_every_match_of_a_default_rule_contains_one_of_its_needles(text: str) -> None:
+    from shadow.redaction import RULE_NEEDLES
+
+    for rule in DEFAULT_REDACTION_RULES:
+        needles = RULE_NEEDLES.get(rule.name)
+        if needles is None:
+            continue
+        for match in re.finditer(rule.pattern, text):
+            assert any(n in match.group() for n in needles), (rule.name, match.group())
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["hello ", "a.b@ex.com ", "sk-" + "x" * 20, " Bearer " + "t" * 20, "4111 1111 1111 1111", "中文", "\n"]
+        ),
+        max_size=12,
+    ).map("".join)
+)
+def test_pre_filtered_redaction_equals_running_every_rule(text: str) -> None:
+    redactor = Redactor.from_settings(RedactionSettings())
+    unfiltered = Redactor(redactor.rules)
+    assert redactor.needles is not None and any(n is not None for n in redactor.needles)
+    assert redactor(text) == unfiltered(text)
+    assert redactor.cut(text, 30) == unfiltered.cut(text, 30)
+
+
+def test_a_default_pattern_with_another_replacement_still_feeds_later_rules(
+    redactor_factory: Callable[..., Redactor],
+) -> None:
+    email = next(r for r in DEFAULT_REDACTION_RULES if r.name == "email")
+    rules = [
+        {"name": "email", "pattern": email.pattern, "replacement": "sk-aaaaaaaaaaaaaaaaaaaa"},
+        *[r.model_dump() for r in DEFAULT_REDACTION_RULES if r.name == "api_key"],
+    ]
+    # The text has no "k-" before the first rule runs; its replacement brings one for the second.
+    assert redactor_factory(rules=rules)("write to bob@example.com") == "write to [SECRET]"
