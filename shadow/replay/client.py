@@ -1,19 +1,24 @@
 """Send one event's request to one candidate and return its output or its failure as a value.
 
-The HTTP client is httpx on the aiohttp transport (httpx-aiohttp): httpx's own
-transport collapses at a few hundred requests in flight on small machines,
-aiohttp's connection pool does not (see ``benchmarks/replay_transport.py``).
+Candidate requests go straight to aiohttp, one ``aiohttp.ClientSession`` per candidate with a pool
+of ``max_concurrency`` connections. httpx's own transport collapses at a few hundred requests in
+flight on small machines; httpx on aiohttp (httpx-aiohttp) does not collapse, but httpx's client
+layer costs more CPU per request than aiohttp's whole request, so it tops out near a third of raw
+aiohttp's rate and a replay client on it cannot reach half (``benchmarks/replay_transport.py``).
+httpx stays the seam for tests: a client given ``transport=`` (``httpx.MockTransport``) sends
+through ``httpx.AsyncClient`` on it, behind the same limits and failure values.
 
 A candidate failure never raises: timeouts, connection errors, 4xx, 5xx and
 unparsable bodies come back as a :class:`ReplayResult` with ``status="error"``
 and an ``error_kind``, so one bad candidate cannot cancel its siblings.
 
-Answers are read with limits, while they arrive: the body is streamed raw (the aiohttp
-transport does not decompress; httpx would, unbounded), counted against
-``max_response_bytes`` on the wire, and decompressed by a bounded decoder counted against
-``max_response_decompressed_bytes``. Reading stops at the first byte over either limit, so a
-gzip bomb costs about the limit in memory, not its decompressed size; the whole attempt,
-reading included, is bounded by ``timeout_s``, so a trickling body ends as a timeout.
+Answers are read with limits, while they arrive: the body is streamed raw (neither aiohttp nor
+the httpx seam decompresses it), counted against ``max_response_bytes`` on the wire, and
+decompressed by a bounded decoder counted against ``max_response_decompressed_bytes``. Reading
+stops at the first byte over either limit, so a gzip bomb costs about the limit in memory, not
+its decompressed size; the whole attempt, reading included, is bounded by ``timeout_s``, so a
+trickling body ends as a timeout. The common answer (uncompressed, its Content-Length within both
+limits) is read in one call: the HTTP parser stops at the declared length.
 """
 
 from __future__ import annotations
@@ -24,10 +29,10 @@ import logging
 import random
 import time
 import zlib
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 import aiohttp
 import httpx
@@ -69,12 +74,10 @@ class _Attempt(Exception):
 
 
 @contextmanager
-def map_transport_errors() -> Iterator[None]:
-    """Translate httpx/aiohttp exceptions into a classified failed attempt."""
+def map_httpx_errors() -> Iterator[None]:
+    """Translate httpx's exceptions (the ``transport=`` seam) into a classified failed attempt."""
     try:
         yield
-    except TimeoutError as exc:
-        raise _Attempt(ErrorKind.TIMEOUT, "no complete answer within timeout_s") from exc
     except httpx.TransportError as exc:
         cause = exc.__cause__
         # httpx-aiohttp maps every aiohttp connection error to ConnectTimeout; look at the cause.
@@ -90,6 +93,33 @@ def map_transport_errors() -> Iterator[None]:
             kind = ErrorKind.TRANSPORT_ERROR
         detail = str(cause or exc) or type(cause or exc).__name__
         raise _Attempt(kind, f"{type(cause or exc).__name__}: {detail}") from exc
+
+
+class _MapAiohttpErrors:
+    """Translate aiohttp's exceptions into a classified failed attempt.
+
+    A class, not a ``@contextmanager`` generator: it is entered once per request, and one
+    stateless instance (:data:`map_aiohttp_errors`) costs no allocation.
+    """
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        if exc is None or isinstance(exc, _Attempt):
+            return
+        if isinstance(exc, aiohttp.ServerTimeoutError):
+            kind = ErrorKind.TIMEOUT  # aiohttp's own backstop (timeout_s + 5 s); asyncio.timeout comes first
+        elif isinstance(exc, aiohttp.ClientConnectorError):
+            kind = ErrorKind.CONNECT_ERROR
+        elif isinstance(exc, aiohttp.ClientError) or (isinstance(exc, OSError) and not isinstance(exc, TimeoutError)):
+            kind = ErrorKind.TRANSPORT_ERROR
+        else:
+            return  # CancelledError (asyncio.timeout turns it into TimeoutError), or a bug: not a transport failure
+        raise _Attempt(kind, f"{type(exc).__name__}: {str(exc) or type(exc).__name__}") from exc
+
+
+map_aiohttp_errors = _MapAiohttpErrors()
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -164,8 +194,12 @@ class _Decoder:
         return True
 
 
+_IDENTITY = _Decoder("")
+"""Stateless (no zlib object): shared by every body that is not compressed."""
+
+
 async def read_body(response: httpx.Response, *, max_wire_bytes: int, max_bytes: int, cut: bool = False) -> bytes:
-    """Read a streamed response's body within limits, decompressing as it arrives.
+    """Read a streamed httpx response's body within limits, decompressing as it arrives.
 
     Args:
         response: a response opened with ``client.stream(...)``, body not read yet.
@@ -177,28 +211,39 @@ async def read_body(response: httpx.Response, *, max_wire_bytes: int, max_bytes:
         _Attempt: ``response_too_large`` naming the limit passed (unless ``cut``), or ``invalid_response``
             for a body that cannot be decompressed.
     """
+    status = response.status_code
     if response.is_stream_consumed:
         # An in-memory transport (httpx.MockTransport) hands over a body already read and decoded.
-        decoder, chunks = _Decoder(""), _once(response.content)
-    else:
-        decoder, chunks = _Decoder(response.headers.get("content-encoding", "")), response.aiter_raw()
-        declared = response.headers.get("content-length", "")
-        if not cut and declared.isdigit() and int(declared) > max_wire_bytes:
-            raise _too_large(response, f"Content-Length {declared} is over max_response_bytes ({max_wire_bytes})")
+        return await _read_limited(_once(response.content), _IDENTITY, status, max_wire_bytes, max_bytes, cut)
+    declared = response.headers.get("content-length", "")
+    if not cut and declared.isdigit() and int(declared) > max_wire_bytes:
+        raise _too_large(status, f"Content-Length {declared} is over max_response_bytes ({max_wire_bytes})")
+    decoder = _Decoder(response.headers.get("content-encoding", ""))
+    return await _read_limited(response.aiter_raw(), decoder, status, max_wire_bytes, max_bytes, cut)
+
+
+async def _read_limited(
+    chunks: AsyncIterator[bytes], decoder: _Decoder, status: int, max_wire_bytes: int, max_bytes: int, cut: bool
+) -> bytes:
+    """The body ``chunks`` carry, decoded, within both limits (see :func:`read_body`)."""
     out = bytearray()
     wire = 0
     async for chunk in chunks:
+        room = max_wire_bytes - wire
         wire += len(chunk)
+        piece = chunk
         if wire > max_wire_bytes:
-            if cut:
-                break
-            raise _too_large(response, f"body is over max_response_bytes ({max_wire_bytes}) on the wire")
-        fits = await decoder.decode(chunk, out, max_bytes)
+            if not cut:
+                raise _too_large(status, f"body is over max_response_bytes ({max_wire_bytes}) on the wire")
+            piece = chunk[:room]  # a chunk may be larger than the whole limit: keep what fits
+        fits = await decoder.decode(piece, out, max_bytes)
         if not fits:
             if cut:
                 del out[max_bytes:]
                 break
-            raise _too_large(response, f"body is over max_response_decompressed_bytes ({max_bytes}) once decompressed")
+            raise _too_large(status, f"body is over max_response_decompressed_bytes ({max_bytes}) once decompressed")
+        if wire > max_wire_bytes:
+            break
     return bytes(out)
 
 
@@ -206,8 +251,128 @@ async def _once(data: bytes) -> AsyncIterator[bytes]:
     yield data
 
 
-def _too_large(response: httpx.Response, message: str) -> _Attempt:
-    return _Attempt(ErrorKind.RESPONSE_TOO_LARGE, message, response.status_code)
+def _too_large(status: int, message: str) -> _Attempt:
+    return _Attempt(ErrorKind.RESPONSE_TOO_LARGE, message, status)
+
+
+class _Reply(NamedTuple):
+    """A candidate's answer, its body read within limits."""
+
+    status: int
+    headers: Mapping[str, str]
+    """Case-insensitive (``httpx.Headers`` or aiohttp's ``CIMultiDictProxy``)."""
+    body: bytes
+
+
+class _BodyLimits(NamedTuple):
+    """How much of an answer is read: a success within the candidate's limits, an error only for its message."""
+
+    max_wire_bytes: int
+    max_bytes: int
+
+    def for_status(self, status: int) -> tuple[int, int, bool]:
+        """(most bytes on the wire, most bytes decompressed, cut) for an answer with ``status``."""
+        if status < 300:
+            return self.max_wire_bytes, self.max_bytes, False
+        return ERROR_BODY_BYTES, ERROR_BODY_BYTES, True
+
+
+class _Sender(Protocol):
+    """Sends one candidate's requests and reads each answer within limits; failures raise :class:`_Attempt`."""
+
+    async def post(self, content: bytes) -> _Reply: ...
+
+    async def aclose(self) -> None: ...
+
+
+KEEPALIVE_S = 5.0
+"""How long an idle connection to a candidate stays open (httpx's default keep-alive expiry)."""
+
+
+class _AiohttpSender:
+    """The production path: one ``aiohttp.ClientSession`` per candidate, ``max_concurrency`` connections."""
+
+    def __init__(self, settings: CandidateSettings, url: str, headers: dict[str, str]) -> None:
+        self._url = url
+        self._headers = headers
+        self._limits = _BodyLimits(settings.max_response_bytes, settings.max_response_decompressed_bytes)
+        self._max_connections = settings.max_concurrency
+        # A backstop only: the per-attempt deadline is asyncio.timeout(timeout_s) around post().
+        self._timeout = aiohttp.ClientTimeout(total=settings.timeout_s + 5.0)
+        # The CA bundle httpx would use (certifi, or SSL_CERT_FILE / SSL_CERT_DIR), loaded now, not on first use.
+        self._ssl = httpx.create_ssl_context()
+        self._session: aiohttp.ClientSession | None = None
+
+    def _open(self) -> aiohttp.ClientSession:
+        # Opened on first use: a session belongs to the event loop that runs it.
+        connector = aiohttp.TCPConnector(
+            limit=self._max_connections,
+            keepalive_timeout=KEEPALIVE_S,
+            ssl=self._ssl,
+        )
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            headers=self._headers,
+            timeout=self._timeout,
+            cookie_jar=aiohttp.DummyCookieJar(),  # a request carries what the config allows, no cookie a candidate set
+            auto_decompress=False,  # decompressed here, within limits
+            trust_env=False,
+        )
+        return self._session
+
+    async def post(self, content: bytes) -> _Reply:
+        session = self._session or self._open()
+        with map_aiohttp_errors:
+            async with session.post(self._url, data=content, allow_redirects=False) as response:
+                status = response.status
+                headers = response.headers
+                max_wire_bytes, max_bytes, cut = self._limits.for_status(status)
+                encoding = headers.get("Content-Encoding", "")
+                declared = headers.get("Content-Length", "")
+                if declared.isdigit():
+                    size = int(declared)
+                    if size > max_wire_bytes and not cut:
+                        message = f"Content-Length {declared} is over max_response_bytes ({max_wire_bytes})"
+                        raise _too_large(status, message)
+                    if size <= max_wire_bytes and size <= max_bytes and encoding in ("", "identity"):
+                        # The common answer: uncompressed and declared within both limits; the parser
+                        # stops at the declared length, so one read is as bounded as the stream below.
+                        return _Reply(status, headers, await response.read())
+                body = await _read_limited(
+                    response.content.iter_any(), _Decoder(encoding), status, max_wire_bytes, max_bytes, cut
+                )
+                return _Reply(status, headers, body)
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
+class _HttpxSender:
+    """The ``transport=`` seam: ``httpx.AsyncClient`` on an injected transport (``httpx.MockTransport`` in tests)."""
+
+    def __init__(
+        self, settings: CandidateSettings, url: str, headers: dict[str, str], transport: httpx.AsyncBaseTransport
+    ) -> None:
+        self._url = url
+        self._limits = _BodyLimits(settings.max_response_bytes, settings.max_response_decompressed_bytes)
+        # httpx's own timeout is a backstop; the per-attempt deadline is asyncio.timeout(timeout_s).
+        self._client = httpx.AsyncClient(
+            transport=transport,
+            headers=headers,
+            timeout=httpx.Timeout(settings.timeout_s + 5.0),
+            follow_redirects=False,
+        )
+
+    async def post(self, content: bytes) -> _Reply:
+        with map_httpx_errors():
+            async with self._client.stream("POST", self._url, content=content) as response:
+                max_wire_bytes, max_bytes, cut = self._limits.for_status(response.status_code)
+                body = await read_body(response, max_wire_bytes=max_wire_bytes, max_bytes=max_bytes, cut=cut)
+        return _Reply(response.status_code, response.headers, body)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
 
 
 def _output_limit(body: dict[str, Any]) -> int | None:
@@ -267,7 +432,10 @@ def endpoint_url(settings: CandidateSettings) -> str:
 
 
 def make_transport(max_connections: int) -> httpx.AsyncBaseTransport:
-    """The aiohttp-backed transport every candidate client uses."""
+    """httpx on aiohttp (httpx-aiohttp), for callers that want httpx's API over aiohttp's pool.
+
+    Candidate clients no longer send through it (see the module docstring); the benchmarks compare with it.
+    """
     limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
     return AiohttpTransport(limits=limits)
 
@@ -320,16 +488,15 @@ class CandidateClient:
                 headers["x-api-key"] = api_key.get_secret_value()
         if self.api is Api.ANTHROPIC_MESSAGES:
             headers.setdefault("anthropic-version", settings.anthropic_version)
-        # httpx's own timeout is a backstop; the per-attempt deadline is asyncio.timeout(timeout_s).
-        self._http = httpx.AsyncClient(
-            transport=transport or make_transport(settings.max_concurrency),
-            headers=headers,
-            timeout=httpx.Timeout(settings.timeout_s + 5.0),
-            follow_redirects=False,
+        self._sender: _Sender = (
+            _AiohttpSender(settings, self.url, headers)
+            if transport is None
+            else _HttpxSender(settings, self.url, headers, transport)
         )
+        self._allow_params = frozenset(settings.allow_params)
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self._sender.aclose()
 
     def _scrub(self, text: str) -> str:
         secret = self._api_key.get_secret_value() if self._api_key else None
@@ -351,7 +518,7 @@ class CandidateClient:
             model=self._model_for(event),
             overrides=self.settings.overrides,
             max_output_tokens=self.settings.max_output_tokens,
-            allow_params=frozenset(self.settings.allow_params),
+            allow_params=self._allow_params,
             default_max_tokens=self.settings.default_max_tokens,
         )
 
@@ -451,33 +618,24 @@ class CandidateClient:
             # Latency is the candidate's: the clock starts once our own queue has let the request go.
             clock.start()
             try:
-                with map_transport_errors():
-                    async with (
-                        asyncio.timeout(settings.timeout_s),
-                        self._http.stream("POST", self.url, content=content) as response,
-                    ):
-                        status = response.status_code
-                        # An error answer is read only as far as its message needs.
-                        raw = await read_body(
-                            response,
-                            max_wire_bytes=settings.max_response_bytes if status < 300 else ERROR_BODY_BYTES,
-                            max_bytes=settings.max_response_decompressed_bytes if status < 300 else ERROR_BODY_BYTES,
-                            cut=status >= 300,
-                        )
+                async with asyncio.timeout(settings.timeout_s):
+                    status, headers, raw = await self._sender.post(content)
+            except TimeoutError as exc:
+                raise _Attempt(ErrorKind.TIMEOUT, "no complete answer within timeout_s") from exc
             finally:
                 clock.stop()
         if status >= 300:
             body_text = raw.decode("utf-8", errors="replace").strip().replace("\n", " ")
             message = f"HTTP {status}: {body_text}"
             if status == 429:
-                retry_after = parse_retry_after(response.headers.get("retry-after"))
+                retry_after = parse_retry_after(headers.get("retry-after"))
                 raise _Attempt(ErrorKind.RATE_LIMITED, message, status, retry_after)
             if status >= 500:
                 raise _Attempt(
                     ErrorKind.HTTP_5XX,
                     message,
                     status,
-                    parse_retry_after(response.headers.get("retry-after")),
+                    parse_retry_after(headers.get("retry-after")),
                 )
             raise _Attempt(ErrorKind.HTTP_4XX, message, status)
         if len(raw) >= PARSE_OFF_LOOP_BYTES:
