@@ -44,13 +44,18 @@ kafka-start: ## start the local single-node Kafka (scripts/kafka-local.sh)
 kafka-stop: ## stop the local Kafka
 	scripts/kafka-local.sh stop
 
-bench: $(STAMP) ## run the benchmarks in benchmarks/ (prints figures)
-	$(BIN)/python benchmarks/replay_transport.py
-	$(BIN)/python benchmarks/diff_speed.py
+bench: $(STAMP) ## the throughput suite: every goal of benchmarks/README.md in one table (about 10 min; run it alone)
+	$(BIN)/python benchmarks/run_all.py
+
+bench-quick: $(STAMP) ## the throughput suite with shorter runs (about 5 min)
+	$(BIN)/python benchmarks/run_all.py --quick
+
+bench-guards: $(STAMP) ## the robustness benchmarks: response guards, hostile inputs, circuit breaker
 	$(BIN)/python benchmarks/response_guards.py
 	$(BIN)/python benchmarks/hostile_inputs.py
+	$(BIN)/python benchmarks/breaker_throughput.py
 
 clean: ## remove .venv and local state (.shadow/)
 	rm -rf $(VENV) .shadow .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: help install demo test lint format schemas readme kafka-start kafka-stop bench clean
+.PHONY: help install demo test lint format schemas readme kafka-start kafka-stop bench bench-quick bench-guards clean
