@@ -266,16 +266,17 @@ def _descendants(pid: int) -> list[int]:
     return out
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) of ``pid`` and its live descendants."""
-    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """CPU time (user, system) of ``pid`` and its live descendants."""
+    tick, user, system = os.sysconf("SC_CLK_TCK"), 0.0, 0.0
     for p in _descendants(pid):
         try:
             fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+        user += int(fields[11]) / tick
+        system += int(fields[12]) / tick
+    return user, system
 
 
 def memory_mb(pid: int, key: str) -> float:
@@ -309,6 +310,7 @@ class Run:
     events: int  # events whose rows were stored inside the window
     seconds: float
     cpu_s: float
+    sys_s: float  # of cpu_s, in the kernel (sockets)
     rss_mb: float  # resident memory at the end of the window
     peak_rss_mb: float  # high-water mark of the worker and its children
 
@@ -363,7 +365,8 @@ def run_worker(
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{name}: not done after {timeout_s:.0f} s")
             rows = rows_written(port)
-            now, cpu = time.monotonic(), cpu_seconds(process.pid)
+            now, (user, system) = time.monotonic(), cpu_seconds(process.pid)
+            cpu = (user + system, system)
             if rows is not None:
                 if t0 is None and rows >= start_rows:
                     t0, cpu0, rows0 = now, cpu, rows
@@ -373,7 +376,8 @@ def run_worker(
                     assert cpu0 is not None and rows0 is not None
                     rss = memory_mb(process.pid, "VmRSS")
                     peak = memory_mb(process.pid, "VmHWM")
-                    return Run(name, round((rows - rows0) / per_event), now - t0, cpu - cpu0, rss, peak)
+                    events = round((rows - rows0) / per_event)
+                    return Run(name, events, now - t0, cpu[0] - cpu0[0], cpu[1] - cpu0[1], rss, peak)
             time.sleep(0.1)
     finally:
         if spy is not None:
@@ -477,7 +481,7 @@ def raw_diff_us(events: list[bytes], server_answers: list[str], pairs: int = 200
 
 def raw_insert(chdb_dir: Path, batch: int = 1000, batches: int = 5) -> float:
     """Rows/s of clickhouse-connect inserting the worker's own stored rows back, ``batch`` rows at a time."""
-    client = clickhouse_connect.get_client(dsn=f"chdb://{chdb_dir}")  # type: ignore[no-untyped-call]
+    client = clickhouse_connect.get_client(dsn=f"chdb://{chdb_dir}")
     try:
         result = client.query(f"SELECT * FROM shadow.comparisons LIMIT {batch * batches}")
         columns, rows = result.column_names, result.result_rows
@@ -587,12 +591,12 @@ def main() -> None:
             shutil.rmtree(workdir, ignore_errors=True)
 
     print()
-    print("| run | events | seconds | events/s | CPU µs per replay | RSS MB | peak RSS MB |")
-    print("|---|---|---|---|---|---|---|")
+    print("| run | events | seconds | events/s | CPU µs per replay | of which kernel | RSS MB | peak RSS MB |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in runs.values():
         print(
             f"| {r.name} | {r.events:,} | {r.seconds:.1f} | {r.events_per_s:,.0f} | {r.cpu_us_per_replay:,.0f} "
-            f"| {r.rss_mb:,.0f} | {r.peak_rss_mb:,.0f} |"
+            f"| {r.sys_s / r.cpu_s:.0%} | {r.rss_mb:,.0f} | {r.peak_rss_mb:,.0f} |"
         )
     print()
     print("| raw part (same run) | figure | CPU µs per event |")
