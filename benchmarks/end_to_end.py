@@ -334,6 +334,7 @@ def run_worker(
     pipeline: dict[str, Any] | None = None,
     timeout_s: float = 300.0,
     profile: Path | None = None,
+    code: Path | None = None,
 ) -> Run:
     """Runs ``shadow run`` pinned to one CPU until ``target_events`` events are stored; then SIGTERM."""
     config: dict[str, Any] = {
@@ -348,9 +349,11 @@ def run_worker(
     config_path.write_text(json.dumps(config))  # JSON is YAML
     port = free_port()
     log = (workdir / f"{name}.log").open("wb")
-    shadow = [str(ROOT / ".venv" / "bin" / "shadow"), "run", "-c", str(config_path), "--metrics-port", str(port)]
+    shadow = [sys.executable, "-m", "shadow", "run", "-c", str(config_path), "--metrics-port", str(port)]
+    # ``code``: another checkout of shadow to run instead of this one (a before/after comparison).
+    env = {**os.environ, "PYTHONPATH": str(code)} if code is not None else None
     process = subprocess.Popen(
-        ["taskset", "-c", str(WORKER_CPU), *shadow], stdout=log, stderr=subprocess.STDOUT, cwd=workdir
+        ["taskset", "-c", str(WORKER_CPU), *shadow], stdout=log, stderr=subprocess.STDOUT, cwd=workdir, env=env
     )
     per_event = len(candidates)
     start_rows, end_rows = 0.1 * target_events * per_event, 0.9 * target_events * per_event
@@ -506,6 +509,11 @@ def main() -> None:
     parser.add_argument("--scenarios", default=",".join(ALL), help=f"comma-separated, from {','.join(ALL)}")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, chDB stores)")
     parser.add_argument(
+        "--before",
+        type=Path,
+        help="a checkout of an earlier shadow (git worktree add DIR REV): adds its run 'before' beside 'one'",
+    )
+    parser.add_argument(
         "--profile", type=Path, help="write py-spy collapsed stacks of each run to this directory (needs py-spy)"
     )
     add_goals_argument(parser)
@@ -547,6 +555,8 @@ def main() -> None:
 
             if "one" in scenarios:
                 go("one", [candidate("c1", instant, max_concurrency=256)], n)
+                if args.before is not None:
+                    go("before", [candidate("c1", instant, max_concurrency=256)], n, code=args.before.resolve())
             if "three" in scenarios:
                 go("three", [candidate(f"c{i}", instant, max_concurrency=256) for i in (1, 2, 3)], n)
             if "defaults" in scenarios:

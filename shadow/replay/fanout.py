@@ -165,7 +165,12 @@ class Replayer:
             else:
                 results.append(None)
                 calls.append((len(results) - 1, self._call(lane, event, permit)))
-        if calls:
+        if len(calls) == 1:
+            # One call: awaited in the event's own task (gather would start a task for it). Cancelling
+            # it in flight (Lane.abandon) cancels this task at that await, which _tracked turns into a skip.
+            i, call = calls[0]
+            results[i] = await call
+        elif calls:
             answered = await asyncio.gather(*(call for _, call in calls))
             for (i, _), result in zip(calls, answered, strict=True):
                 results[i] = result
@@ -224,7 +229,7 @@ class Replayer:
         if self.control is None and (lane.breaker is None or permit is None):
             return await self._safe(lane.client, event)
         me = asyncio.current_task()
-        assert me is not None  # gather runs each call in a task of its own
+        assert me is not None  # the call runs in a task: its own (gather) or its event's (one call)
         lane.in_flight.add(me)
         try:
             result = await self._safe(lane.client, event)

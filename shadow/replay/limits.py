@@ -85,10 +85,23 @@ class GroupLimiter:
             self._tokens_ready = max(now, self._tokens_ready) + delay
 
 
+_PERIODS: dict[tuple[int, int, int, int], tuple[str, str]] = {}
+
+
 def periods(now: datetime | None = None) -> tuple[str, str]:
-    """The current UTC hour and day, as the reports name them."""
+    """The current UTC hour and day, as the reports name them.
+
+    The ledger asks twice per call; the names are formatted once per hour (``strftime`` costs more
+    than the rest of the ledger's work).
+    """
     now = now or datetime.now(UTC)
-    return now.strftime("%Y-%m-%dT%H"), now.strftime("%Y-%m-%d")
+    key = (now.year, now.month, now.day, now.hour)
+    names = _PERIODS.get(key)
+    if names is None:
+        if len(_PERIODS) >= 48:
+            _PERIODS.clear()
+        names = _PERIODS[key] = (now.strftime("%Y-%m-%dT%H"), now.strftime("%Y-%m-%d"))
+    return names
 
 
 @dataclass(slots=True)
