@@ -1,12 +1,16 @@
-"""Throughput of the replay HTTP client: httpx's own transport vs httpx on aiohttp vs raw aiohttp.
+"""Throughput of the replay HTTP client against raw aiohttp, httpx's own transport and httpx on aiohttp.
 
-Why ``shadow.replay.client`` uses ``httpx_aiohttp.AiohttpTransport``: on small machines httpx's
-default transport (httpcore) slows down sharply as hundreds of requests are in flight, aiohttp's
-connection pool does not. This script measures that in one run against a local OpenAI-compatible
-server running in a separate process, and prints every figure as a ratio to ``httpx-default``
+Why ``shadow.replay.client`` sends through aiohttp directly: on small machines httpx's default
+transport (httpcore) slows down sharply as hundreds of requests are in flight; httpx on aiohttp
+does not, but httpx's client layer alone costs more CPU per request than aiohttp's whole request
+(``httpx-lean``, the thinnest httpx transport over aiohttp, is the ceiling of any httpx-based
+client). Everything runs in one process against a local OpenAI-compatible server in a separate
+process; every figure is also shown as a ratio to ``httpx-default`` and to ``aiohttp-raw``
 measured at the same concurrency in the same run. It prints figures; it asserts nothing.
 
-    .venv/bin/python benchmarks/replay_transport.py --requests 3000 --concurrency 64,256
+    .venv/bin/python benchmarks/replay_transport.py                 # --requests 3000 --concurrency 16,256
+    .venv/bin/python benchmarks/replay_transport.py --quick         # the goal rows only, about 30 s
+    .venv/bin/python benchmarks/replay_transport.py --goals-json goals.json
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -32,12 +37,27 @@ import httpx
 import orjson
 from aiohttp import web
 
-from shadow.config import CandidateSettings
-from shadow.events.models import MirrorEvent
-from shadow.replay.client import CandidateClient, make_transport
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-VARIANTS = ("httpx-default", "httpx-aiohttp", "aiohttp-raw", "shadow-client")
+from benchmarks.goals import GoalRow, add_goals_argument, ratio_row, write_goals  # noqa: E402
+from benchmarks.goals import render_table as render_goal_table  # noqa: E402
+from shadow.config import CandidateSettings  # noqa: E402
+from shadow.events.models import MirrorEvent  # noqa: E402
+from shadow.replay.client import CandidateClient, make_transport  # noqa: E402
+
+VARIANTS = ("httpx-default", "httpx-aiohttp", "httpx-lean", "aiohttp-raw", "shadow-client")
 BASELINE = "httpx-default"
+REFERENCE = "aiohttp-raw"
+BENCHMARK = "replay_transport"
+QUICK = {
+    "requests": 10000,
+    "warmup": 200,
+    "repeat": 3,
+    "max_seconds": 4.0,
+    "variants": ["aiohttp-raw", "shadow-client"],
+}
+"""``--quick``: the two variants the goals compare, three interleaved rounds of at most 4 s per run (about 30 s)."""
 PATH = "/v1/chat/completions"
 REQUEST_TIMEOUT_S = 30.0
 # After the time cap, in-flight requests get this long to finish before they are cancelled.
@@ -122,6 +142,37 @@ async def _serve(conn: Connection, latency_ms: float) -> None:
 
 # --- the clients ---------------------------------------------------------------------------------
 
+
+class LeanAiohttpTransport(httpx.AsyncBaseTransport):
+    """The thinnest httpx transport over aiohttp: no exception mapping, no streaming, no per-request options.
+
+    Not a production candidate (it reads any body whole, without limits): it shows the most an
+    httpx-based client could reach, since ``httpx.AsyncClient``'s own work is all that is left.
+    """
+
+    def __init__(self, max_connections: int) -> None:
+        self._max_connections = max_connections
+        self._session: aiohttp.ClientSession | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._max_connections),
+                timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S),
+                cookie_jar=aiohttp.DummyCookieJar(),
+                auto_decompress=False,
+            )
+        async with self._session.request(
+            request.method, str(request.url), data=request.content, headers=request.headers.multi_items()
+        ) as response:
+            body = await response.read()
+        return httpx.Response(response.status, headers=response.raw_headers, content=body, request=request)
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
 Send = Callable[[], Awaitable[str | None]]  # None when the request succeeded, else an error label
 
 
@@ -141,7 +192,10 @@ class Run:
     p50_ms: float | None = None
     p99_ms: float | None = None
     vs_baseline: float | None = None
+    vs_reference: float | None = None
     error_example: str = ""
+    rounds: list[float] = field(default_factory=list)
+    """req/s of every round of this variant and concurrency (``--repeat``); this run is their median."""
 
 
 def percentile(sorted_values: list[float], q: float) -> float | None:
@@ -209,12 +263,14 @@ async def measure(
     run = Run(variant, concurrency, requested)
     close: Callable[[], Awaitable[Any]]
 
-    if variant in ("httpx-default", "httpx-aiohttp"):
+    if variant in ("httpx-default", "httpx-aiohttp", "httpx-lean"):
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
         if variant == "httpx-default":
             client = httpx.AsyncClient(limits=limits, timeout=REQUEST_TIMEOUT_S)
-        else:
+        elif variant == "httpx-aiohttp":
             client = httpx.AsyncClient(transport=make_transport(concurrency), timeout=REQUEST_TIMEOUT_S)
+        else:
+            client = httpx.AsyncClient(transport=LeanAiohttpTransport(concurrency), timeout=REQUEST_TIMEOUT_S)
 
         async def send() -> str | None:
             response = await client.post(url, content=body, headers=headers)
@@ -293,35 +349,72 @@ def _ms(value: float | None) -> str:
 
 
 def render_table(runs: list[Run]) -> str:
-    header = ("variant", "conc", "ok", "errors", "seconds", "req/s", "p50 ms", "p99 ms", "vs httpx-default")
+    header = ["variant", "conc", "ok", "errors", "seconds", "req/s", "p50 ms", "p99 ms", "vs httpx-default"]
+    header.append("vs aiohttp-raw")
+    rounds = any(len(run.rounds) > 1 for run in runs)
+    if rounds:
+        header.append("req/s of each round")
     rows = [header]
     for run in runs:
         failed = sum(run.errors.values()) + run.cancelled
         ok = f"{run.ok}/{run.requested}" + (" (capped)" if run.capped else "")
-        ratio = "-" if run.vs_baseline is None else f"{run.vs_baseline:.2f}x"
-        rows.append(
-            (
-                run.variant,
-                str(run.concurrency),
-                ok,
-                str(failed),
-                f"{run.seconds:.2f}",
-                f"{run.req_per_s:.0f}",
-                _ms(run.p50_ms),
-                _ms(run.p99_ms),
-                ratio,
-            )
-        )
+        row = [
+            run.variant,
+            str(run.concurrency),
+            ok,
+            str(failed),
+            f"{run.seconds:.2f}",
+            f"{run.req_per_s:.0f}",
+            _ms(run.p50_ms),
+            _ms(run.p99_ms),
+            "-" if run.vs_baseline is None else f"{run.vs_baseline:.2f}x",
+            "-" if run.vs_reference is None else f"{run.vs_reference:.2f}x",
+        ]
+        if rounds:
+            row.append(" ".join(f"{r:.0f}" for r in run.rounds))
+        rows.append(row)
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    left = {0, len(header) - 1} if rounds else {0}  # text columns; figures are right-aligned
     lines = []
     for n, row in enumerate(rows):
         cells = [
-            cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+            cell.ljust(w) if i in left else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True))
         ]
-        lines.append("  ".join(cells))
+        lines.append("  ".join(cells).rstrip())
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def goal_rows(runs: list[Run]) -> list[GoalRow]:
+    """Issue 10, goal 5: shadow's client keeps half of raw aiohttp's rate at 256 in flight, and does not collapse."""
+    rate = {(run.variant, run.concurrency): run.req_per_s for run in runs}
+    goals = []
+    if ("aiohttp-raw", 256) in rate and ("shadow-client", 256) in rate:
+        goals.append(
+            ratio_row(
+                BENCHMARK,
+                "replay client req/s at 256 in flight",
+                baseline_label="raw aiohttp",
+                baseline=rate["aiohttp-raw", 256],
+                figure=rate["shadow-client", 256],
+                unit="req/s",
+                at_least=0.50,
+            )
+        )
+    if ("shadow-client", 16) in rate and ("shadow-client", 256) in rate:
+        goals.append(
+            ratio_row(
+                BENCHMARK,
+                "replay client: 256 vs 16 in flight",
+                baseline_label="shadow client at 16",
+                baseline=rate["shadow-client", 16],
+                figure=rate["shadow-client", 256],
+                unit="req/s",
+                at_least=0.80,
+            )
+        )
+    return goals
 
 
 # --- main ----------------------------------------------------------------------------------------
@@ -330,21 +423,44 @@ def render_table(runs: list[Run]) -> str:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--requests", type=int, default=3000, help="timed requests per variant and concurrency")
-    parser.add_argument("--concurrency", default="64,256", help="comma-separated requests in flight, e.g. 64,256")
+    parser.add_argument("--concurrency", default="16,256", help="comma-separated requests in flight, e.g. 16,256")
     parser.add_argument(
         "--variants", default=",".join(VARIANTS), help="comma-separated subset of: " + ", ".join(VARIANTS)
     )
     parser.add_argument("--warmup", type=int, default=100, help="untimed requests per variant before timing")
     parser.add_argument("--max-seconds", type=float, default=60.0, help="stop a variant taking new requests after this")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="rounds, each variant in turn; a row shows the median round"
+    )
     parser.add_argument("--server-latency-ms", type=float, default=0.0, help="server sleeps this long before answering")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"the goal rows only: {', '.join(QUICK['variants'])}, {QUICK['requests']} requests, "
+        f"{QUICK['repeat']} rounds of at most {QUICK['max_seconds']:g} s (about 30 s)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of the table")
+    add_goals_argument(parser)
     args = parser.parse_args(argv)
+    if args.quick:
+        for key, value in QUICK.items():
+            setattr(args, key, ",".join(value) if key == "variants" else value)
     args.concurrency = [int(c) for c in args.concurrency.split(",") if c.strip()]
     args.variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     unknown = sorted(set(args.variants) - set(VARIANTS))
     if unknown:
         parser.error(f"unknown variant(s) {', '.join(unknown)}; choose from {', '.join(VARIANTS)}")
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     return args
+
+
+def median_run(rounds: list[Run]) -> Run:
+    """The round with the median req/s (the lower one of the middle two), carrying every round's req/s."""
+    ordered = sorted(rounds, key=lambda run: run.req_per_s)
+    middle = ordered[(len(ordered) - 1) // 2]
+    middle.rounds = [run.req_per_s for run in rounds]
+    return middle
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -355,7 +471,8 @@ def main(argv: list[str] | None = None) -> int:
     receive, send_port = context.Pipe(duplex=False)
     server = context.Process(target=serve, args=(send_port, args.server_latency_ms), daemon=True)
     server.start()
-    runs: list[Run] = []
+    measured: dict[tuple[str, int], list[Run]] = {(v, c): [] for c in args.concurrency for v in args.variants}
+    started = time.perf_counter()
     try:
         if not receive.poll(30):
             raise RuntimeError("benchmark server did not report its port within 30 s")
@@ -364,45 +481,54 @@ def main(argv: list[str] | None = None) -> int:
             print(" ".join(f"{k}={v}" for k, v in env.items()))
             print(
                 f"server: {base_url}{PATH} in pid {server.pid}, latency {args.server_latency_ms:g} ms; "
-                f"{args.requests} requests per run, {args.warmup} warm-up, cap {args.max_seconds:g} s",
+                f"{args.requests} requests per run, {args.warmup} warm-up, cap {args.max_seconds:g} s, "
+                f"{args.repeat} round(s)",
                 flush=True,
             )
-        for concurrency in args.concurrency:
-            for variant in args.variants:
-                gc.collect()
-                # A fresh event loop per run: nothing a collapsed client leaves behind slows the next one.
-                job = measure(
-                    variant,
-                    base_url,
-                    requested=args.requests,
-                    concurrency=concurrency,
-                    warmup=args.warmup,
-                    max_seconds=args.max_seconds,
-                )
-                run = asyncio.run(job)
-                runs.append(run)
-                if not args.json:
-                    print(
-                        f"  {variant:<14} c={concurrency:<4} {run.ok} ok in {run.seconds:.2f} s "
-                        f"({run.req_per_s:.0f} req/s){' errors: ' + str(run.errors) if run.errors else ''}",
-                        file=sys.stderr,
-                        flush=True,
+        # Rounds outermost: the variants compared at one concurrency run side by side, under the same load.
+        for round_ in range(args.repeat):
+            for concurrency in args.concurrency:
+                for variant in args.variants:
+                    gc.collect()
+                    # A fresh event loop per run: nothing a collapsed client leaves behind slows the next one.
+                    job = measure(
+                        variant,
+                        base_url,
+                        requested=args.requests,
+                        concurrency=concurrency,
+                        warmup=args.warmup,
+                        max_seconds=args.max_seconds,
                     )
+                    run = asyncio.run(job)
+                    measured[variant, concurrency].append(run)
+                    if not args.json:
+                        print(
+                            f"  round {round_ + 1}: {variant:<14} c={concurrency:<4} {run.ok} ok "
+                            f"in {run.seconds:.2f} s "
+                            f"({run.req_per_s:.0f} req/s){' errors: ' + str(run.errors) if run.errors else ''}",
+                            file=sys.stderr,
+                            flush=True,
+                        )
     finally:
         server.terminate()
         server.join(10)
 
+    runs = [median_run(rounds) for rounds in measured.values()]
     for run in runs:
-        baseline = next((r for r in runs if r.variant == BASELINE and r.concurrency == run.concurrency), None)
-        if baseline is not None and baseline.req_per_s > 0:
-            run.vs_baseline = run.req_per_s / baseline.req_per_s
+        for other, attribute in ((BASELINE, "vs_baseline"), (REFERENCE, "vs_reference")):
+            base = next((r for r in runs if r.variant == other and r.concurrency == run.concurrency), None)
+            if base is not None and base.req_per_s > 0:
+                setattr(run, attribute, run.req_per_s / base.req_per_s)
+    goals = goal_rows(runs)
+    write_goals(args.goals_json, goals)
 
     if args.json:
         document = {
             "environment": env,
-            "settings": {k: getattr(args, k) for k in ("requests", "concurrency", "warmup", "max_seconds")}
-            | {"server_latency_ms": args.server_latency_ms, "baseline": BASELINE},
+            "settings": {k: getattr(args, k) for k in ("requests", "concurrency", "warmup", "max_seconds", "repeat")}
+            | {"server_latency_ms": args.server_latency_ms, "baseline": BASELINE, "reference": REFERENCE},
             "runs": [asdict(run) for run in runs],
+            "goals": [dict(asdict(goal), ratio=goal.ratio) for goal in goals],
         }
         print(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode())
         return 0
@@ -413,6 +539,10 @@ def main(argv: list[str] | None = None) -> int:
         if run.errors or run.cancelled or run.error_example:
             failures = f"errors {run.errors}, cancelled {run.cancelled}"
             print(f"{run.variant} c={run.concurrency}: {failures}; {run.error_example}")
+    if goals:
+        print()
+        print(render_goal_table(goals))
+    print(f"\n{time.perf_counter() - started:.0f} s in all", file=sys.stderr)
     return 0
 
 

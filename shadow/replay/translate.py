@@ -16,6 +16,7 @@ shares nested values with the request, which is never modified.
 from __future__ import annotations
 
 import copy
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -161,8 +162,14 @@ def _dropped(key: str, value: Any) -> bool:
     return value is not None and not (key in _NO_OP_VALUES and value == _NO_OP_VALUES[key])
 
 
+@functools.lru_cache(maxsize=256)
+def _allowed(api: Api, allow: frozenset[str]) -> frozenset[str]:
+    """What a same-API replay passes on; computed once per candidate, not per request."""
+    return (ALLOWED_PARAMS[api] | allow) - NEVER_SENT
+
+
 def _filtered(request: dict[str, Any], api: Api, allow: frozenset[str], changes: list[str]) -> dict[str, Any]:
-    allowed = (ALLOWED_PARAMS[api] | allow) - NEVER_SENT
+    allowed = _allowed(api, allow)
     body: dict[str, Any] = {}
     for key, value in request.items():
         if key == "model":
@@ -267,7 +274,8 @@ def rewrite_request(
     """
     changes: list[str] = []
     if source is target:
-        body = _filtered(request, target, frozenset(allow_params), changes)
+        allow = allow_params if isinstance(allow_params, frozenset) else frozenset(allow_params)
+        body = _filtered(request, target, allow, changes)
     elif source is Api.OPENAI_CHAT:
         body = openai_to_anthropic(request, default_max_tokens=min(default_max_tokens, max_output_tokens))
         _untranslated(request, _OPENAI_TRANSLATED, changes)
@@ -276,8 +284,8 @@ def rewrite_request(
         _untranslated(request, _ANTHROPIC_TRANSLATED, changes)
     body["model"] = model
     merge_overrides(body, overrides)
-    limit_set = any(request.get(key) is not None for key in OUTPUT_LIMITS) or any(
-        overrides.get(key) is not None for key in OUTPUT_LIMITS
+    limit_set = any(request.get(key) is not None for key in OUTPUT_LIMITS) or (
+        bool(overrides) and any(overrides.get(key) is not None for key in OUTPUT_LIMITS)
     )
     _cap_output(
         body,
@@ -287,7 +295,7 @@ def rewrite_request(
         limit_set=limit_set,
         changes=changes,
     )
-    return CandidateRequest(body, tuple(dict.fromkeys(changes)))
+    return CandidateRequest(body, tuple(dict.fromkeys(changes)) if changes else ())
 
 
 # --- OpenAI → Anthropic -------------------------------------------------------------------
