@@ -151,7 +151,8 @@ class _Decoder:
     ``unconsumed_tail``, so a gzip bomb is decompressed no further than the caller's limit.
     """
 
-    def __init__(self, content_encoding: str) -> None:
+    def __init__(self, content_encoding: str, status: int = 0) -> None:
+        self._status = status  # the answer's status, named by the failure of a body that cannot be decoded
         codings = [c.strip() for c in content_encoding.lower().split(",")]
         codings = [c for c in codings if c and c != "identity"]
         self._raw_deflate_fallback = codings == ["deflate"]
@@ -163,7 +164,7 @@ class _Decoder:
         elif codings == ["deflate"]:
             self._zlib = zlib.decompressobj(zlib.MAX_WBITS)
         else:
-            raise _Attempt(ErrorKind.INVALID_RESPONSE, f"unsupported Content-Encoding {content_encoding!r}", 0)
+            raise _Attempt(ErrorKind.INVALID_RESPONSE, f"unsupported Content-Encoding {content_encoding!r}", status)
 
     async def decode(self, data: bytes, out: bytearray, limit: int) -> bool:
         """Append ``data`` decoded to ``out``; False (with ``out`` past ``limit``) once more than ``limit`` bytes.
@@ -190,7 +191,8 @@ class _Decoder:
                 # "deflate" is meant as a zlib stream, but some servers send raw deflate.
                 self._zlib, self._raw_deflate_fallback = zlib.decompressobj(-zlib.MAX_WBITS), False
                 return await self.decode(data, out, limit)
-            raise _Attempt(ErrorKind.INVALID_RESPONSE, f"body could not be decompressed: {exc}") from exc
+            message = f"body could not be decompressed: {exc}"
+            raise _Attempt(ErrorKind.INVALID_RESPONSE, message, self._status) from exc
         return True
 
 
@@ -218,7 +220,7 @@ async def read_body(response: httpx.Response, *, max_wire_bytes: int, max_bytes:
     declared = response.headers.get("content-length", "")
     if not cut and declared.isdigit() and int(declared) > max_wire_bytes:
         raise _too_large(status, f"Content-Length {declared} is over max_response_bytes ({max_wire_bytes})")
-    decoder = _Decoder(response.headers.get("content-encoding", ""))
+    decoder = _Decoder(response.headers.get("content-encoding", ""), status)
     return await _read_limited(response.aiter_raw(), decoder, status, max_wire_bytes, max_bytes, cut)
 
 
@@ -341,7 +343,7 @@ class _AiohttpSender:
                         # stops at the declared length, so one read is as bounded as the stream below.
                         return _Reply(status, headers, await response.read())
                 body = await _read_limited(
-                    response.content.iter_any(), _Decoder(encoding), status, max_wire_bytes, max_bytes, cut
+                    response.content.iter_any(), _Decoder(encoding, status), status, max_wire_bytes, max_bytes, cut
                 )
                 return _Reply(status, headers, body)
 
