@@ -6,7 +6,7 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from shadow.sink.rows import COMPARISON_COLUMNS, INGEST_COLUMNS, Row, as_values
+from shadow.sink.rows import COMPARISON_COLUMNS, INGEST_COLUMNS, Row
 from shadow.storage.rollup import refresh_statement, settled_hours
 from shadow.storage.store import ClickHouseStore
 
@@ -25,11 +25,11 @@ class ClickHouseSink:
         self._last_refresh = time.monotonic()
 
     async def write(self, comparisons: Sequence[Row], ingest: Sequence[Row]) -> None:
-        # Comparison rows first: an ingest row claiming "replayed" must never precede its rows.
-        await self.store.ainsert(
-            "comparisons", [as_values(r, COMPARISON_COLUMNS) for r in comparisons], COMPARISON_COLUMNS
+        # Comparison rows first: an ingest row claiming "replayed" must never precede its rows. Both
+        # inserts go in one trip to the store's thread, which also puts the rows in column order.
+        await self.store.ainsert_rows(
+            [("comparisons", comparisons, COMPARISON_COLUMNS), ("ingest_log", ingest, INGEST_COLUMNS)]
         )
-        await self.store.ainsert("ingest_log", [as_values(r, INGEST_COLUMNS) for r in ingest], INGEST_COLUMNS)
         self._dirty |= settled_hours((r["occurred_at"] for r in comparisons), datetime.now(UTC))
         if self._dirty and time.monotonic() - self._last_refresh >= self._debounce_s:
             await self.refresh_rollups()

@@ -9,6 +9,8 @@ instead of an engine error.
 
 clickhouse-connect's client is synchronous: every call runs on one dedicated
 thread so the event loop never blocks and the client is never shared across threads.
+Inserts reuse one insert context per (table, columns): the column types are read from
+the table (``DESCRIBE``) at the first insert only, not before every batch.
 """
 
 from __future__ import annotations
@@ -17,16 +19,19 @@ import asyncio
 import fcntl
 import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 import clickhouse_connect
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError
+from clickhouse_connect.driver.insert import InsertContext
 
 from shadow.config import ClickHouseSettings
 from shadow.errors import ConfigError, StoreBusyError, StoreError
@@ -35,6 +40,21 @@ from shadow.secrets import scrub_url_credentials
 T = TypeVar("T")
 
 _LOCK_NAME = ".shadow.lock"
+
+# A batch may span many months of occurred_at; never refuse it for that.
+_INSERT_SETTINGS = {"max_partitions_per_insert_block": 0}
+
+RowInsert = tuple[str, Sequence[Mapping[str, Any]], Sequence[str]]
+"""(table, rows as mappings from column name to value, the columns to write in order)."""
+
+
+@lru_cache(maxsize=64)
+def _values_of(columns: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """A function row -> its values in ``columns`` order (one C-level lookup per row)."""
+    if len(columns) == 1:
+        (name,) = columns
+        return lambda row: (row[name],)
+    return itemgetter(*columns)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +161,7 @@ class ClickHouseStore:
         self.target = parse_dsn(settings.dsn)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shadow-clickhouse")
         self._client: Client | None = None
+        self._insert_contexts: dict[tuple[str, tuple[str, ...]], InsertContext] = {}
         self._closed = False
 
     @property
@@ -202,16 +223,30 @@ class ClickHouseStore:
 
     def _insert(self, table: str, rows: Sequence[Sequence[Any]], columns: Sequence[str]) -> None:
         if rows:
-            self._run(
-                f"insert into {self.database}.{table}",
-                lambda c: c.insert(
-                    f"{self.database}.{table}",
-                    list(rows),
-                    column_names=list(columns),
-                    # A batch may span many months of occurred_at; never refuse it for that.
-                    settings={"max_partitions_per_insert_block": 0},
-                ),
+            self._run(f"insert into {self.database}.{table}", lambda c: self._insert_with(c, table, rows, columns))
+
+    def _insert_with(self, client: Client, table: str, rows: Sequence[Sequence[Any]], columns: Sequence[str]) -> None:
+        key = (table, tuple(columns))
+        context = self._insert_contexts.get(key)
+        if context is None:
+            # Reads the column types once (DESCRIBE); later batches reuse them.
+            context = client.create_insert_context(
+                f"{self.database}.{table}", list(columns), settings=dict(_INSERT_SETTINGS)
             )
+            self._insert_contexts[key] = context
+        try:
+            client.insert(data=rows if isinstance(rows, list) else list(rows), context=context)
+        except BaseException:
+            # The table may have changed under us (or the context kept a half-written batch):
+            # the next insert reads the types again.
+            self._insert_contexts.pop(key, None)
+            raise
+
+    def _insert_rows(self, inserts: Sequence[RowInsert]) -> None:
+        for table, rows, columns in inserts:
+            if rows:
+                values = _values_of(tuple(columns))
+                self._insert(table, list(map(values, rows)), columns)
 
     def _on_thread(self, fn: Callable[..., T], *args: Any) -> T:
         return self._executor.submit(fn, *args).result()
@@ -244,12 +279,25 @@ class ClickHouseStore:
     async def ainsert(self, table: str, rows: Sequence[Sequence[Any]], columns: Sequence[str]) -> None:
         await self._off_loop(self._insert, table, rows, columns)
 
+    async def ainsert_rows(self, inserts: Sequence[RowInsert]) -> None:
+        """Insert rows given as mappings (column name -> value), table after table, in one trip to the store's thread.
+
+        The rows are put in column order on that thread, off the event loop. Each table's rows are stored
+        before the next table's insert starts; the first failure raises and leaves the rest unwritten.
+        Tables with no rows are skipped.
+
+        Raises:
+            StoreError: when ClickHouse refuses an insert or cannot be reached.
+        """
+        await self._off_loop(self._insert_rows, inserts)
+
     def close(self) -> None:
         if self._closed:
             return
 
         def shutdown() -> None:
             self._closed = True
+            self._insert_contexts.clear()
             if self._client is not None:
                 try:
                     self._client.close()
