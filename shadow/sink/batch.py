@@ -33,9 +33,13 @@ class _Pending:
     size: int
 
 
+_is_str = str.__instancecheck__
+
+
 def _size(row: Row) -> int:
     """About what a row weighs: its texts (stored outputs, paths, messages) plus a fixed part for the rest."""
-    return 256 + sum(len(value) for value in row.values() if value.__class__ is str)
+    # map/filter keep the loop over a row's ~90 values in C: this runs for every row handed over.
+    return 256 + sum(map(len, filter(_is_str, row.values())))
 
 
 class RowBatcher:

@@ -126,3 +126,16 @@ def test_the_sync_insert_takes_any_subset_of_columns(store: ClickHouseStore) -> 
         ("e1", ""),
         ("e2", "ok"),
     ]
+
+
+async def test_a_batch_may_span_more_months_than_clickhouse_allows_by_default(store: ClickHouseStore) -> None:
+    # 120 months in one batch (ClickHouse refuses 100+ partitions per insert unless told otherwise), from this
+    # month on so that the TTL (ttl_days) keeps them all.
+    comparisons = []
+    for month in range(120):
+        years, month_index = divmod(NOW.month - 1 + month, 12)
+        at = datetime(NOW.year + years, month_index + 1, 1, tzinfo=UTC)
+        comparisons.append(comparison_row(f"e{month}", occurred_at=at))
+    sink = ClickHouseSink(store, rollup_debounce_s=3600.0)
+    await sink.write(comparisons, [])
+    assert count(store, "comparisons") == 120
