@@ -150,9 +150,22 @@ def _structured(value: Any) -> bool:
 
 
 def _first_opener(text: str, start: int) -> int:
-    """The next ``{`` or ``[`` that could open a JSON document (judged by what follows it)."""
-    match = _OPENER.search(text, start)
-    return -1 if match is None else match.start()
+    """The next ``{`` or ``[`` that could open a JSON document (judged by what follows it).
+
+    ``_OPENER.search`` from ``start``, but the brackets are found with ``str.find``: the regular
+    expression would try its two alternatives at every character of the (mostly bracket-free) text.
+    """
+    brace, bracket = text.find("{", start), text.find("[", start)
+    while brace >= 0 or bracket >= 0:
+        if bracket < 0 or 0 <= brace < bracket:
+            if _OPENER.match(text, brace):
+                return brace
+            brace = text.find("{", brace + 1)
+        else:
+            if _OPENER.match(text, bracket):
+                return bracket
+            bracket = text.find("[", bracket + 1)
+    return -1
 
 
 def _loads(text: str) -> Any:

@@ -10,11 +10,18 @@ unit sequences, and a token-set score (Dice overlap) of the unit sets, where Chi
 and Japanese runs contribute character bigrams — two faithful Chinese answers share
 bigrams, unrelated ones share little beyond common characters.
 
-ASCII texts (most answers) take a byte-level fast path with the same result.
+ASCII texts (most answers) take a byte-level path: its units are ``bytes`` and it
+reads a few edge cases differently ("a--b" is one unit there, two on the Unicode
+path). Long texts on the Unicode path are cut with numpy instead of regular
+expressions, with the same units.
 
 Indel and Levenshtein cost the product of the two lengths, so similarity compares at
 most the first ``max_units`` units of each text (read from a prefix of the text); word
-counts still cover the whole text, counted without building the units.
+counts still cover the whole text, counted without building the units. Past a few
+hundred thousand unit pairs, the two scores run on strings of small integer codes,
+one per distinct unit, rather than on lists of units: the scores depend only on which
+units are equal, so they are the same, and rapidfuzz's string kernels are several
+times faster than its hashing of list elements.
 """
 
 from __future__ import annotations
@@ -25,7 +32,8 @@ import string
 import sys
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import count
 from typing import Any
 
 from rapidfuzz.distance import Indel, Levenshtein
@@ -54,12 +62,22 @@ for _c in string.punctuation:
 _ASCII_TRANSLATE = bytes(_ASCII_TABLE)
 # Whitespace (what bytes.split splits on) to a space, any other byte to "x".
 _SPACE_OR_UNIT = bytes(0x20 if chr(b) in " \t\n\r\x0b\x0c" else ord("x") for b in range(256))
-_EDGES = (b" '", b"' ", b" -", b"- ")
 
 
 # Units are read from at most this many characters per unit compared (English words average
 # about six characters with their space, so the prefix holds every unit compared).
 CHARS_PER_UNIT = 8
+
+# Unicode-path texts at least this long are cut into units with numpy: the regular expressions
+# cost about 0.3 µs per character, numpy a fixed ~50 µs and a few ns per character.
+VECTOR_UNITS_MIN_CHARS = 256
+
+# Indel and Levenshtein run on strings of codes (see the module docstring) from this many unit
+# pairs (len(a) * len(b)) on; below it, coding the units costs more than it saves.
+CODED_MIN_PAIRS = 300_000
+
+# A CJK bigram's key: its first character's code point shifted past any code point, plus the second's.
+_BIGRAM_SHIFT = 21
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,16 +85,42 @@ class TextUnits:
     """A text cut into comparison units (computed once per output, shared by every comparison).
 
     ``words`` counts the whole text's units; ``units`` and ``bag`` may hold only the first
-    ones, and then ``cut`` is true.
+    ones, and then ``cut`` is true. Units are ``bytes`` on the byte-level path, ``str`` otherwise.
     """
 
     units: Sequence[str] | Sequence[bytes]
-    bag: frozenset[str] | frozenset[bytes]  # distinct set units for the token-set score
     words: int
     cut: bool = False
+    # Chinese/Japanese characters among the units, and what their runs put in the bag (lone
+    # characters and bigrams), as sorted distinct keys (see _cjk_keys): None without any.
+    cjk: tuple[Any, Any] | None = None
+    # Computed on first use and kept, as production's side serves every candidate: the bag and the
+    # units' codes (see _codes).
+    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def bag(self) -> frozenset[str] | frozenset[bytes]:
+        """What the token-set score compares: the distinct units, but Chinese/Japanese runs as
+        their bigrams (a lone character as itself)."""
+        bag = self.memo.get("bag")
+        if bag is None:
+            if self.cjk is None:
+                bag = frozenset(self.units)
+            else:
+                characters, entries = self.cjk
+                words = set(self.units).difference(map(chr, characters.tolist()))
+                bag = frozenset(words.union(map(_entry_text, entries.tolist())))
+            self.memo["bag"] = bag
+        return bag
 
 
-EMPTY_UNITS = TextUnits([], frozenset(), 0)
+def _entry_text(key: int) -> str:
+    if key >> _BIGRAM_SHIFT:
+        return chr(key >> _BIGRAM_SHIFT) + chr(key & ((1 << _BIGRAM_SHIFT) - 1))
+    return chr(key)
+
+
+EMPTY_UNITS = TextUnits([], 0)
 
 
 def _placeholder(error: UnicodeError) -> tuple[str, int]:
@@ -101,10 +145,10 @@ def text_units(text: str, max_units: int | None = None) -> TextUnits:
     whole = text
     if max_units is not None and len(text) > max_units * CHARS_PER_UNIT:
         text = text[: max_units * CHARS_PER_UNIT]
-    units, bag, complete = _units(text, max_units)
-    if complete and text is whole:
-        return TextUnits(units, bag, len(units))
-    return TextUnits(units, bag, count_units(whole), cut=True)
+    units, cjk, total = _units(text, max_units)
+    if total == len(units) and text is whole:
+        return TextUnits(units, total, cjk=cjk)
+    return TextUnits(units, total if text is whole else count_units(whole), cut=True, cjk=cjk)
 
 
 def _plain(text: str) -> str:
@@ -127,10 +171,12 @@ def _fast_bytes(text: str) -> bytes | None:
     else:
         return None
     raw = b" " + encoded.translate(_ASCII_TRANSLATE) + b" "
-    # Quotes and dashes at the edge of a word are punctuation, not part of it.
-    for edge in _EDGES:
-        if edge in raw:
-            raw = raw.replace(edge, b"  ")
+    # Quotes and dashes at the edge of a word are punctuation, not part of it: " '", "' ", " -" and
+    # "- " become two spaces, in this order (a missing byte skips its two searches).
+    if b"'" in raw:
+        raw = raw.replace(b" '", b"  ").replace(b"' ", b"  ")
+    if b"-" in raw:
+        raw = raw.replace(b" -", b"  ").replace(b"- ", b"  ")
     return raw
 
 
@@ -140,25 +186,35 @@ def _folded(text: str) -> str:
     return text.casefold()
 
 
-def _units(text: str, max_units: int | None) -> tuple[list[Any], frozenset[Any], bool]:
-    """(units, bag, every unit of ``text`` kept)."""
+def _units(text: str, max_units: int | None) -> tuple[list[Any], tuple[Any, Any] | None, int]:
+    """(the first ``max_units`` units, their CJK keys, how many units ``text`` holds)."""
     text = _plain(text)
     raw = _fast_bytes(text)
     if raw is not None:
         units = raw.split()
-        complete = max_units is None or len(units) <= max_units
-        if not complete:
+        total = len(units)
+        if max_units is not None and total > max_units:
             del units[max_units:]
-        return units, frozenset(units), complete
+        return units, None, total
+    if len(text) >= VECTOR_UNITS_MIN_CHARS:
+        return units_vectorized(text, max_units)
+    sequence, bag, total = units_regex(_folded(text), max_units)
+    return sequence, (_cjk_keys(sequence, bag) if bag is not None else None), total
+
+
+def units_regex(folded: str, max_units: int | None) -> tuple[list[str], frozenset[str] | None, int]:
+    """(units, bag when CJK runs were read, how many units) of a case-folded text on the Unicode path."""
     limit = max_units if max_units is not None else sys.maxsize
     sequence: list[str] = []
     bag: set[str] = set()
+    cjk = False
     # Split keeps the CJK runs at odd positions and the text between them at even ones.
-    for i, part in enumerate(_CJK_RUNS.split(_folded(text))):
+    for i, part in enumerate(_CJK_RUNS.split(folded)):
         if not part:
             continue
         room = limit - len(sequence)
         if i % 2:
+            cjk = True
             kept = part[:room]
             sequence.extend(kept)
             if len(kept) == 1:
@@ -166,7 +222,7 @@ def _units(text: str, max_units: int | None) -> tuple[list[Any], frozenset[Any],
             else:
                 bag.update(map(str.__add__, kept, kept[1:]))
             if len(kept) < len(part):
-                return sequence, frozenset(bag), False
+                return sequence, frozenset(bag), count_units_regex(folded)
         else:
             words = _WORD.findall(part)
             cut = len(words) > room
@@ -175,8 +231,100 @@ def _units(text: str, max_units: int | None) -> tuple[list[Any], frozenset[Any],
             sequence.extend(words)
             bag.update(words)
             if cut:
-                return sequence, frozenset(bag), False
-    return sequence, frozenset(bag), True
+                return sequence, frozenset(bag) if cjk else None, count_units_regex(folded)
+    return sequence, frozenset(bag) if cjk else None, len(sequence)
+
+
+def _cjk_keys(units: list[str], bag: frozenset[str]) -> tuple[Any, Any] | None:
+    """The CJK keys of :class:`TextUnits` from the units and bag (short texts)."""
+    import numpy as np  # noqa: PLC0415 -- see _classes
+
+    characters = sorted({ord(u) for u in units if len(u) == 1 and _CJK_CHARACTER.match(u)})
+    if not characters:
+        return None
+    # Words hold no CJK character: the bag's strings that start with one are lone characters and bigrams.
+    entries = sorted(
+        ord(e[0]) << _BIGRAM_SHIFT | ord(e[1]) if len(e) == 2 else ord(e) for e in bag if _CJK_CHARACTER.match(e)
+    )
+    return np.array(characters, dtype=np.int64), np.array(entries, dtype=np.int64)
+
+
+def units_vectorized(text: str, max_units: int | None) -> tuple[list[str], tuple[Any, Any] | None, int]:
+    """The units of ``text`` on the Unicode path (the case-folded :func:`units_regex`) in numpy.
+
+    Each character is case-folded and classified at once; characters outside units become spaces,
+    and a space goes before a unit that follows another without one (a CJK character, or a word
+    after one); splitting that on whitespace gives the units (no unit holds whitespace). The bag
+    is kept as keys: the CJK characters among the units, and the lone CJK characters and bigrams
+    of CJK runs, up to where the last unit kept ends.
+    """
+    import numpy as np  # noqa: PLC0415 -- see _classes
+
+    codes = _folded_codes(text)
+    classes = _classes(codes)
+    cjk = classes == _CJK
+    word = _inside_words(codes, classes == _ALNUM)
+    kept = word | cjk
+    starts = kept.copy()  # the first character of each unit
+    starts[1:] &= ~(word[1:] & word[:-1])
+    glued = starts.copy()  # ... that follows the previous unit's last character
+    glued[0] = False
+    glued[1:] &= kept[:-1]
+    spaced = np.where(kept, codes, 0x20)
+    if glued.any():
+        spaced = np.insert(spaced, np.flatnonzero(glued), 0x20)
+    units = _decoded(spaced).split()
+    total = len(units)
+    end = len(codes)
+    if max_units is not None and total > max_units:
+        end = int(np.flatnonzero(starts)[max_units])  # where the first unit left out starts
+        del units[max_units:]
+    codes, cjk = codes[:end].astype(np.int64), cjk[:end]
+    if not cjk.any():
+        return units, None, total
+    after = np.zeros(end, dtype=bool)  # a CJK character follows
+    after[:-1] = cjk[1:]
+    before = np.zeros(end, dtype=bool)  # a CJK character precedes
+    before[1:] = cjk[:-1]
+    first = np.flatnonzero(cjk & after)
+    bigrams = codes[first] << _BIGRAM_SHIFT | codes[first + 1]
+    entries = np.unique(np.concatenate((codes[cjk & ~before & ~after], bigrams)))
+    return units, (np.unique(codes[cjk]), entries), total
+
+
+def _folded_codes(text: str) -> Any:
+    """The code points of :func:`_folded` ``(text)``: case-folded by table, unless a character needs more."""
+    import numpy as np  # noqa: PLC0415 -- see _classes
+
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    tables = _bmp_tables()
+    if codes.max() < 0x10000:
+        if not tables.unfoldable[codes].any():
+            return tables.folds[codes]
+    else:
+        low = codes < 0x10000
+        astral = np.unique(codes[~low]).tolist()
+        if not tables.unfoldable[codes[low]].any() and all(chr(c).casefold() == chr(c) for c in astral):
+            folded = codes.copy()
+            folded[low] = tables.folds[codes[low]]
+            return folded
+    # NFKC, or a character that folds to several (ß → ss): fold the string.
+    return np.frombuffer(_folded(text).encode("utf-32-le", "surrogatepass"), dtype="<u4")
+
+
+def _decoded(codes: Any) -> str:
+    """The text of an array of code points (none a surrogate)."""
+    return codes.tobytes().decode("utf-32-le")  # type: ignore[no-any-return]
+
+
+def _inside_words(codes: Any, alnum: Any) -> Any:
+    """Characters inside words: letters and digits, and ``'``, ``’`` or ``-`` between two of them."""
+    inside = alnum.copy()
+    if len(codes) > 2:
+        middle = codes[1:-1]
+        joiner = (middle == _JOINERS[0]) | (middle == _JOINERS[1]) | (middle == _JOINERS[2])
+        inside[1:-1] |= joiner & alnum[:-2] & alnum[2:]
+    return inside
 
 
 def count_units(text: str) -> int:
@@ -207,26 +355,48 @@ def count_units_regex(folded: str) -> int:
 VECTOR_COUNT_MIN_CHARS = 32_768
 _JOINERS = (ord("'"), ord("’"), ord("-"))
 _OTHER, _ALNUM, _CJK = 0, 1, 2
-_bmp_classes: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class _BmpTables:
+    """Per code point of the Basic Multilingual Plane (built once, read-only)."""
+
+    classes: Any  # _OTHER, _ALNUM or _CJK
+    folds: Any  # the case-folded code point (casefold gives one character)
+    unfoldable: Any  # casefold gives several characters, or _folded would apply NFKC
+
+
+_tables: list[_BmpTables] = []
+
+
+def _bmp_tables() -> _BmpTables:
+    import numpy as np  # noqa: PLC0415 -- only long non-ASCII texts need it; shadow diff starts faster without
+
+    if not _tables:
+        bmp = "".join(map(chr, range(0x10000)))
+        classes = np.fromiter(map(str.isalnum, bmp), dtype=np.uint8, count=0x10000)
+        classes[[m.start() for m in _CJK_CHARACTER.finditer(bmp)]] = _CJK
+        folded = [c.casefold() for c in bmp]
+        folds = np.array([ord(f) if len(f) == 1 else 0 for f in folded], dtype=np.uint32)
+        unfoldable = np.array([len(f) != 1 for f in folded], dtype=bool)
+        unfoldable[[m.start() for m in _COMPATIBILITY.finditer(bmp)]] = True
+        _tables.append(_BmpTables(classes, folds, unfoldable))
+    return _tables[0]
 
 
 def _classes(codes: Any) -> Any:
-    """_OTHER, _ALNUM or _CJK per code point: a table for the BMP (built once), a lookup per distinct other."""
-    import numpy as np  # noqa: PLC0415 -- only long non-ASCII texts need it; shadow diff starts faster without
+    """_OTHER, _ALNUM or _CJK per code point: by table in the BMP, a lookup per distinct other."""
+    import numpy as np  # noqa: PLC0415 -- see _bmp_tables
 
-    global _bmp_classes  # noqa: PLW0603 -- a lazily built, read-only table
-    if _bmp_classes is None:
-        bmp = "".join(map(chr, range(0x10000)))
-        table = np.fromiter(map(str.isalnum, bmp), dtype=np.uint8, count=0x10000)
-        table[[m.start() for m in _CJK_CHARACTER.finditer(bmp)]] = _CJK
-        _bmp_classes = table
+    table = _bmp_tables().classes
+    if not len(codes) or codes.max() < 0x10000:
+        return table[codes]
     classes = np.zeros(len(codes), dtype=np.uint8)
     low = codes < 0x10000
-    classes[low] = _bmp_classes[codes[low]]
-    if not low.all():
-        astral, where = np.unique(codes[~low], return_inverse=True)
-        looked_up = np.array([_class_of(chr(c)) for c in astral.tolist()], dtype=np.uint8)
-        classes[~low] = looked_up[where]
+    classes[low] = table[codes[low]]
+    astral, where = np.unique(codes[~low], return_inverse=True)
+    looked_up = np.array([_class_of(chr(c)) for c in astral.tolist()], dtype=np.uint8)
+    classes[~low] = looked_up[where]
     return classes
 
 
@@ -246,12 +416,7 @@ def count_units_vectorized(folded: str) -> int:
 
     codes = np.frombuffer(folded.encode("utf-32-le", "surrogatepass"), dtype="<u4")
     classes = _classes(codes)
-    word = classes == _ALNUM
-    inside = word.copy()
-    if len(codes) > 2:
-        middle = codes[1:-1]
-        joiner = (middle == _JOINERS[0]) | (middle == _JOINERS[1]) | (middle == _JOINERS[2])
-        inside[1:-1] |= joiner & word[:-2] & word[2:]
+    inside = _inside_words(codes, classes == _ALNUM)
     starts = inside.copy()
     starts[1:] &= ~inside[:-1]
     return int(np.count_nonzero(classes == _CJK)) + int(np.count_nonzero(starts))
@@ -275,12 +440,80 @@ def similarity_of(a: TextUnits, b: TextUnits) -> tuple[float, float, float]:
         return 1.0, 1.0, 1.0
     if not a.units or not b.units:
         return 0.0, 0.0, 0.0
+    pairs = len(a.units) * len(b.units)
+    # Units of the two paths (bytes and str) only compare as rapidfuzz hashes them: on lists.
+    if pairs >= CODED_MIN_PAIRS and type(a.units[0]) is type(b.units[0]) and len(a.units) + len(b.units) <= _MAX_CODES:
+        return coded_similarity(a, b)
     shared = len(a.bag & b.bag)
     return (
         Indel.normalized_similarity(a.units, b.units),
         Levenshtein.normalized_similarity(a.units, b.units),
         2 * shared / (len(a.bag) + len(b.bag)),
     )
+
+
+# Codes become code points (skipping the surrogates); more units than this stay on lists.
+_MAX_CODES = 0x10FFFF - 0x800
+_NO_CJK: tuple[Any, Any] = ((), ())
+
+
+def coded_similarity(a: TextUnits, b: TextUnits) -> tuple[float, float, float]:
+    """:func:`similarity_of` of two non-empty texts whose units are of one type, on strings of codes.
+
+    Each distinct unit gets a code: first the position where it first occurs in ``a`` (kept with
+    ``a``, which is production's side and serves every candidate), then past ``len(a.units)`` in
+    ``b``; codes are then renumbered by frequency, so that the commonest units take the codes below
+    256, which rapidfuzz looks up in a table rather than a hash map.
+    """
+    import numpy as np  # noqa: PLC0415 -- see _classes
+
+    first, codes_a = _codes(a)
+    seen = first.copy()
+    codes_b = np.fromiter(map(seen.setdefault, b.units, count(len(a.units))), dtype=np.int64, count=len(b.units))
+    both = np.concatenate((codes_a, codes_b))
+    frequency = np.bincount(both)
+    # Most frequent first (stable, so ties keep their order); codes no unit took come last.
+    # (int16 when the counts fit: numpy sorts it by radix.)
+    order = np.argsort(np.negative(frequency.astype(np.int16 if len(both) < 2**15 else np.int64)), kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    ranked = rank[both]
+    seq_a: str | bytes
+    seq_b: str | bytes
+    if len(seen) <= 256:
+        as_bytes = ranked.astype(np.uint8).tobytes()
+        seq_a, seq_b = as_bytes[: len(a.units)], as_bytes[len(a.units) :]
+    else:
+        ranked += (ranked >= 0xD800) * 0x800
+        as_text = ranked.astype("<u4").tobytes().decode("utf-32-le")
+        seq_a, seq_b = as_text[: len(a.units)], as_text[len(a.units) :]
+    # The bags, from the codes: |A∩B| = |A| + |B| - |A∪B| over the distinct units; where CJK runs
+    # put bigrams in the bag instead of their characters, those are counted apart.
+    distinct_a, distinct_b = len(first), int(np.count_nonzero(np.bincount(codes_b)))
+    shared, sizes = distinct_a + distinct_b - len(seen), distinct_a + distinct_b
+    if a.cjk is not None or b.cjk is not None:
+        characters_a, entries_a = a.cjk or _NO_CJK
+        characters_b, entries_b = b.cjk or _NO_CJK
+        shared += len(np.intersect1d(entries_a, entries_b, assume_unique=True))
+        shared -= len(np.intersect1d(characters_a, characters_b, assume_unique=True))
+        sizes += len(entries_a) + len(entries_b) - len(characters_a) - len(characters_b)
+    return (
+        Indel.normalized_similarity(seq_a, seq_b),
+        Levenshtein.normalized_similarity(seq_a, seq_b),
+        2 * shared / sizes,
+    )
+
+
+def _codes(units: TextUnits) -> tuple[dict[Any, int], Any]:
+    """Each distinct unit's first position, and the units as those positions (computed once)."""
+    import numpy as np  # noqa: PLC0415 -- see _classes
+
+    memo = units.memo.get("codes")
+    if memo is None:
+        first: dict[Any, int] = {}
+        codes = np.fromiter(map(first.setdefault, units.units, count()), dtype=np.int64, count=len(units.units))
+        memo = units.memo["codes"] = (first, codes)
+    return memo
 
 
 def similarity_scores(a: str, b: str) -> tuple[float, float, float]:

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from shadow.diff import compare
 from shadow.diff.jsondiff import apply_differences, bounded_diff, diff_json
+from shadow.diff.jsontext import _OPENER, _first_opener
 from shadow.diff.text import count_units, count_units_regex, count_units_vectorized, similarity_scores, text_units
 from shadow.diff.tools import compare_tool_calls
 from shadow.events.output import Output, ToolCall
@@ -162,3 +163,15 @@ def test_bounded_differences_are_the_first_differences(before, after, max_paths,
         apply_differences(before, list(located.differences)) == after
         or diff_json(apply_differences(before, list(located.differences)), after, parse_strings=False) == []
     )
+
+
+# --- JSON extraction finds its openers as the regular expression's search did ----------------------
+
+bracket_texts = st.text(st.sampled_from([*'{}[]" \n\t\u3000\u00a0x0-tfn:,']) | st.characters(), max_size=200)
+
+
+@SETTINGS
+@given(bracket_texts, st.integers(0, 40))
+def test_json_openers_are_where_the_pattern_search_finds_them(text, start) -> None:
+    match = _OPENER.search(text, start)
+    assert _first_opener(text, start) == (-1 if match is None else match.start())
