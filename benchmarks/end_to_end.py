@@ -89,8 +89,10 @@ def _support_answers() -> list[str]:
             if event.get("workflow") != "support_chat" or not response.get("choices"):
                 continue
             message = response["choices"][0]["message"]
-            if message.get("content") and not message.get("tool_calls"):
-                answers.append(message["content"])
+            text = message.get("content")
+            # English ones: the support answers are English and Chinese (the diff speed of Chinese is its own goal).
+            if text and not message.get("tool_calls") and sum(ord(ch) > 127 for ch in text) <= len(text) // 50:
+                answers.append(text)
     return answers
 
 
