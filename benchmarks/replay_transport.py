@@ -4,9 +4,10 @@ Why ``shadow.replay.client`` sends through aiohttp directly: on small machines h
 transport (httpcore) slows down sharply as hundreds of requests are in flight; httpx on aiohttp
 does not, but httpx's client layer alone costs more CPU per request than aiohttp's whole request
 (``httpx-lean``, the thinnest httpx transport over aiohttp, is the ceiling of any httpx-based
-client). Everything runs in one process against a local OpenAI-compatible server in a separate
-process; every figure is also shown as a ratio to ``httpx-default`` and to ``aiohttp-raw``
-measured at the same concurrency in the same run. It prints figures; it asserts nothing.
+client). Every client runs in this process, settled as a worker is (startup heap frozen), against a
+local OpenAI-compatible server in a separate process; every figure is also shown as a ratio to
+``httpx-default`` and to ``aiohttp-raw`` measured at the same concurrency in the same run. It
+prints figures; it asserts nothing.
 
     .venv/bin/python benchmarks/replay_transport.py                 # --requests 3000 --concurrency 16,256
     .venv/bin/python benchmarks/replay_transport.py --quick         # the goal rows only, about 30 s
@@ -44,6 +45,7 @@ from benchmarks.goals import GoalRow, add_goals_argument, ratio_row, write_goals
 from benchmarks.goals import render_table as render_goal_table  # noqa: E402
 from shadow.config import CandidateSettings  # noqa: E402
 from shadow.events.models import MirrorEvent  # noqa: E402
+from shadow.loopwatch import settle_worker_process  # noqa: E402
 from shadow.replay.client import CandidateClient, make_transport  # noqa: E402
 
 VARIANTS = ("httpx-default", "httpx-aiohttp", "httpx-lean", "aiohttp-raw", "shadow-client")
@@ -191,6 +193,8 @@ class Run:
     req_per_s: float = 0.0
     p50_ms: float | None = None
     p99_ms: float | None = None
+    cpu_us: float | None = None
+    """This process's CPU time per successful request, in µs: the client's cost, whatever else the machine runs."""
     vs_baseline: float | None = None
     vs_reference: float | None = None
     error_example: str = ""
@@ -228,12 +232,14 @@ async def drive(send: Send, run: Run, max_seconds: float) -> None:
                 errors[error] += 1
 
     start = time.perf_counter()
+    cpu_start = time.process_time()
     tasks = [asyncio.create_task(worker(start + max_seconds)) for _ in range(run.concurrency)]
     _, pending = await asyncio.wait(tasks, timeout=max_seconds + DRAIN_S)
     for task in pending:
         task.cancel()
     await asyncio.gather(*pending, return_exceptions=True)
     run.seconds = time.perf_counter() - start
+    cpu_s = time.process_time() - cpu_start
 
     latencies_ms.sort()
     run.ok = len(latencies_ms)
@@ -243,6 +249,7 @@ async def drive(send: Send, run: Run, max_seconds: float) -> None:
     run.req_per_s = run.ok / run.seconds if run.seconds else 0.0
     run.p50_ms = percentile(latencies_ms, 50)
     run.p99_ms = percentile(latencies_ms, 99)
+    run.cpu_us = cpu_s / run.ok * 1e6 if run.ok else None
 
 
 async def warm_up(send: Send, requests: int, concurrency: int) -> None:
@@ -349,7 +356,8 @@ def _ms(value: float | None) -> str:
 
 
 def render_table(runs: list[Run]) -> str:
-    header = ["variant", "conc", "ok", "errors", "seconds", "req/s", "p50 ms", "p99 ms", "vs httpx-default"]
+    header = ["variant", "conc", "ok", "errors", "seconds", "req/s", "cpu µs/req", "p50 ms", "p99 ms"]
+    header.append("vs httpx-default")
     header.append("vs aiohttp-raw")
     rounds = any(len(run.rounds) > 1 for run in runs)
     if rounds:
@@ -365,6 +373,7 @@ def render_table(runs: list[Run]) -> str:
             str(failed),
             f"{run.seconds:.2f}",
             f"{run.req_per_s:.0f}",
+            "-" if run.cpu_us is None else f"{run.cpu_us:.0f}",
             _ms(run.p50_ms),
             _ms(run.p99_ms),
             "-" if run.vs_baseline is None else f"{run.vs_baseline:.2f}x",
@@ -477,12 +486,15 @@ def main(argv: list[str] | None = None) -> int:
         if not receive.poll(30):
             raise RuntimeError("benchmark server did not report its port within 30 s")
         base_url = f"http://127.0.0.1:{receive.recv()}"
+        # As a worker does before its first event (shadow.pipeline): the startup heap is frozen, so a full garbage
+        # collection walks only what the runs allocate. Every variant runs in this process, settled alike.
+        settle_worker_process()
         if not args.json:
             print(" ".join(f"{k}={v}" for k, v in env.items()))
             print(
                 f"server: {base_url}{PATH} in pid {server.pid}, latency {args.server_latency_ms:g} ms; "
                 f"{args.requests} requests per run, {args.warmup} warm-up, cap {args.max_seconds:g} s, "
-                f"{args.repeat} round(s)",
+                f"{args.repeat} round(s); client process settled as a worker (startup heap frozen)",
                 flush=True,
             )
         # Rounds outermost: the variants compared at one concurrency run side by side, under the same load.
