@@ -1,12 +1,10 @@
 """Send one event's request to one candidate and return its output or its failure as a value.
 
-Candidate requests go straight to aiohttp, one ``aiohttp.ClientSession`` per candidate with a pool
-of ``max_concurrency`` connections. httpx's own transport collapses at a few hundred requests in
-flight on small machines; httpx on aiohttp (httpx-aiohttp) does not collapse, but httpx's client
-layer costs more CPU per request than aiohttp's whole request, so it tops out near a third of raw
-aiohttp's rate and a replay client on it cannot reach half (``benchmarks/replay_transport.py``).
-httpx stays the seam for tests: a client given ``transport=`` (``httpx.MockTransport``) sends
-through ``httpx.AsyncClient`` on it, behind the same limits and failure values.
+Requests go straight to aiohttp, one ``ClientSession`` per candidate, ``max_concurrency`` connections:
+httpx on aiohttp spends more CPU per request in httpx's client layer than aiohttp's whole request,
+so it tops out near a third of raw aiohttp's rate (``benchmarks/replay_transport.py``). httpx stays
+the seam for tests: a client given ``transport=`` (``httpx.MockTransport``) sends through
+``httpx.AsyncClient`` on it, behind the same limits and failure values.
 
 A candidate failure never raises: timeouts, connection errors, 4xx, 5xx and
 unparsable bodies come back as a :class:`ReplayResult` with ``status="error"``
@@ -25,14 +23,13 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import logging
 import random
 import time
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, NamedTuple, Protocol
+from typing import Protocol
 
 import aiohttp
 import httpx
@@ -50,10 +47,8 @@ from shadow.events.wire import parse_response
 from shadow.loopwatch import off_loop
 from shadow.replay.limits import GroupLimiter
 from shadow.replay.result import RETRIABLE_KINDS, ErrorKind, ReplayResult
-from shadow.replay.translate import OUTPUT_LIMITS, CandidateRequest, rewrite_request
+from shadow.replay.translate import CandidateRequest, candidate_api, endpoint_url, output_limit, rewrite_request
 from shadow.secrets import scrub_secrets
-
-log = logging.getLogger(__name__)
 
 MAX_ERROR_CHARS = 300
 PARSE_OFF_LOOP_BYTES = 64 * 1024
@@ -96,11 +91,7 @@ def map_httpx_errors() -> Iterator[None]:
 
 
 class _MapAiohttpErrors:
-    """Translate aiohttp's exceptions into a classified failed attempt.
-
-    A class, not a ``@contextmanager`` generator: it is entered once per request, and one
-    stateless instance (:data:`map_aiohttp_errors`) costs no allocation.
-    """
+    """Translate aiohttp's exceptions into a classified failed attempt (one stateless instance, no allocation)."""
 
     def __enter__(self) -> None:
         return None
@@ -201,17 +192,11 @@ _IDENTITY = _Decoder("")
 
 
 async def read_body(response: httpx.Response, *, max_wire_bytes: int, max_bytes: int, cut: bool = False) -> bytes:
-    """Read a streamed httpx response's body within limits, decompressing as it arrives.
+    """Read a streamed httpx response's body (``client.stream(...)``) within limits, decompressing as it arrives.
 
-    Args:
-        response: a response opened with ``client.stream(...)``, body not read yet.
-        max_wire_bytes: most bytes accepted on the wire (compressed).
-        max_bytes: most bytes accepted once decompressed.
-        cut: keep what fits and stop reading instead of failing (for error answers, read only for their message).
-
-    Raises:
-        _Attempt: ``response_too_large`` naming the limit passed (unless ``cut``), or ``invalid_response``
-            for a body that cannot be decompressed.
+    ``max_wire_bytes`` bounds the bytes on the wire, ``max_bytes`` once decompressed; ``cut`` keeps what fits
+    instead of failing (an error answer is read for its message). Raises :class:`_Attempt`:
+    ``response_too_large`` naming the limit passed, or ``invalid_response`` for a body that cannot be decoded.
     """
     status = response.status_code
     if response.is_stream_consumed:
@@ -257,26 +242,15 @@ def _too_large(status: int, message: str) -> _Attempt:
     return _Attempt(ErrorKind.RESPONSE_TOO_LARGE, message, status)
 
 
-class _Reply(NamedTuple):
-    """A candidate's answer, its body read within limits."""
-
-    status: int
-    headers: Mapping[str, str]
-    """Case-insensitive (``httpx.Headers`` or aiohttp's ``CIMultiDictProxy``)."""
-    body: bytes
+_Reply = tuple[int, Mapping[str, str], bytes]
+"""A candidate's answer: status, headers (case-insensitive), body read within limits."""
 
 
-class _BodyLimits(NamedTuple):
-    """How much of an answer is read: a success within the candidate's limits, an error only for its message."""
-
-    max_wire_bytes: int
-    max_bytes: int
-
-    def for_status(self, status: int) -> tuple[int, int, bool]:
-        """(most bytes on the wire, most bytes decompressed, cut) for an answer with ``status``."""
-        if status < 300:
-            return self.max_wire_bytes, self.max_bytes, False
-        return ERROR_BODY_BYTES, ERROR_BODY_BYTES, True
+def _limits(settings: CandidateSettings, status: int) -> tuple[int, int, bool]:
+    """(most bytes on the wire, most decompressed, cut): a success within the limits, an error for its message."""
+    if status < 300:
+        return settings.max_response_bytes, settings.max_response_decompressed_bytes, False
+    return ERROR_BODY_BYTES, ERROR_BODY_BYTES, True
 
 
 class _Sender(Protocol):
@@ -295,13 +269,9 @@ class _AiohttpSender:
     """The production path: one ``aiohttp.ClientSession`` per candidate, ``max_concurrency`` connections."""
 
     def __init__(self, settings: CandidateSettings, url: str, headers: dict[str, str]) -> None:
-        self._url = url
-        self._headers = headers
-        self._limits = _BodyLimits(settings.max_response_bytes, settings.max_response_decompressed_bytes)
-        self._max_connections = settings.max_concurrency
-        # The deadline is asyncio.timeout(timeout_s) around post(), reading and decompressing included. aiohttp's
-        # own total timeout would add a second timer per request (about a tenth of aiohttp's CPU per request here)
-        # that never fires first; only opening a connection keeps a backstop.
+        self._settings, self._url, self._headers = settings, url, headers
+        # The deadline is asyncio.timeout(timeout_s) around post(), reading included. aiohttp's total timeout would
+        # add a timer per request (a tenth of aiohttp's CPU here) that never fires first; connecting keeps one.
         self._timeout = aiohttp.ClientTimeout(total=None, sock_connect=settings.timeout_s + 5.0)
         # The CA bundle httpx would use (certifi, or SSL_CERT_FILE / SSL_CERT_DIR), loaded now, not on first use.
         self._ssl = httpx.create_ssl_context()
@@ -310,9 +280,7 @@ class _AiohttpSender:
     def _open(self) -> aiohttp.ClientSession:
         # Opened on first use: a session belongs to the event loop that runs it.
         connector = aiohttp.TCPConnector(
-            limit=self._max_connections,
-            keepalive_timeout=KEEPALIVE_S,
-            ssl=self._ssl,
+            limit=self._settings.max_concurrency, keepalive_timeout=KEEPALIVE_S, ssl=self._ssl
         )
         self._session = aiohttp.ClientSession(
             connector=connector,
@@ -330,7 +298,7 @@ class _AiohttpSender:
             async with session.post(self._url, data=content, allow_redirects=False) as response:
                 status = response.status
                 headers = response.headers
-                max_wire_bytes, max_bytes, cut = self._limits.for_status(status)
+                max_wire_bytes, max_bytes, cut = _limits(self._settings, status)
                 encoding = headers.get("Content-Encoding", "")
                 declared = headers.get("Content-Length", "")
                 if declared.isdigit():
@@ -341,11 +309,11 @@ class _AiohttpSender:
                     if size <= max_wire_bytes and size <= max_bytes and encoding in ("", "identity"):
                         # The common answer: uncompressed and declared within both limits; the parser
                         # stops at the declared length, so one read is as bounded as the stream below.
-                        return _Reply(status, headers, await response.read())
+                        return status, headers, await response.read()
                 body = await _read_limited(
                     response.content.iter_any(), _Decoder(encoding, status), status, max_wire_bytes, max_bytes, cut
                 )
-                return _Reply(status, headers, body)
+                return status, headers, body
 
     async def aclose(self) -> None:
         if self._session is not None:
@@ -358,52 +326,32 @@ class _HttpxSender:
     def __init__(
         self, settings: CandidateSettings, url: str, headers: dict[str, str], transport: httpx.AsyncBaseTransport
     ) -> None:
-        self._url = url
-        self._limits = _BodyLimits(settings.max_response_bytes, settings.max_response_decompressed_bytes)
+        self._settings, self._url = settings, url
         # httpx's own timeout is a backstop; the per-attempt deadline is asyncio.timeout(timeout_s).
-        self._client = httpx.AsyncClient(
-            transport=transport,
-            headers=headers,
-            timeout=httpx.Timeout(settings.timeout_s + 5.0),
-            follow_redirects=False,
-        )
+        timeout = httpx.Timeout(settings.timeout_s + 5.0)
+        self._client = httpx.AsyncClient(transport=transport, headers=headers, timeout=timeout, follow_redirects=False)
 
     async def post(self, content: bytes) -> _Reply:
         with map_httpx_errors():
             async with self._client.stream("POST", self._url, content=content) as response:
-                max_wire_bytes, max_bytes, cut = self._limits.for_status(response.status_code)
+                max_wire_bytes, max_bytes, cut = _limits(self._settings, response.status_code)
                 body = await read_body(response, max_wire_bytes=max_wire_bytes, max_bytes=max_bytes, cut=cut)
-        return _Reply(response.status_code, response.headers, body)
+        return response.status_code, response.headers, body
 
     async def aclose(self) -> None:
         await self._client.aclose()
 
 
-def _output_limit(body: dict[str, Any]) -> int | None:
-    """The output limit a request sent (every candidate request has one; see ``rewrite_request``)."""
-    limits = [body[key] for key in OUTPUT_LIMITS if isinstance(body.get(key), int) and body[key] > 0]
-    return max(limits) if limits else None
-
-
 class _Clock:
-    """Measures one attempt's time on the wire, not its wait for a concurrency slot."""
+    """One attempt's time on the wire (``time.perf_counter()`` at its start and end), not its wait for a slot."""
 
-    __slots__ = ("_end", "_start")
+    __slots__ = ("end", "start")
 
     def __init__(self) -> None:
-        self._start: float | None = None
-        self._end: float | None = None
-
-    def start(self) -> None:
-        self._start = time.perf_counter()
-
-    def stop(self) -> None:
-        self._end = time.perf_counter()
+        self.start = self.end = 0.0
 
     def elapsed_ms(self) -> float:
-        if self._start is None:
-            return 0.0
-        return ((self._end or time.perf_counter()) - self._start) * 1000
+        return (self.end - self.start) * 1000 if self.start else 0.0
 
 
 class RateLimiter:
@@ -421,18 +369,6 @@ class RateLimiter:
             self._next = max(now, self._next) + self._interval
         if delay > 0:
             await asyncio.sleep(delay)
-
-
-def candidate_api(settings: CandidateSettings) -> Api:
-    return Api.OPENAI_CHAT if settings.provider == "openai" else Api.ANTHROPIC_MESSAGES
-
-
-def endpoint_url(settings: CandidateSettings) -> str:
-    """The full URL: OpenAI SDK style ``…/v1`` + ``/chat/completions``; Anthropic ``…`` + ``/v1/messages``."""
-    base = settings.base_url
-    if settings.provider == "openai":
-        return f"{base}/chat/completions"
-    return f"{base}/messages" if base.endswith("/v1") else f"{base}/v1/messages"
 
 
 def make_transport(max_connections: int) -> httpx.AsyncBaseTransport:
@@ -561,13 +497,13 @@ class CandidateClient:
                 attempts=0,
                 started_at=started_at,
             )
-        output_limit = _output_limit(request.body)
+        limit = output_limit(request.body)
         attempt = 0
         while True:
             attempt += 1
             clock = _Clock()
             try:
-                output = await self._attempt(content, clock, output_limit)
+                output = await self._attempt(content, clock, limit)
             except _Attempt as failure:
                 latency_ms = clock.elapsed_ms()
                 if self._retriable(failure.kind) and attempt <= self.settings.max_retries:
@@ -620,14 +556,14 @@ class CandidateClient:
                         f"(over rate_limit_max_wait_s {settings.rate_limit_max_wait_s:g}s): not sent",
                     )
             # Latency is the candidate's: the clock starts once our own queue has let the request go.
-            clock.start()
+            clock.start = time.perf_counter()
             try:
                 async with asyncio.timeout(settings.timeout_s):
                     status, headers, raw = await self._sender.post(content)
             except TimeoutError as exc:
                 raise _Attempt(ErrorKind.TIMEOUT, "no complete answer within timeout_s") from exc
             finally:
-                clock.stop()
+                clock.end = time.perf_counter()
         if status >= 300:
             body_text = raw.decode("utf-8", errors="replace").strip().replace("\n", " ")
             message = f"HTTP {status}: {body_text}"

@@ -1,4 +1,5 @@
-"""Build the request a candidate receives from production's request: an allow-list, caps, model and overrides.
+"""Build the request a candidate receives from production's request: an allow-list, caps, model and overrides;
+and where it is sent (:func:`endpoint_url`), in which format (:func:`candidate_api`).
 
 Pure functions. Nothing is copied blindly from an event: a same-API replay keeps only the
 parameters of that API's allow-list (:data:`ALLOWED_PARAMS`) plus those the candidate's
@@ -22,6 +23,7 @@ from typing import Any
 
 import orjson
 
+from shadow.config import CandidateSettings
 from shadow.errors import TranslationError
 from shadow.events.models import Api
 
@@ -296,6 +298,25 @@ def rewrite_request(
         changes=changes,
     )
     return CandidateRequest(body, tuple(dict.fromkeys(changes)) if changes else ())
+
+
+def output_limit(body: dict[str, Any]) -> int | None:
+    """The output limit a rewritten body carries (every one carries one; see :func:`rewrite_request`)."""
+    limits = [body[key] for key in OUTPUT_LIMITS if isinstance(body.get(key), int) and body[key] > 0]
+    return max(limits) if limits else None
+
+
+def candidate_api(settings: CandidateSettings) -> Api:
+    """The wire format a candidate is sent."""
+    return Api.OPENAI_CHAT if settings.provider == "openai" else Api.ANTHROPIC_MESSAGES
+
+
+def endpoint_url(settings: CandidateSettings) -> str:
+    """The full URL: OpenAI SDK style ``…/v1`` + ``/chat/completions``; Anthropic ``…`` + ``/v1/messages``."""
+    base = settings.base_url
+    if settings.provider == "openai":
+        return f"{base}/chat/completions"
+    return f"{base}/messages" if base.endswith("/v1") else f"{base}/v1/messages"
 
 
 # --- OpenAI → Anthropic -------------------------------------------------------------------

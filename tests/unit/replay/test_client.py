@@ -19,9 +19,10 @@ from shadow.config import CandidateSettings
 from shadow.demo.server import Answer, RecordedToolCall
 from shadow.events.models import Api, MirrorEvent
 from shadow.events.output import FinishReason
-from shadow.replay.client import endpoint_url, parse_retry_after
+from shadow.replay.client import parse_retry_after
 from shadow.replay.fanout import Replayer
 from shadow.replay.result import ErrorKind
+from shadow.replay.translate import endpoint_url
 from tests.factories import make_event, openai_request
 
 API_KEY = "sk-test-9f8e7d6c5b4a39281706f5e4d3c2b1a0"
