@@ -73,8 +73,10 @@ CHARS_PER_UNIT = 8
 VECTOR_UNITS_MIN_CHARS = 256
 
 # Indel and Levenshtein run on strings of codes (see the module docstring) from this many unit
-# pairs (len(a) * len(b)) on; below it, coding the units costs more than it saves.
+# pairs (len(a) * len(b)) on; below it, coding the units costs more than it saves. With Chinese or
+# Japanese characters among the units, rapidfuzz's lists are slower still and coding pays sooner.
 CODED_MIN_PAIRS = 300_000
+CODED_MIN_PAIRS_CJK = 5_000
 
 # A CJK bigram's key: its first character's code point shifted past any code point, plus the second's.
 _BIGRAM_SHIFT = 21
@@ -271,25 +273,44 @@ def units_vectorized(text: str, max_units: int | None) -> tuple[list[str], tuple
     glued[0] = False
     glued[1:] &= kept[:-1]
     spaced = np.where(kept, codes, 0x20)
-    if glued.any():
-        spaced = np.insert(spaced, np.flatnonzero(glued), 0x20)
+    where = np.flatnonzero(glued)
+    if len(where):
+        # np.insert(spaced, where, 0x20), for less
+        at = where + np.arange(len(where))
+        others = np.ones(len(spaced) + len(where), dtype=bool)
+        others[at] = False
+        widened = np.empty(len(others), dtype=spaced.dtype)
+        widened[others] = spaced
+        widened[at] = 0x20
+        spaced = widened
     units = _decoded(spaced).split()
     total = len(units)
     end = len(codes)
     if max_units is not None and total > max_units:
         end = int(np.flatnonzero(starts)[max_units])  # where the first unit left out starts
         del units[max_units:]
-    codes, cjk = codes[:end].astype(np.int64), cjk[:end]
-    if not cjk.any():
+    positions = np.flatnonzero(cjk[:end])
+    if not len(positions):
         return units, None, total
-    after = np.zeros(end, dtype=bool)  # a CJK character follows
-    after[:-1] = cjk[1:]
-    before = np.zeros(end, dtype=bool)  # a CJK character precedes
-    before[1:] = cjk[:-1]
-    first = np.flatnonzero(cjk & after)
-    bigrams = codes[first] << _BIGRAM_SHIFT | codes[first + 1]
-    entries = np.unique(np.concatenate((codes[cjk & ~before & ~after], bigrams)))
-    return units, (np.unique(codes[cjk]), entries), total
+    characters = codes[positions].astype(np.int64)
+    # Consecutive positions are CJK runs: a bigram for each pair, a lone character where none.
+    paired = positions[1:] == positions[:-1] + 1
+    alone = np.ones(len(positions), dtype=bool)
+    alone[1:] &= ~paired
+    alone[:-1] &= ~paired
+    bigrams = characters[:-1][paired] << _BIGRAM_SHIFT | characters[1:][paired]
+    return units, (_distinct(characters), _distinct(np.concatenate((characters[alone], bigrams)))), total
+
+
+def _distinct(keys: Any) -> Any:
+    """np.unique(keys), for less."""
+    import numpy as np  # noqa: PLC0415 -- see _classes
+
+    keys = np.sort(keys)
+    first = np.empty(len(keys), dtype=bool)
+    first[:1] = True
+    np.not_equal(keys[1:], keys[:-1], out=first[1:])
+    return keys[first]
 
 
 def _folded_codes(text: str) -> Any:
@@ -297,16 +318,17 @@ def _folded_codes(text: str) -> Any:
     import numpy as np  # noqa: PLC0415 -- see _classes
 
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
-    tables = _bmp_tables()
+    folds = _bmp_tables().folds
     if codes.max() < 0x10000:
-        if not tables.unfoldable[codes].any():
-            return tables.folds[codes]
+        folded = np.take(folds, codes)
+        if folded.max() != _UNFOLDABLE:
+            return folded
     else:
         low = codes < 0x10000
+        folded = codes.copy()
+        folded[low] = np.take(folds, codes[low])
         astral = np.unique(codes[~low]).tolist()
-        if not tables.unfoldable[codes[low]].any() and all(chr(c).casefold() == chr(c) for c in astral):
-            folded = codes.copy()
-            folded[low] = tables.folds[codes[low]]
+        if folded.max() != _UNFOLDABLE and all(chr(c).casefold() == chr(c) for c in astral):
             return folded
     # NFKC, or a character that folds to several (ß → ss): fold the string.
     return np.frombuffer(_folded(text).encode("utf-32-le", "surrogatepass"), dtype="<u4")
@@ -362,10 +384,10 @@ class _BmpTables:
     """Per code point of the Basic Multilingual Plane (built once, read-only)."""
 
     classes: Any  # _OTHER, _ALNUM or _CJK
-    folds: Any  # the case-folded code point (casefold gives one character)
-    unfoldable: Any  # casefold gives several characters, or _folded would apply NFKC
+    folds: Any  # the case-folded code point, or _UNFOLDABLE: casefold gives several, or _folded applies NFKC
 
 
+_UNFOLDABLE = 0xFFFF_FFFF
 _tables: list[_BmpTables] = []
 
 
@@ -376,11 +398,9 @@ def _bmp_tables() -> _BmpTables:
         bmp = "".join(map(chr, range(0x10000)))
         classes = np.fromiter(map(str.isalnum, bmp), dtype=np.uint8, count=0x10000)
         classes[[m.start() for m in _CJK_CHARACTER.finditer(bmp)]] = _CJK
-        folded = [c.casefold() for c in bmp]
-        folds = np.array([ord(f) if len(f) == 1 else 0 for f in folded], dtype=np.uint32)
-        unfoldable = np.array([len(f) != 1 for f in folded], dtype=bool)
-        unfoldable[[m.start() for m in _COMPATIBILITY.finditer(bmp)]] = True
-        _tables.append(_BmpTables(classes, folds, unfoldable))
+        folds = np.array([ord(f) if len(f) == 1 else _UNFOLDABLE for f in map(str.casefold, bmp)], dtype=np.uint32)
+        folds[[m.start() for m in _COMPATIBILITY.finditer(bmp)]] = _UNFOLDABLE
+        _tables.append(_BmpTables(classes, folds))
     return _tables[0]
 
 
@@ -390,10 +410,10 @@ def _classes(codes: Any) -> Any:
 
     table = _bmp_tables().classes
     if not len(codes) or codes.max() < 0x10000:
-        return table[codes]
+        return np.take(table, codes)
     classes = np.zeros(len(codes), dtype=np.uint8)
     low = codes < 0x10000
-    classes[low] = table[codes[low]]
+    classes[low] = np.take(table, codes[low])
     astral, where = np.unique(codes[~low], return_inverse=True)
     looked_up = np.array([_class_of(chr(c)) for c in astral.tolist()], dtype=np.uint8)
     classes[~low] = looked_up[where]
@@ -441,8 +461,9 @@ def similarity_of(a: TextUnits, b: TextUnits) -> tuple[float, float, float]:
     if not a.units or not b.units:
         return 0.0, 0.0, 0.0
     pairs = len(a.units) * len(b.units)
+    least = CODED_MIN_PAIRS if a.cjk is None and b.cjk is None else CODED_MIN_PAIRS_CJK
     # Units of the two paths (bytes and str) only compare as rapidfuzz hashes them: on lists.
-    if pairs >= CODED_MIN_PAIRS and type(a.units[0]) is type(b.units[0]) and len(a.units) + len(b.units) <= _MAX_CODES:
+    if pairs >= least and type(a.units[0]) is type(b.units[0]) and len(a.units) + len(b.units) <= _MAX_CODES:
         return coded_similarity(a, b)
     shared = len(a.bag & b.bag)
     return (

@@ -108,6 +108,73 @@ def compare_tool_calls(
     """Match and compare two sides' tool calls (the first ``limits.max_tool_calls`` of each)."""
     if not production and not candidate:
         return _NO_CALLS
+    if len(production) == 1 and len(candidate) == 1 and limits.max_tool_calls >= 1:
+        return _compare_one_call_each(production[0], candidate[0], limits)
+    return _compare_calls(production, candidate, production_has_text, candidate_has_text, limits)
+
+
+def _compare_one_call_each(production: ToolCall, candidate: ToolCall, limits: DiffLimits) -> ToolComparison:
+    """:func:`_compare_calls` of one call against one (the common case), without its matching.
+
+    The two calls pair up whatever their names; their diff gets every node (``pair_nodes`` of one
+    pair), so it is never run twice.
+    """
+    parsed_p, parsed_c = parse_arguments(production.arguments), parse_arguments(candidate.arguments)
+    if parsed_p is _UNPARSED or parsed_c is _UNPARSED:
+        raw_p, raw_c = production.arguments, candidate.arguments
+        diff = EQUAL if raw_p == raw_c else JsonDiff((_raw_difference(raw_p, raw_c),), False)
+    else:
+        canonical = canonical_json(parsed_p)
+        if canonical is not None and canonical == canonical_json(parsed_c):
+            diff = EQUAL
+        else:
+            diff = bounded_diff(
+                parsed_p,
+                parsed_c,
+                max_paths=limits.max_json_paths,
+                max_nodes=max(_MIN_PAIR_NODES, limits.max_json_nodes),
+                max_depth=limits.max_json_depth,
+                precheck=False,
+            )
+    name, name_match = candidate.name, production.name == candidate.name
+    pair = ToolCallPair(production, candidate, name_match, isinstance(parsed_c, dict), diff.differences, diff.equal)
+    # parsed_p and parsed_c are both parsed when the diff is equal (unparsed arguments differ raw).
+    tp = int(name_match and diff.equal and parsed_p is not _UNPARSED and parsed_c is not _UNPARSED)
+    paths = [name + d.path[1:] if d.path != "$" else name for d in diff.differences]
+    kinds = [d.kind.value for d in diff.differences]
+    caps = set(diff.caps)
+    if len(paths) > limits.max_json_paths:
+        caps.add(JSON_PATHS)
+        del paths[limits.max_json_paths :], kinds[limits.max_json_paths :]
+    score = float(tp)
+    name_score = float(name_match)
+    return ToolComparison(
+        pairs=(pair,),
+        unmatched_production=(),
+        unmatched_candidate=(),
+        names_match=name_match,
+        arguments_match=pair.arguments_match,
+        precision=score,
+        recall=score,
+        f1=score,
+        name_precision=name_score,
+        name_recall=name_score,
+        name_f1=name_score,
+        tool_vs_text=False,
+        difference_paths=tuple(paths),
+        difference_kinds=tuple(kinds),
+        caps=frozenset(caps),
+    )
+
+
+def _compare_calls(
+    production: tuple[ToolCall, ...],
+    candidate: tuple[ToolCall, ...],
+    production_has_text: bool,
+    candidate_has_text: bool,
+    limits: DiffLimits,
+) -> ToolComparison:
+    """Match the calls (same names first, closest arguments first), then compare each pair."""
     caps: set[str] = set()
     if len(production) > limits.max_tool_calls or len(candidate) > limits.max_tool_calls:
         caps.add(TOOL_CALLS)
@@ -286,6 +353,9 @@ class ToolSchemaCheck:
     caps: frozenset[str] = frozenset()
 
 
+_NOT_CHECKED = ToolSchemaCheck(None, ())
+
+
 def check_tool_calls(
     calls: tuple[ToolCall, ...], schemas: Mapping[str, bytes], limits: DiffLimits = DEFAULT_LIMITS
 ) -> ToolSchemaCheck:
@@ -295,7 +365,7 @@ def check_tool_calls(
     False on any error found, None when a call could not be checked and none failed.
     """
     if not calls or not schemas:
-        return ToolSchemaCheck(None, ())
+        return _NOT_CHECKED
     failures: list[str] = []
     notes: list[str] = []
     caps: set[str] = set()

@@ -9,8 +9,9 @@ from hypothesis import strategies as st
 from shadow.diff import compare
 from shadow.diff.jsondiff import apply_differences, bounded_diff, diff_json
 from shadow.diff.jsontext import _OPENER, _first_opener
+from shadow.diff.limits import DEFAULT_LIMITS, DiffLimits
 from shadow.diff.text import count_units, count_units_regex, count_units_vectorized, similarity_scores, text_units
-from shadow.diff.tools import compare_tool_calls
+from shadow.diff.tools import _compare_calls, compare_tool_calls
 from shadow.events.output import Output, ToolCall
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -175,3 +176,25 @@ bracket_texts = st.text(st.sampled_from([*'{}[]" \n\t\u3000\u00a0x0-tfn:,']) | s
 def test_json_openers_are_where_the_pattern_search_finds_them(text, start) -> None:
     match = _OPENER.search(text, start)
     assert _first_opener(text, start) == (-1 if match is None else match.start())
+
+
+# --- one call against one: the shortcut compares as the matching does ------------------------------
+
+one_call = st.tuples(
+    st.sampled_from(["get_weather", "search"]),
+    st.dictionaries(keys, json_values, max_size=4).map(lambda a: orjson.dumps(a).decode())
+    | st.sampled_from(["", "  ", "{", '{"a": 1', "[1, 2]", '"text"', "null", '{"a": "{\\"b\\": 1}"}']),
+).map(lambda call: ToolCall(*call))
+small_limits = st.builds(
+    DiffLimits,
+    max_json_paths=st.integers(1, 4),
+    max_json_nodes=st.integers(1, 100),
+    max_json_depth=st.integers(1, 4),
+)
+
+
+@SETTINGS
+@given(one_call, one_call, st.just(DEFAULT_LIMITS) | small_limits)
+def test_one_call_each_compares_as_the_matching_does(production, candidate, limits) -> None:
+    fast = compare_tool_calls((production,), (candidate,), limits=limits)
+    assert fast == _compare_calls((production,), (candidate,), False, False, limits)

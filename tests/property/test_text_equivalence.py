@@ -36,7 +36,8 @@ PIECES = [
     "'quoted'", "''x", "x''", "-dash", "dash-", "a--b", "a-'b", "snake_case", "_", "'", "-", "’", "‘", "“", "”",
     "—", "–", "…", "\u00a0", "café", "naïve", "straße", "ÉCOLE", "😀", "退款", "您好", "已", "处理", "订单", "的",
     "。", "，", "？", "ご注文", "ありがとう", "カタカナ", "𠀀", "𠀁", "주문", "취소", "Ｈｅｌｌｏ", "ﬁne", "①", "\x01", "\x1a",
-    " ", "  ", "\n", "\t", "\r\n", "\u3000", ".", ",", "!", "?", ":", "(", ")", "[1]", "{", "}", "#", "$5", "5.0",
+    " ", "  ", "\n", "\t", "\r\n", "\u3000", ".", ",", "!", "?", ":", "(", ")", "[1]", "{", "}", "#", "$5", "5.0", "𐐀𐐁",
+    "ΟΔΟΣ", "İstanbul", "ǅ", "ﬆ",
 ]  # fmt: skip
 pieces = st.sampled_from(PIECES) | st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=6)
 separators = st.sampled_from([" ", " ", " ", "", "\n", ", ", "。", "\t"])
@@ -98,6 +99,7 @@ def test_scores_are_the_old_scores(a: str, b: str, max_units: int | None) -> Non
     assert_same_scores(a, b, max_units)
     with (
         mock.patch.object(text, "CODED_MIN_PAIRS", 0),
+        mock.patch.object(text, "CODED_MIN_PAIRS_CJK", 0),
         mock.patch.object(text, "VECTOR_UNITS_MIN_CHARS", 0),
     ):
         assert_same_scores(a, b, max_units)
@@ -112,7 +114,7 @@ def test_scores_of_edited_texts_are_the_old_scores(a: str, data: st.DataObject) 
     for where, piece in edits:
         words[where : where + 1] = [piece] if len(words) % 2 else [piece, words[where] if words else ""]
     b = " ".join(words)
-    with mock.patch.object(text, "CODED_MIN_PAIRS", 0):
+    with mock.patch.object(text, "CODED_MIN_PAIRS", 0), mock.patch.object(text, "CODED_MIN_PAIRS_CJK", 0):
         assert_same_scores(a, b)
         assert_same_scores(b, a)
 
@@ -163,6 +165,7 @@ def test_real_answers_score_as_before() -> None:
         assert_same_scores(a, b, 40)
         with (
             mock.patch.object(text, "CODED_MIN_PAIRS", 0),
+            mock.patch.object(text, "CODED_MIN_PAIRS_CJK", 0),
             mock.patch.object(text, "VECTOR_UNITS_MIN_CHARS", 0),
         ):
             assert_same_units(text.text_units(a, 40), old.text_units(a, 40))
