@@ -12,16 +12,22 @@ bigrams, unrelated ones share little beyond common characters.
 
 ASCII texts (most answers) take a byte-level path: its units are ``bytes`` and it
 reads a few edge cases differently ("a--b" is one unit there, two on the Unicode
-path). Long texts on the Unicode path are cut with numpy instead of regular
-expressions, with the same units.
+path). A text on one path compared with a text on the other keeps the scores it has
+always had: the token-set score finds no shared unit (bytes never equal str), and
+Indel and Levenshtein match units as rapidfuzz hashes list elements (ASCII words of
+two or more letters match across the paths, one-letter words do not). Long texts on
+the Unicode path are cut with numpy instead of regular expressions, into the same units.
 
 Indel and Levenshtein cost the product of the two lengths, so similarity compares at
 most the first ``max_units`` units of each text (read from a prefix of the text); word
 counts still cover the whole text, counted without building the units. Past a few
-hundred thousand unit pairs, the two scores run on strings of small integer codes,
-one per distinct unit, rather than on lists of units: the scores depend only on which
-units are equal, so they are the same, and rapidfuzz's string kernels are several
-times faster than its hashing of list elements.
+hundred thousand unit pairs (a few thousand with Chinese or Japanese units), the two
+scores run on strings of codes, one per distinct unit, rather than on lists of units:
+rapidfuzz hashes every list element on every call and looks the hashes up in hash
+maps, while on a string of small codes it reads tables. The scores depend only on
+which units are equal, so they are the same (lists compare units by their 64-bit
+hash, codes by equality: they differ only if two distinct units of one pair share a
+hash, which Python's keyed string hash makes vanishingly rare).
 """
 
 from __future__ import annotations
@@ -147,10 +153,11 @@ def text_units(text: str, max_units: int | None = None) -> TextUnits:
     whole = text
     if max_units is not None and len(text) > max_units * CHARS_PER_UNIT:
         text = text[: max_units * CHARS_PER_UNIT]
-    units, cjk, total = _units(text, max_units)
+    units, cjk, total, bag = _units(text, max_units)
+    memo = {} if bag is None else {"bag": bag}
     if total == len(units) and text is whole:
-        return TextUnits(units, total, cjk=cjk)
-    return TextUnits(units, total if text is whole else count_units(whole), cut=True, cjk=cjk)
+        return TextUnits(units, total, cjk=cjk, memo=memo)
+    return TextUnits(units, total if text is whole else count_units(whole), cut=True, cjk=cjk, memo=memo)
 
 
 def _plain(text: str) -> str:
@@ -188,8 +195,8 @@ def _folded(text: str) -> str:
     return text.casefold()
 
 
-def _units(text: str, max_units: int | None) -> tuple[list[Any], tuple[Any, Any] | None, int]:
-    """(the first ``max_units`` units, their CJK keys, how many units ``text`` holds)."""
+def _units(text: str, max_units: int | None) -> tuple[list[Any], tuple[Any, Any] | None, int, frozenset[str] | None]:
+    """(the first ``max_units`` units, their CJK keys, how many units ``text`` holds, their bag if known)."""
     text = _plain(text)
     raw = _fast_bytes(text)
     if raw is not None:
@@ -197,11 +204,11 @@ def _units(text: str, max_units: int | None) -> tuple[list[Any], tuple[Any, Any]
         total = len(units)
         if max_units is not None and total > max_units:
             del units[max_units:]
-        return units, None, total
+        return units, None, total, None
     if len(text) >= VECTOR_UNITS_MIN_CHARS:
-        return units_vectorized(text, max_units)
+        return *units_vectorized(text, max_units), None
     sequence, bag, total = units_regex(_folded(text), max_units)
-    return sequence, (_cjk_keys(sequence, bag) if bag is not None else None), total
+    return sequence, (_cjk_keys(sequence, bag) if bag is not None else None), total, bag
 
 
 def units_regex(folded: str, max_units: int | None) -> tuple[list[str], frozenset[str] | None, int]:
