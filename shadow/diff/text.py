@@ -276,8 +276,12 @@ def units_vectorized(text: str, max_units: int | None) -> tuple[list[str], tuple
     kept = word | cjk
     starts = kept.copy()  # the first character of each unit
     starts[1:] &= ~(word[1:] & word[:-1])
-    glued = starts.copy()  # ... that follows the previous unit's last character
-    glued[0] = False
+    total = int(np.count_nonzero(starts))
+    if max_units is not None and total > max_units:
+        end = int(np.flatnonzero(starts)[max_units])  # where the first unit left out starts
+        codes, cjk, kept, starts = codes[:end], cjk[:end], kept[:end], starts[:end]
+    glued = starts.copy()  # the first characters that follow the previous unit's last character
+    glued[:1] = False
     glued[1:] &= kept[:-1]
     spaced = np.where(kept, codes, 0x20)
     where = np.flatnonzero(glued)
@@ -291,12 +295,7 @@ def units_vectorized(text: str, max_units: int | None) -> tuple[list[str], tuple
         widened[at] = 0x20
         spaced = widened
     units = _decoded(spaced).split()
-    total = len(units)
-    end = len(codes)
-    if max_units is not None and total > max_units:
-        end = int(np.flatnonzero(starts)[max_units])  # where the first unit left out starts
-        del units[max_units:]
-    positions = np.flatnonzero(cjk[:end])
+    positions = np.flatnonzero(cjk)
     if not len(positions):
         return units, None, total
     characters = codes[positions].astype(np.int64)
@@ -490,45 +489,50 @@ def coded_similarity(a: TextUnits, b: TextUnits) -> tuple[float, float, float]:
 
     Each distinct unit gets a code: first the position where it first occurs in ``a`` (kept with
     ``a``, which is production's side and serves every candidate), then past ``len(a.units)`` in
-    ``b``; codes are then renumbered by frequency, so that the commonest units take the codes below
-    256, which rapidfuzz looks up in a table rather than a hash map.
+    ``b``. Indel and Levenshtein only ask whether a unit of ``a`` equals a unit of ``b``, so the
+    units only one text holds, which never match, all take one code per text (0 in ``a``, 1 in
+    ``b``), and the shared ones are numbered from 2, most frequent first: most units then take
+    codes below 256, which rapidfuzz looks up in a table rather than a hash map.
     """
     import numpy as np  # noqa: PLC0415 -- see _classes
 
     first, codes_a = _codes(a)
     seen = first.copy()
     codes_b = np.fromiter(map(seen.setdefault, b.units, count(len(a.units))), dtype=np.int64, count=len(b.units))
-    both = np.concatenate((codes_a, codes_b))
-    frequency = np.bincount(both)
-    # Most frequent first (stable, so ties keep their order); codes no unit took come last.
-    # (int16 when the counts fit: numpy sorts it by radix.)
-    order = np.argsort(np.negative(frequency.astype(np.int16 if len(both) < 2**15 else np.int64)), kind="stable")
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order))
-    ranked = rank[both]
+    in_a = np.bincount(codes_a, minlength=len(a.units) + len(b.units))
+    in_b = np.bincount(codes_b, minlength=len(a.units) + len(b.units))
+    shared = np.flatnonzero((in_a > 0) & (in_b > 0))
+    rank = np.zeros(len(in_a), dtype=np.int64)
+    rank[in_b > 0] = 1
+    frequency = in_a[shared] + in_b[shared]
+    # Most frequent first (stable, so ties keep their order; int16 when the counts fit: a radix sort).
+    order = np.argsort(
+        np.negative(frequency.astype(np.int16 if len(frequency) and frequency.max() < 2**15 else np.int64)),
+        kind="stable",
+    )
+    rank[shared[order]] = np.arange(2, len(shared) + 2)
+    ranked = np.concatenate((rank[codes_a], rank[codes_b]))
     seq_a: str | bytes
     seq_b: str | bytes
-    if len(seen) <= 256:
+    if len(shared) + 2 <= 256:
         as_bytes = ranked.astype(np.uint8).tobytes()
         seq_a, seq_b = as_bytes[: len(a.units)], as_bytes[len(a.units) :]
     else:
-        ranked += (ranked >= 0xD800) * 0x800
-        as_text = ranked.astype("<u4").tobytes().decode("utf-32-le")
+        as_text = ranked.astype("<u4").tobytes().decode("utf-32-le", "surrogatepass")
         seq_a, seq_b = as_text[: len(a.units)], as_text[len(a.units) :]
-    # The bags, from the codes: |A∩B| = |A| + |B| - |A∪B| over the distinct units; where CJK runs
-    # put bigrams in the bag instead of their characters, those are counted apart.
-    distinct_a, distinct_b = len(first), int(np.count_nonzero(np.bincount(codes_b)))
-    shared, sizes = distinct_a + distinct_b - len(seen), distinct_a + distinct_b
+    # The bags, from the codes; where CJK runs put bigrams in the bag instead of their characters,
+    # those are counted apart.
+    common, sizes = len(shared), len(first) + int(np.count_nonzero(in_b))
     if a.cjk is not None or b.cjk is not None:
         characters_a, entries_a = a.cjk or _NO_CJK
         characters_b, entries_b = b.cjk or _NO_CJK
-        shared += len(np.intersect1d(entries_a, entries_b, assume_unique=True))
-        shared -= len(np.intersect1d(characters_a, characters_b, assume_unique=True))
+        common += len(np.intersect1d(entries_a, entries_b, assume_unique=True))
+        common -= len(np.intersect1d(characters_a, characters_b, assume_unique=True))
         sizes += len(entries_a) + len(entries_b) - len(characters_a) - len(characters_b)
     return (
         Indel.normalized_similarity(seq_a, seq_b),
         Levenshtein.normalized_similarity(seq_a, seq_b),
-        2 * shared / sizes,
+        2 * common / sizes,
     )
 
 
