@@ -26,6 +26,9 @@ from shadow.events.wire import parse_response
 from tests.property import reference_text as old
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Long texts are slow to generate: fewer of them (the short ones reach the same paths with the
+# thresholds lowered).
+LONG = settings(SETTINGS, max_examples=60, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 # Pieces that exercise every branch: ASCII words and punctuation, edge quotes and dashes, the
 # typographic characters, accents and emoji (placeholder path), CJK (Han, kana, astral Han),
@@ -87,7 +90,7 @@ def test_vectorized_units_equal_the_regular_expressions(value: str, max_units: i
         assert [k.tolist() for k in cjk] == [k.tolist() for k in ref_cjk]
 
 
-@SETTINGS
+@LONG
 @given(long_texts, caps)
 def test_long_units_are_the_old_units(value: str, max_units: int | None) -> None:
     assert_same_units(text.text_units(value, max_units), old.text_units(value, max_units))
@@ -119,7 +122,7 @@ def test_scores_of_edited_texts_are_the_old_scores(a: str, data: st.DataObject) 
         assert_same_scores(b, a)
 
 
-@SETTINGS
+@LONG
 @given(long_texts, long_texts)
 def test_long_scores_are_the_old_scores(a: str, b: str) -> None:
     assert_same_scores(a, b)
