@@ -240,7 +240,7 @@ def main() -> None:
             "rows_per_s": round(v.rows_per_s),
             "mean_ms": round(statistics.mean(v.batch_seconds) * 1000, 1),
             "median_ms": round(statistics.median(v.batch_seconds) * 1000, 1),
-            "ratio": round(v.rows_per_s / base, 3) if base else None,
+            "ratio": v.rows_per_s / base if base else None,
         }
         for v in variants
     ]
