@@ -10,13 +10,10 @@ A candidate failure never raises: timeouts, connection errors, 4xx, 5xx and
 unparsable bodies come back as a :class:`ReplayResult` with ``status="error"``
 and an ``error_kind``, so one bad candidate cannot cancel its siblings.
 
-Answers are read with limits, while they arrive: the body is streamed raw (neither aiohttp nor
-the httpx seam decompresses it), counted against ``max_response_bytes`` on the wire, and
-decompressed by a bounded decoder counted against ``max_response_decompressed_bytes``. Reading
-stops at the first byte over either limit, so a gzip bomb costs about the limit in memory, not
-its decompressed size; the whole attempt, reading included, is bounded by ``timeout_s``, so a
-trickling body ends as a timeout. The common answer (uncompressed, its Content-Length within both
-limits) is read in one call: the HTTP parser stops at the declared length.
+Answers are read with limits, while they arrive (``shadow.replay.body``); the whole attempt, reading
+included, is bounded by ``timeout_s``, so a trickling body ends as a timeout. The common answer
+(uncompressed, its Content-Length within both limits) is read in one call: the HTTP parser stops at
+the declared length.
 """
 
 from __future__ import annotations
@@ -25,8 +22,7 @@ import asyncio
 import email.utils
 import random
 import time
-import zlib
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Protocol
@@ -45,6 +41,7 @@ from shadow.events.models import Api, MirrorEvent
 from shadow.events.output import Output
 from shadow.events.wire import parse_response
 from shadow.loopwatch import off_loop
+from shadow.replay.body import AttemptError, Decoder, read_body, read_limited, too_large
 from shadow.replay.limits import GroupLimiter
 from shadow.replay.result import RETRIABLE_KINDS, ErrorKind, ReplayResult
 from shadow.replay.translate import CandidateRequest, candidate_api, endpoint_url, output_limit, rewrite_request
@@ -55,17 +52,6 @@ PARSE_OFF_LOOP_BYTES = 64 * 1024
 """Answers at least this big are parsed in the CPU thread (``shadow.loopwatch.off_loop``), not on the loop."""
 ERROR_BODY_BYTES = 16 * 1024
 """How much of an error answer (status >= 300) is read: enough for its message; the rest is not."""
-
-
-class _Attempt(Exception):
-    """A failed attempt, carried as an exception only inside this module."""
-
-    def __init__(self, kind: ErrorKind, message: str, http_status: int = 0, retry_after_s: float | None = None):
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
-        self.http_status = http_status
-        self.retry_after_s = retry_after_s
 
 
 @contextmanager
@@ -87,7 +73,7 @@ def map_httpx_errors() -> Iterator[None]:
         else:
             kind = ErrorKind.TRANSPORT_ERROR
         detail = str(cause or exc) or type(cause or exc).__name__
-        raise _Attempt(kind, f"{type(cause or exc).__name__}: {detail}") from exc
+        raise AttemptError(kind, f"{type(cause or exc).__name__}: {detail}") from exc
 
 
 class _MapAiohttpErrors:
@@ -97,7 +83,7 @@ class _MapAiohttpErrors:
         return None
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
-        if exc is None or isinstance(exc, _Attempt):
+        if exc is None or isinstance(exc, AttemptError):
             return
         if isinstance(exc, aiohttp.ServerTimeoutError):
             kind = ErrorKind.TIMEOUT  # aiohttp's connect backstop (timeout_s + 5 s); asyncio.timeout comes first
@@ -107,7 +93,7 @@ class _MapAiohttpErrors:
             kind = ErrorKind.TRANSPORT_ERROR
         else:
             return  # CancelledError (asyncio.timeout turns it into TimeoutError), or a bug: not a transport failure
-        raise _Attempt(kind, f"{type(exc).__name__}: {str(exc) or type(exc).__name__}") from exc
+        raise AttemptError(kind, f"{type(exc).__name__}: {str(exc) or type(exc).__name__}") from exc
 
 
 map_aiohttp_errors = _MapAiohttpErrors()
@@ -132,116 +118,6 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - now_ts)
 
 
-_DECODE_STEP = 256 * 1024  # decompressed bytes per step: the memory a step adds beyond the body kept so far
-
-
-class _Decoder:
-    """Undoes a Content-Encoding (gzip, deflate or none) without ever producing more than asked for.
-
-    ``zlib``'s ``max_length`` bounds each step's output; the input it did not consume waits in
-    ``unconsumed_tail``, so a gzip bomb is decompressed no further than the caller's limit.
-    """
-
-    def __init__(self, content_encoding: str, status: int = 0) -> None:
-        self._status = status  # the answer's status, named by the failure of a body that cannot be decoded
-        codings = [c.strip() for c in content_encoding.lower().split(",")]
-        codings = [c for c in codings if c and c != "identity"]
-        self._raw_deflate_fallback = codings == ["deflate"]
-        self._started = False
-        if not codings:
-            self._zlib = None
-        elif codings in (["gzip"], ["x-gzip"]):
-            self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        elif codings == ["deflate"]:
-            self._zlib = zlib.decompressobj(zlib.MAX_WBITS)
-        else:
-            raise _Attempt(ErrorKind.INVALID_RESPONSE, f"unsupported Content-Encoding {content_encoding!r}", status)
-
-    async def decode(self, data: bytes, out: bytearray, limit: int) -> bool:
-        """Append ``data`` decoded to ``out``; False (with ``out`` past ``limit``) once more than ``limit`` bytes.
-
-        One wire chunk of a bomb inflates to the whole limit: the loop gets a turn after every step
-        (each step releases the GIL, and winning it back from a busy thread costs a switch interval,
-        so back-to-back steps would hold the loop for tens of milliseconds).
-        """
-        if self._zlib is None:
-            out += data[: limit + 1 - len(out)]
-            return len(out) <= limit
-        try:
-            while data and not self._zlib.eof:
-                piece = self._zlib.decompress(data, min(limit + 1 - len(out), _DECODE_STEP))
-                self._started = True
-                out += piece
-                if len(out) > limit:
-                    return False
-                data = self._zlib.unconsumed_tail
-                if data:
-                    await asyncio.sleep(0)
-        except zlib.error as exc:
-            if self._raw_deflate_fallback and not self._started:
-                # "deflate" is meant as a zlib stream, but some servers send raw deflate.
-                self._zlib, self._raw_deflate_fallback = zlib.decompressobj(-zlib.MAX_WBITS), False
-                return await self.decode(data, out, limit)
-            message = f"body could not be decompressed: {exc}"
-            raise _Attempt(ErrorKind.INVALID_RESPONSE, message, self._status) from exc
-        return True
-
-
-_IDENTITY = _Decoder("")
-"""Stateless (no zlib object): shared by every body that is not compressed."""
-
-
-async def read_body(response: httpx.Response, *, max_wire_bytes: int, max_bytes: int, cut: bool = False) -> bytes:
-    """Read a streamed httpx response's body (``client.stream(...)``) within limits, decompressing as it arrives.
-
-    ``max_wire_bytes`` bounds the bytes on the wire, ``max_bytes`` once decompressed; ``cut`` keeps what fits
-    instead of failing (an error answer is read for its message). Raises :class:`_Attempt`:
-    ``response_too_large`` naming the limit passed, or ``invalid_response`` for a body that cannot be decoded.
-    """
-    status = response.status_code
-    if response.is_stream_consumed:
-        # An in-memory transport (httpx.MockTransport) hands over a body already read and decoded.
-        return await _read_limited(_once(response.content), _IDENTITY, status, max_wire_bytes, max_bytes, cut)
-    declared = response.headers.get("content-length", "")
-    if not cut and declared.isdigit() and int(declared) > max_wire_bytes:
-        raise _too_large(status, f"Content-Length {declared} is over max_response_bytes ({max_wire_bytes})")
-    decoder = _Decoder(response.headers.get("content-encoding", ""), status)
-    return await _read_limited(response.aiter_raw(), decoder, status, max_wire_bytes, max_bytes, cut)
-
-
-async def _read_limited(
-    chunks: AsyncIterator[bytes], decoder: _Decoder, status: int, max_wire_bytes: int, max_bytes: int, cut: bool
-) -> bytes:
-    """The body ``chunks`` carry, decoded, within both limits (see :func:`read_body`)."""
-    out = bytearray()
-    wire = 0
-    async for chunk in chunks:
-        room = max_wire_bytes - wire
-        wire += len(chunk)
-        piece = chunk
-        if wire > max_wire_bytes:
-            if not cut:
-                raise _too_large(status, f"body is over max_response_bytes ({max_wire_bytes}) on the wire")
-            piece = chunk[:room]  # a chunk may be larger than the whole limit: keep what fits
-        fits = await decoder.decode(piece, out, max_bytes)
-        if not fits:
-            if cut:
-                del out[max_bytes:]
-                break
-            raise _too_large(status, f"body is over max_response_decompressed_bytes ({max_bytes}) once decompressed")
-        if wire > max_wire_bytes:
-            break
-    return bytes(out)
-
-
-async def _once(data: bytes) -> AsyncIterator[bytes]:
-    yield data
-
-
-def _too_large(status: int, message: str) -> _Attempt:
-    return _Attempt(ErrorKind.RESPONSE_TOO_LARGE, message, status)
-
-
 _Reply = tuple[int, Mapping[str, str], bytes]
 """A candidate's answer: status, headers (case-insensitive), body read within limits."""
 
@@ -254,7 +130,7 @@ def _limits(settings: CandidateSettings, status: int) -> tuple[int, int, bool]:
 
 
 class _Sender(Protocol):
-    """Sends one candidate's requests and reads each answer within limits; failures raise :class:`_Attempt`."""
+    """Sends one candidate's requests and reads each answer within limits; failures raise :class:`AttemptError`."""
 
     async def post(self, content: bytes) -> _Reply: ...
 
@@ -305,13 +181,13 @@ class _AiohttpSender:
                     size = int(declared)
                     if size > max_wire_bytes and not cut:
                         message = f"Content-Length {declared} is over max_response_bytes ({max_wire_bytes})"
-                        raise _too_large(status, message)
+                        raise too_large(status, message)
                     if size <= max_wire_bytes and size <= max_bytes and encoding in ("", "identity"):
                         # The common answer: uncompressed and declared within both limits; the parser
                         # stops at the declared length, so one read is as bounded as the stream below.
                         return status, headers, await response.read()
-                body = await _read_limited(
-                    response.content.iter_any(), _Decoder(encoding, status), status, max_wire_bytes, max_bytes, cut
+                body = await read_limited(
+                    response.content.iter_any(), Decoder(encoding, status), status, max_wire_bytes, max_bytes, cut
                 )
                 return status, headers, body
 
@@ -504,7 +380,7 @@ class CandidateClient:
             clock = _Clock()
             try:
                 output = await self._attempt(content, clock, limit)
-            except _Attempt as failure:
+            except AttemptError as failure:
                 latency_ms = clock.elapsed_ms()
                 if self._retriable(failure.kind) and attempt <= self.settings.max_retries:
                     await asyncio.sleep(self._backoff(attempt, failure.retry_after_s))
@@ -550,7 +426,7 @@ class CandidateClient:
             if self._group_limiter is not None:
                 wait = await self._group_limiter.acquire()
                 if wait is not None:
-                    raise _Attempt(
+                    raise AttemptError(
                         ErrorKind.THROTTLED,
                         f"this worker's share of the group's rate limits is used up for {wait:.1f}s "
                         f"(over rate_limit_max_wait_s {settings.rate_limit_max_wait_s:g}s): not sent",
@@ -561,7 +437,7 @@ class CandidateClient:
                 async with asyncio.timeout(settings.timeout_s):
                     status, headers, raw = await self._sender.post(content)
             except TimeoutError as exc:
-                raise _Attempt(ErrorKind.TIMEOUT, "no complete answer within timeout_s") from exc
+                raise AttemptError(ErrorKind.TIMEOUT, "no complete answer within timeout_s") from exc
             finally:
                 clock.end = time.perf_counter()
         if status >= 300:
@@ -569,15 +445,15 @@ class CandidateClient:
             message = f"HTTP {status}: {body_text}"
             if status == 429:
                 retry_after = parse_retry_after(headers.get("retry-after"))
-                raise _Attempt(ErrorKind.RATE_LIMITED, message, status, retry_after)
+                raise AttemptError(ErrorKind.RATE_LIMITED, message, status, retry_after)
             if status >= 500:
-                raise _Attempt(
+                raise AttemptError(
                     ErrorKind.HTTP_5XX,
                     message,
                     status,
                     parse_retry_after(headers.get("retry-after")),
                 )
-            raise _Attempt(ErrorKind.HTTP_4XX, message, status)
+            raise AttemptError(ErrorKind.HTTP_4XX, message, status)
         if len(raw) >= PARSE_OFF_LOOP_BYTES:
             # Parsing a big answer (thousands of tool calls, a megabyte of text) takes milliseconds.
             return await off_loop(_parse_answer, self.api, raw, status, output_limit)
@@ -589,8 +465,8 @@ def _parse_answer(api: Api, raw: bytes, status: int, output_limit: int | None) -
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise _Attempt(ErrorKind.INVALID_RESPONSE, f"body is not JSON: {exc}", status) from exc
+        raise AttemptError(ErrorKind.INVALID_RESPONSE, f"body is not JSON: {exc}", status) from exc
     try:
         return parse_response(api, body, output_limit=output_limit)
     except ResponseFormatError as exc:
-        raise _Attempt(ErrorKind.INVALID_RESPONSE, str(exc), status) from exc
+        raise AttemptError(ErrorKind.INVALID_RESPONSE, str(exc), status) from exc
