@@ -4,6 +4,9 @@
 --
 -- Parameters: db Identifier; start, end DateTime64(3, 'UTC'); candidate String (required);
 --             workflow, tenant ('' = all); limit UInt64 (0 = no limit; a deterministic sample by event_id).
+-- candidate_loop_lag_ms: how late the worker's event loop was during the candidate's call (NULL: no
+-- call, or rows older than migration 0007); a high one means the worker's own saturation inflated
+-- candidate_latency_ms (the gate's max_loop_lag_ms leaves such latencies out).
 SELECT
     event_id,
     workflow,
@@ -28,6 +31,7 @@ SELECT
     length_ratio,
     production_latency_ms,
     candidate_latency_ms,
+    candidate_loop_lag_ms,
     production_output_tokens,
     candidate_output_tokens,
     production_cost_usd,

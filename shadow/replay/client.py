@@ -40,7 +40,7 @@ from shadow.events.control import Limits
 from shadow.events.models import Api, MirrorEvent
 from shadow.events.output import Output
 from shadow.events.wire import parse_response
-from shadow.loopwatch import off_loop
+from shadow.loopwatch import LoopWatch, current_watch, off_loop
 from shadow.replay.body import AttemptError, Decoder, read_body, read_limited, too_large
 from shadow.replay.limits import GroupLimiter
 from shadow.replay.result import RETRIABLE_KINDS, ErrorKind, ReplayResult
@@ -219,15 +219,27 @@ class _HttpxSender:
 
 
 class _Clock:
-    """One attempt's time on the wire (``time.perf_counter()`` at its start and end), not its wait for a slot."""
+    """One attempt's time on the wire (``time.perf_counter()`` at its start and end), not its wait for a slot,
+    and how late the event loop was meanwhile: an answer waits in its socket until the loop gets to it, so a
+    busy worker inflates the latency it measures (``shadow.loopwatch``; no watch, no figure)."""
 
-    __slots__ = ("end", "start")
+    __slots__ = ("end", "lag_s", "start", "watch")
 
-    def __init__(self) -> None:
+    def __init__(self, watch: LoopWatch | None) -> None:
         self.start = self.end = 0.0
+        self.watch = watch
+        self.lag_s: float | None = None
+
+    def stop(self) -> None:
+        self.end = time.perf_counter()
+        if self.watch is not None:
+            self.lag_s = self.watch.lag_s(self.start, self.end)  # now, before any other tick can run
 
     def elapsed_ms(self) -> float:
         return (self.end - self.start) * 1000 if self.start else 0.0
+
+    def loop_lag_ms(self) -> float | None:
+        return self.lag_s * 1000 if self.lag_s is not None else None
 
 
 class RateLimiter:
@@ -345,7 +357,8 @@ class CandidateClient:
         """Send ``event``'s request to this candidate, retrying retriable failures with backoff.
 
         A control lane sends nothing for an event whose model is not in its ``control_models``: the
-        result says ``model_not_allowed`` with no attempt made.
+        result says ``model_not_allowed`` with no attempt made. The result's latency and loop lag are
+        the last attempt's (the one whose answer, or failure, it holds).
         """
         name, model = self.settings.name, self._model_for(event)
         started_at = datetime.now(UTC)
@@ -374,10 +387,11 @@ class CandidateClient:
                 started_at=started_at,
             )
         limit = output_limit(request.body)
+        watch = current_watch()
         attempt = 0
         while True:
             attempt += 1
-            clock = _Clock()
+            clock = _Clock(watch)
             try:
                 output = await self._attempt(content, clock, limit)
             except AttemptError as failure:
@@ -393,6 +407,7 @@ class CandidateClient:
                     http_status=failure.http_status,
                     error_message=self._scrub(failure.message),
                     latency_ms=latency_ms,
+                    loop_lag_ms=clock.loop_lag_ms(),
                     attempts=attempt,
                     started_at=started_at,
                     request_changes=request.changes,
@@ -406,6 +421,7 @@ class CandidateClient:
                 output=output,
                 http_status=200,
                 latency_ms=clock.elapsed_ms(),
+                loop_lag_ms=clock.loop_lag_ms(),
                 attempts=attempt,
                 started_at=started_at,
                 request_changes=request.changes,
@@ -439,7 +455,7 @@ class CandidateClient:
             except TimeoutError as exc:
                 raise AttemptError(ErrorKind.TIMEOUT, "no complete answer within timeout_s") from exc
             finally:
-                clock.end = time.perf_counter()
+                clock.stop()
         if status >= 300:
             body_text = raw.decode("utf-8", errors="replace").strip().replace("\n", " ")
             message = f"HTTP {status}: {body_text}"

@@ -80,6 +80,10 @@ class ReplayResult:
     http_status: int = 0
     error_message: str = ""
     latency_ms: float = 0.0
+    loop_lag_ms: float | None = None
+    """How late this worker's event loop was at worst during the call (``LoopWatch.lag_s``): an answer that
+    arrived meanwhile waited that long in its socket, inflating ``latency_ms``. ``None`` when no call was
+    made or no loop watch ran."""
     attempts: int = 1
     started_at: datetime | None = None
     request_changes: tuple[str, ...] = ()

@@ -44,7 +44,7 @@ COMPARISON_COLUMNS: tuple[str, ...] = (
     "production_refusal", "candidate_refusal", "new_refusal", "production_empty", "candidate_empty",
     "production_text", "candidate_text", "production_output", "candidate_output", "request_context",
     "comparator_version", "row_version",
-    "request_changes", "caps",
+    "request_changes", "caps", "candidate_loop_lag_ms",
 )  # fmt: skip
 
 INGEST_COLUMNS: tuple[str, ...] = (
@@ -256,6 +256,8 @@ def build_comparison_row(
         "attempts": min(result.attempts, 255),
         "production_latency_ms": float(event.latency_ms),
         "candidate_latency_ms": float(result.latency_ms),
+        # How much of candidate_latency_ms may be this worker's own saturation (NULL: no call, or no loop watch).
+        "candidate_loop_lag_ms": result.loop_lag_ms,
         "production_text": shared.production_text,
         "candidate_text": candidate_text,
         "production_output": shared.production_output,

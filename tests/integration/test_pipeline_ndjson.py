@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
 import pytest
 
-from shadow.demo.server import Answer, CandidateServer
+from shadow.demo.server import Answer, CandidateServer, serve_in_thread
 from shadow.events.models import Api
+from shadow.loopwatch import TICK_INTERVAL_S
 from shadow.pipeline import run_worker
+from shadow.report.queries import run_query
 from tests.factories import candidate, event_bytes, make_event, openai_response, settings_for
 
 pytestmark = pytest.mark.clickhouse
@@ -171,3 +175,73 @@ async def test_production_failures_are_compared_too(tmp_path: Path, store, click
     assert rows["evt_prod_failed"]["candidate_json_valid"] is True
     assert rows["evt_prod_failed"]["production_json_valid"] is None
     assert rows["evt_ok"]["json_equal"] is True  # 1 == 1.0
+
+
+# --- how late the worker's own loop was during each candidate call ----------------------------------------------------
+
+LOOP_BLOCK_S = 0.6
+IN_FLIGHT = 4
+
+
+async def _run_with_calls_in_flight(
+    tmp_path: Path, store, clickhouse_settings, *, block_s: float = 0.0, wait_s: float = 0.0
+) -> list[dict]:
+    """IN_FLIGHT events whose answers the candidate (in its own thread, on its own loop) holds until all of
+    them are in flight and ``wait_s`` more; then the worker's loop is blocked for ``block_s`` as they arrive."""
+    path = tmp_path / "events.ndjson"
+    path.write_bytes(b"\n".join(event_bytes(make_event(event_id=f"evt_{i}")) for i in range(IN_FLIGHT)) + b"\n")
+    release = threading.Event()
+
+    async def answer(api: Api, body: dict) -> Answer:
+        await asyncio.to_thread(release.wait, 15)
+        return Answer.text_answer("Hello! How may I help you today?")
+
+    with serve_in_thread(answer) as server:
+        settings = settings_for(
+            [candidate("c", server.base_url, timeout_s=20)],
+            source={"kind": "ndjson", "path": str(path)},
+            clickhouse=clickhouse_settings.model_dump(),
+        )
+        worker = asyncio.create_task(run_worker(settings, store=store, handle_signals=False))
+        try:
+            deadline = time.monotonic() + 15
+            while len(server.received) < IN_FLIGHT:
+                assert time.monotonic() < deadline and not worker.done(), "the calls never were all in flight"
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(wait_s)  # the loop stays free: the watch ticks on time while the calls wait
+            release.set()
+            if block_s:
+                time.sleep(block_s)  # noqa: ASYNC251 - the worker's loop held (a slow synchronous step) as answers arrive
+        finally:
+            release.set()
+            await worker
+    return store.query_dicts(
+        f"SELECT event_id, status, candidate_latency_ms, candidate_loop_lag_ms "
+        f"FROM {store.database}.comparisons FINAL ORDER BY event_id"
+    )
+
+
+async def test_rows_say_how_long_the_worker_s_own_loop_held_the_answers(
+    tmp_path: Path, store, clickhouse_settings
+) -> None:
+    rows = await _run_with_calls_in_flight(tmp_path, store, clickhouse_settings, block_s=LOOP_BLOCK_S)
+
+    assert [r["status"] for r in rows] == ["ok"] * IN_FLIGHT
+    # The answers waited in their sockets for the loop: the latencies are inflated by the block, and
+    # the lag says so (a block of D shows as at least D minus the watch's 50 ms tick).
+    assert all(r["candidate_latency_ms"] >= LOOP_BLOCK_S * 1000 for r in rows)
+    assert all(r["candidate_loop_lag_ms"] >= (LOOP_BLOCK_S - TICK_INTERVAL_S) * 1000 for r in rows), rows
+    window = {"start": datetime(2026, 11, 1, tzinfo=UTC), "end": datetime(2026, 12, 1, tzinfo=UTC)}
+    values = run_query(store, "comparison_values", **window, candidate="c", workflow=None, tenant=None, limit=0)
+    assert sorted(v["candidate_loop_lag_ms"] for v in values) == sorted(r["candidate_loop_lag_ms"] for r in rows)
+
+
+async def test_on_a_free_worker_the_loop_lag_is_small(tmp_path: Path, store, clickhouse_settings) -> None:
+    rows = await _run_with_calls_in_flight(tmp_path, store, clickhouse_settings, wait_s=LOOP_BLOCK_S)
+
+    assert [r["status"] for r in rows] == ["ok"] * IN_FLIGHT
+    lags = [r["candidate_loop_lag_ms"] for r in rows]
+    assert all(lag is not None for lag in lags)
+    # A few ms here (the ticks' own timer slack); the bound leaves room for a machine under load and is still
+    # well below what the block above shows.
+    assert max(lags) < 250, lags

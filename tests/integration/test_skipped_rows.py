@@ -202,7 +202,9 @@ def test_migration_0005_on_a_store_with_rollups_refreshes_them_with_the_skips(
             migrations.migrate(store)
         now = store.query_rows("SELECT toStartOfHour(now('UTC'))")[0][0]
         recent = now.replace(tzinfo=T0.tzinfo) - timedelta(hours=2)
-        insert_rows(store, [comparison_row("old", candidate="c1", occurred_at=recent)])
+        old = comparison_row("old", candidate="c1", occurred_at=recent)
+        present = [r[0] for r in store.query_rows(f"DESCRIBE TABLE {store.database}.comparisons")]
+        store.insert("comparisons", [[old[c] for c in present]], present)  # the columns of a store before 0005
         assert refresh_rollups(store, recent, recent + timedelta(hours=1)) == 1
 
         applied = migrations.migrate(store)

@@ -124,3 +124,34 @@ def test_one_process_cannot_open_two_embedded_stores(tmp_path, clickhouse) -> No
     finally:
         second.close()
         first.close()
+
+
+def test_migration_0007_adds_the_loop_lag_to_a_store_with_rows(clickhouse_settings, monkeypatch) -> None:
+    """An existing store gets the column; its rows read NULL (not measured), new rows keep theirs."""
+    from shadow.report.queries import run_query
+    from shadow.storage import migrate as migrations
+    from tests.seeding import T0, comparison_row
+
+    every = migrations.load_migrations()
+    store = ClickHouseStore(clickhouse_settings)
+    try:
+        with monkeypatch.context() as patch:
+            patch.setattr(migrations, "load_migrations", lambda directory=None: [m for m in every if m.version < 7])
+            migrations.migrate(store)
+        old_columns = [c for c in COMPARISON_COLUMNS if c != "candidate_loop_lag_ms"]
+        old = comparison_row("e_old", candidate="c")
+        store.insert("comparisons", [[old[c] for c in old_columns]], old_columns)
+
+        applied = migrations.migrate(store)
+        assert [m.version for m in applied] == [m.version for m in every if m.version >= 7]
+        new = comparison_row("e_new", candidate="c", candidate_loop_lag_ms=812.5)
+        store.insert("comparisons", [[new[c] for c in COMPARISON_COLUMNS]], list(COMPARISON_COLUMNS))
+        window = {"start": T0.replace(hour=0), "end": T0.replace(hour=23)}
+        values = run_query(store, "comparison_values", **window, candidate="c", workflow=None, tenant=None, limit=0)
+        assert sorted((v["event_id"], v["candidate_loop_lag_ms"]) for v in values) == [
+            ("e_new", 812.5),
+            ("e_old", None),
+        ]
+        assert migrations.migrate(store) == []
+    finally:
+        store.close()

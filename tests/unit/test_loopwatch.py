@@ -7,6 +7,8 @@ near zero, so none of these can pass by accident.
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import logging
 import threading
 import time
@@ -15,7 +17,7 @@ import httpx
 import pytest
 
 from shadow.events.memory import ListSource
-from shadow.loopwatch import LoopWatch
+from shadow.loopwatch import LagHistory, LoopWatch, current_watch
 from shadow.metrics import REGISTRY
 from tests.unit.test_pipeline import answer_at_once, build, events, settings, until
 
@@ -99,7 +101,95 @@ async def test_the_worker_reports_its_worst_stall_in_its_run_stats() -> None:
     assert not pipeline.loop_watch.running
 
 
+async def test_each_row_says_how_late_the_loop_was_during_its_candidate_call() -> None:
+    async def blocking_candidate(request: httpx.Request) -> httpx.Response:
+        if b"evt_0_3" in request.content:
+            time.sleep(BLOCK_S)  # noqa: ASYNC251 - a candidate answer that holds the loop
+        return await answer_at_once(request)
+
+    pipeline, sink, _ = build(settings(), ListSource(events(6)), blocking_candidate)
+    await pipeline.run()
+
+    lags = {row["event_id"]: row["candidate_loop_lag_ms"] for row in sink.comparisons}
+    assert len(lags) == 6 and all(lag is not None for lag in lags.values())
+    assert lags["evt_0_3"] >= (BLOCK_S - pipeline.loop_watch.interval_s) * 1000
+
+
 async def test_a_worker_on_a_free_loop_reports_a_small_stall() -> None:
     pipeline, _, _ = build(settings(), ListSource(events(6)))
     stats = await pipeline.run()
     assert stats.worst_loop_stall_s < BLOCK_S - pipeline.loop_watch.interval_s
+
+
+# --- the loop's lateness during one call (LoopWatch.lag_s) ------------------------------------------------------------
+
+
+async def test_lag_during_a_span_counts_a_block_inside_it_and_not_one_before_it() -> None:
+    watch = LoopWatch()
+    watch.start()
+    await until(lambda: watch.ticks >= 2)
+    start = time.perf_counter()
+    await asyncio.sleep(0.1)
+    time.sleep(BLOCK_S)  # noqa: ASYNC251 - the block under test
+    ticks = watch.ticks
+    await until(lambda: watch.ticks >= ticks + 2)  # the late tick is recorded, and one after it
+    blocked = watch.lag_s(start, time.perf_counter())
+
+    after = time.perf_counter()
+    await asyncio.sleep(0.1)
+    free = watch.lag_s(after, time.perf_counter())
+    await watch.stop()
+
+    assert blocked is not None and BLOCK_S - watch.interval_s <= blocked < 5
+    assert free is not None and free < BLOCK_S - watch.interval_s  # the block ended before this span began
+    assert watch.lag_s(start, time.perf_counter()) is None  # no watch runs
+
+
+async def test_lag_counts_the_tick_still_pending_when_a_span_ends_within_one_block() -> None:
+    """A call shorter than a tick: no tick ran during it, but the one due meanwhile has waited since it was due."""
+    watch = LoopWatch()
+    watch.start()
+    await until(lambda: watch.ticks >= 2)
+    ticks = watch.ticks
+    start = time.perf_counter()
+    time.sleep(BLOCK_S)  # noqa: ASYNC251 - the block under test
+    lag = watch.lag_s(start, time.perf_counter())
+    assert watch.ticks == ticks  # nothing ran in between: the late tick is still pending
+    await watch.stop()
+    assert lag is not None and BLOCK_S - watch.interval_s <= lag < 5
+
+
+async def test_a_running_watch_is_current_for_the_tasks_started_after_it_and_for_no_one_after_stop() -> None:
+    assert current_watch() is None
+    watch = LoopWatch()
+    watch.start()
+
+    async def seen() -> LoopWatch | None:
+        return current_watch()
+
+    assert current_watch() is watch and await asyncio.create_task(seen()) is watch
+    assert contextvars.Context().run(current_watch) is None  # code outside the run that started it
+    await watch.stop()
+    assert current_watch() is None and await asyncio.create_task(seen()) is None
+
+
+def test_lag_history_answers_from_the_few_ticks_it_keeps() -> None:
+    history = LagHistory()
+    # Ticks as (ran, lag) in ms: a 300 ms stall ran at 1000 (over [700, 1000]), smaller ones after it.
+    for ran, lag in ((100, 1), (200, 2), (1000, 300), (1100, 5), (1200, 40), (1300, 1)):
+        history.add(ran, lag)
+    assert len(history) == 3  # (1000, 300), (1200, 40), (1300, 1): no later tick outdoes them
+    assert history.worst_since(0) == 300
+    assert history.worst_since(900) == 100  # the stall counts from the span's start on
+    assert history.worst_since(990) == 40  # past its part after 990 (10 ms), the 40 ms stall after it
+    assert history.worst_since(1250) == 1
+    assert history.worst_since(1301) == 0
+
+
+def test_lag_history_folds_what_it_cannot_keep_into_an_overestimate() -> None:
+    history = LagHistory(max_kept=3)
+    for i, lag in enumerate((50, 40, 30, 20, 10)):  # falling lags: every one is kept until the cap
+        history.add(100 * (i + 1), lag)
+    assert len(history) == 3
+    assert history.worst_since(0) == 50  # the folded ticks are charged in full to a span starting before them
+    assert history.worst_since(250) == 30  # a span starting after them is not

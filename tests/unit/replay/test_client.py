@@ -19,6 +19,7 @@ from shadow.config import CandidateSettings
 from shadow.demo.server import Answer, RecordedToolCall
 from shadow.events.models import Api, MirrorEvent
 from shadow.events.output import FinishReason
+from shadow.loopwatch import LoopWatch
 from shadow.replay.client import parse_retry_after
 from shadow.replay.fanout import Replayer
 from shadow.replay.result import ErrorKind
@@ -156,6 +157,51 @@ async def test_anthropic_version_is_configurable(server_factory, client_factory)
     client = client_factory(base_url, provider="anthropic", anthropic_version="2024-10-22")
     await client.replay(mirror_event())
     assert server.received[0].headers["anthropic-version"] == "2024-10-22"
+
+
+# --- how late the worker's loop was during a call -------------------------------------------------------------------
+
+BLOCK_S = 0.35
+
+
+async def test_a_call_reports_how_late_the_loop_was_while_it_was_on_the_wire(server_factory, client_factory) -> None:
+    """The server shares the client's loop: its blocking answer holds the loop while the call waits for it."""
+    blocking = {"on": False}
+
+    def respond(api: Api, body: dict[str, Any]) -> Answer:
+        if blocking["on"]:
+            time.sleep(BLOCK_S)  # the worker's loop held while a call is in flight
+        return Answer.text_answer("ok")
+
+    _, base_url = await server_factory(respond)
+    client = client_factory(base_url)
+    assert (await client.replay(mirror_event())).loop_lag_ms is None  # no watch runs: no figure
+
+    watch = LoopWatch()
+    watch.start()
+    try:
+        await until(lambda: watch.ticks >= 2)
+        free = await client.replay(mirror_event())
+        blocking["on"] = True
+        held = await client.replay(mirror_event())
+        blocking["on"] = False
+        request = {"model": "gpt-4o", "messages": [{"role": "narrator", "content": "Once upon a time"}]}
+        not_sent = await client_factory(base_url, provider="anthropic").replay(mirror_event(request=request))
+    finally:
+        await watch.stop()
+
+    floor_ms = (BLOCK_S - watch.interval_s) * 1000  # a block shows as at least itself minus one tick interval
+    assert free.ok and free.loop_lag_ms is not None and free.loop_lag_ms < floor_ms
+    assert held.ok and held.latency_ms >= BLOCK_S * 1000
+    assert held.loop_lag_ms is not None and floor_ms <= held.loop_lag_ms <= held.latency_ms
+    assert not_sent.error_kind is ErrorKind.TRANSLATION_ERROR and not_sent.loop_lag_ms is None
+
+
+async def until(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.01)
 
 
 # --- secrets never in results ---------------------------------------------------------------------------------------
