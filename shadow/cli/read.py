@@ -228,17 +228,28 @@ def register(sub: Subparsers) -> None:
         sub,
         "serve",
         help="serve the gate over HTTP for Argo Rollouts and Flagger (/gate, /healthz, /metrics)",
-        description="GET /gate?candidate=C&since=1h answers the gate result as JSON (Argo Rollouts' web metric: "
-        "jsonPath {$.verdict}); POST /gate takes Flagger webhooks and answers 200 on promote, 503 on hold, 412 on "
-        "rollback. /healthz checks ClickHouse; /metrics serves Prometheus metrics. See deploy/argo-rollouts and "
+        description="GET /gate?candidate=C&since=1h&rollout=R answers the gate result as JSON (Argo Rollouts' web "
+        "metric: jsonPath {$.verdict}); POST /gate takes Flagger webhooks (the rollout is the canary's "
+        "namespace/name@checksum) and answers 200 on promote, 503 on hold, 412 on rollback. A rollout's first poll "
+        "pins the window's start and its first promote or rollback is latched, kept in ClickHouse (gate_rollouts); "
+        "DELETE /gate?rollout=R&candidate=C clears it. Without a rollout the window slides (not anytime-valid). "
+        "/healthz checks ClickHouse; /metrics serves Prometheus metrics. See deploy/argo-rollouts and "
         "deploy/flagger.",
     )
     add_common_options(serve_parser)
     serve_parser.add_argument("--policy", "-p", required=True, metavar="FILE", help="gate policy (YAML)")
     serve_parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve_parser.add_argument("--port", type=int, default=8080, help="port to listen on")
-    serve_parser.add_argument("--since", default="1h", help="window when a caller gives none")
-    serve_parser.add_argument("--cache-s", type=float, default=15.0, help="seconds a result is reused")
+    serve_parser.add_argument(
+        "--since", default="1h", help="window when a caller gives none (for a rollout: its start, at its first poll)"
+    )
+    serve_parser.add_argument(
+        "--cache-s",
+        type=float,
+        default=15.0,
+        help="seconds a result that is not latched is reused, and a rollout's state is trusted before ClickHouse is "
+        "read again (a reset through another replica reaches this one within it)",
+    )
     serve_parser.set_defaults(handler=cmd_serve)
     report = add_command(
         sub,

@@ -1,16 +1,29 @@
 """``shadow serve``: the gate over HTTP, for Argo Rollouts and Flagger, with health and metrics.
 
-- ``GET /gate?candidate=C&since=1h`` (also ``from``, ``to``, ``workflow``, ``tenant``) answers 200
-  with the gate result as JSON. Argo Rollouts' ``web`` metric provider reads ``{$.verdict}``:
+- ``GET /gate?candidate=C&since=1h`` (also ``from``, ``to``, ``workflow``, ``tenant``, ``rollout``) answers
+  200 with the gate result as JSON. Argo Rollouts' ``web`` metric provider reads ``{$.verdict}``:
   ``successCondition: result == "promote"``, ``failureCondition: result == "rollback"``; anything
   else (``hold``) is inconclusive.
-- ``POST /gate`` takes a Flagger webhook payload (``{"name", "namespace", "phase", "metadata":
-  {"candidate": …, "since": …, "workflow": …}}``) and answers 200 on promote, 503 on hold and 412
-  on rollback: Flagger halts on any non-2xx answer and rolls back after its failure threshold.
+- ``POST /gate`` takes a Flagger webhook payload (``{"name", "namespace", "phase", "checksum", "metadata":
+  {"candidate": …, "since": …, "workflow": …, "rollout": …}}``) and answers 200 on promote, 503 on hold
+  and 412 on rollback: Flagger halts on any non-2xx answer and rolls back after its failure threshold.
+- ``DELETE /gate?rollout=R&candidate=C`` (also ``workflow``, ``tenant``) clears a rollout key's pinned
+  start and latched decision.
 - ``GET /healthz`` checks ClickHouse; ``GET /metrics`` serves Prometheus metrics.
 
-Results are cached for ``cache_s`` seconds per (candidate, window, workflow, tenant): a rollout
-controller polling every few seconds does not recompute the statistics every time.
+A *rollout key* (rollout, candidate, workflow, tenant) makes the polls of one rollout one sequence:
+its first poll pins the window's start (``since`` or ``from`` then), every later poll judges
+[pinned start, now) (an explicit ``to`` still applies), and the first promote or rollback is latched:
+later polls get that stored result back, with a ``latched`` block, without evaluating again (hold is
+never latched). ``GET`` takes the key's rollout from ``rollout=``; ``POST`` from the payload's
+``namespace/name``, with ``@checksum`` (Flagger's revision of the canary, so a new release starts a new
+sequence) and ``/metadata.rollout`` when given. Without a rollout, a poll judges a window sliding with
+``since``: not anytime-valid, and nothing is latched. Pins and latches live in ClickHouse
+(``shadow.report.rollouts``).
+
+Results that are not latched are cached for ``cache_s`` seconds per (candidate, window, workflow,
+tenant, rollout): a rollout controller polling every few seconds does not recompute the statistics
+every time. At most ``max_keys`` cached results and ``max_keys`` rollout keys are held in memory.
 """
 
 from __future__ import annotations
@@ -18,7 +31,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -30,27 +44,43 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from shadow.errors import ConfigError, ShadowError
 from shadow.report.gate import EXIT_CODES, GateResult, PolicySettings, Verdict, evaluate_gate
-from shadow.report.window import Window
+from shadow.report.rollouts import RolloutKey, RolloutLedger, RolloutState
+from shadow.report.window import EPOCH, Window
 from shadow.storage.store import ClickHouseStore
 
 log = logging.getLogger(__name__)
 
 FLAGGER_STATUS = {Verdict.PROMOTE: 200, Verdict.HOLD: 503, Verdict.ROLLBACK: 412}
+LATCHED = (Verdict.PROMOTE, Verdict.ROLLBACK)
+
+
+@dataclass(frozen=True, slots=True)
+class GateAnswer:
+    """What a poll gets: the verdict (for Flagger's status code) and the JSON body."""
+
+    verdict: Verdict
+    body: dict[str, Any]
 
 
 @dataclass
 class GateService:
-    """Evaluates gates for HTTP callers, one at a time on the store's thread, with a short cache."""
+    """Evaluates gates for HTTP callers, one at a time on the store's thread, with a short cache.
+
+    ``cache_s`` is also how long a rollout key's state is trusted from memory before it is read from
+    ClickHouse again (so a reset through another replica reaches this one within ``cache_s``).
+    """
 
     store: ClickHouseStore
     policy: PolicySettings
     default_since: str = "1h"
     cache_s: float = 15.0
+    max_keys: int = 10_000
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
-    _cache: dict[tuple[str, ...], tuple[float, GateResult]] = field(default_factory=dict)
+    _cache: OrderedDict[tuple[str, ...], tuple[float, GateResult]] = field(default_factory=OrderedDict)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def __post_init__(self) -> None:
+        self.ledger = RolloutLedger(self.store, refresh_s=self.cache_s, max_keys=self.max_keys)
         self.evaluations = Counter(
             "shadow_gate_evaluations_total", "Gate evaluations, by verdict", ["candidate", "verdict"],
             registry=self.registry,
@@ -63,8 +93,16 @@ class GateService:
             "shadow_gate_evaluation_seconds", "Time to evaluate a gate", registry=self.registry,
             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30),
         )  # fmt: skip
+        # Rollout names come from callers: they are never labels, only counted.
+        self.latched_answers = Counter(
+            "shadow_gate_latched_answers_total", "Polls answered with a rollout's latched decision, by verdict",
+            ["verdict"], registry=self.registry,
+        )  # fmt: skip
+        self.rollout_keys = Gauge(
+            "shadow_gate_rollout_keys", "Rollout keys held in memory", registry=self.registry
+        )  # fmt: skip
 
-    async def evaluate(
+    async def answer(
         self,
         candidate: str,
         since: str | None,
@@ -72,40 +110,123 @@ class GateService:
         end: str | None,
         tenant: str | None,
         workflow: str | None = None,
-    ) -> GateResult:
-        """The gate for ``candidate`` over a window, from the cache when it is fresh.
+        rollout: str | None = None,
+    ) -> GateAnswer:
+        """The gate for ``candidate``: over a sliding window, or over a rollout's pinned one, latched.
 
         Args:
             since, start, end: the window as ``Window.from_options`` takes it; none = ``default_since``.
+                With a rollout key, ``since`` and ``start`` count at the key's first poll only.
             tenant, workflow: only this tenant's or workflow's comparisons (``None`` or ``""`` = all).
+            rollout: the rollout's name; with it the answer is the key's latched decision once there is one.
+
+        Raises:
+            ConfigError: no candidate, or a malformed window.
+            StoreError: ClickHouse failed (the gate or the rollout's state could not be read).
         """
         if not candidate:
             raise ConfigError("the candidate parameter is required, e.g. /gate?candidate=gpt-4.1-mini&since=1h")
-        key = (candidate, since or "", start or "", end or "", tenant or "", workflow or "")
+        window = Window.from_options(since or (None if start else self.default_since), start, end)
         async with self._lock:
-            cached = self._cache.get(key)
-            if cached is not None and time.monotonic() - cached[0] < self.cache_s:
-                return cached[1]
-            window = Window.from_options(since or (None if start else self.default_since), start, end)
-            begin = window.start or datetime(1970, 1, 1, tzinfo=UTC)
-            finish = window.end or datetime.now(UTC)
-            started = time.monotonic()
-            result = await asyncio.to_thread(
-                evaluate_gate,
-                self.store,
-                self.policy,
-                candidate,
-                begin,
-                finish,
-                tenant=tenant,
-                workflow=workflow or None,
-            )
-            self.seconds.observe(time.monotonic() - started)
-            self._cache[key] = (time.monotonic(), result)
-        self.evaluations.labels(candidate, result.verdict.value).inc()
-        self.verdict.labels(candidate).set(EXIT_CODES[result.verdict])
-        self.score.labels(candidate).set(result.score)
+            if not rollout:
+                cache_key = ("", candidate, since or "", start or "", end or "", tenant or "", workflow or "")
+                begin = window.start or EPOCH
+                result = await self._evaluate(cache_key, candidate, begin, window.end, tenant, workflow)
+                return GateAnswer(result.verdict, result.to_dict())
+            answer = await self._answer_rollout(RolloutKey(rollout, candidate, workflow or "", tenant or ""), window)
+            self.rollout_keys.set(len(self.ledger))
+            return answer
+
+    async def reset(self, rollout: str, candidate: str, workflow: str | None, tenant: str | None) -> dict[str, Any]:
+        """Clear a rollout key's pinned start and latched decision: its next poll starts a new sequence."""
+        if not rollout or not candidate:
+            raise ConfigError("DELETE /gate needs rollout= and candidate= (and the workflow= and tenant= polled with)")
+        key = RolloutKey(rollout, candidate, workflow or "", tenant or "")
+        async with self._lock:
+            previous = await self.ledger.reset(key)
+        return {**key.params(), "reset": True, "previous": previous.describe() if previous is not None else None}
+
+    async def _answer_rollout(self, key: RolloutKey, window: Window) -> GateAnswer:
+        """The answer to a poll with a rollout key.
+
+        Steps:
+            1. A latched key answers its stored decision, without evaluating.
+            2. A key polled for the first time pins its window's start (or finds another replica's pin
+               or latch).
+            3. Evaluate [pinned start, now or ``to``); promote or rollback is latched, and the decision
+               that holds in ClickHouse is the answer (another replica's, if it decided first).
+        """
+        # Step 1.
+        state = await self.ledger.current(key)
+        if state is not None and state.latched:
+            return self._latched(state)
+        # Step 2.
+        if state is None:
+            state = await self.ledger.pin(key, window.start or EPOCH)
+            if state.latched:
+                return self._latched(state)
+        # Step 3.
+        end = window.end.isoformat() if window.end else ""
+        cache_key = (key.rollout, key.candidate, "", state.window_start.isoformat(), end, key.tenant, key.workflow)
+        result = await self._evaluate(
+            cache_key, key.candidate, state.window_start, window.end, key.tenant, key.workflow
+        )
+        if result.verdict in LATCHED:
+            stored = await self.ledger.latch(state, result.verdict.value, result.to_dict())
+            if stored is not None:
+                # Another replica's decision, when it decided first, is answered as a latched one.
+                return self._latched(stored, evaluated=stored.verdict == result.verdict.value)
+        return GateAnswer(result.verdict, {**result.to_dict(), "rollout": key.rollout})
+
+    def _latched(self, state: RolloutState, evaluated: bool = False) -> GateAnswer:
+        """The stored result with its ``latched`` block; counted when it was not just evaluated."""
+        verdict = Verdict(state.verdict)
+        body = {**(state.result or {}), "verdict": verdict.value, "rollout": state.key.rollout,
+                "latched": state.describe()}  # fmt: skip
+        if not evaluated:
+            self.latched_answers.labels(verdict.value).inc()
+            self.verdict.labels(state.key.candidate).set(EXIT_CODES[verdict])
+        return GateAnswer(verdict, body)
+
+    async def _evaluate(
+        self,
+        cache_key: tuple[str, ...],
+        candidate: str,
+        begin: datetime,
+        end: datetime | None,
+        tenant: str | None,
+        workflow: str | None,
+    ) -> GateResult:
+        """The gate over [begin, end or now), from the cache when fresh; every answer is counted in the metrics."""
+        cached = self._cache.get(cache_key)
+        if cached is not None and time.monotonic() - cached[0] < self.cache_s:
+            self._cache.move_to_end(cache_key)
+            result = cached[1]
+            self._record(result)
+            return result
+        started = time.monotonic()
+        result = await asyncio.to_thread(
+            evaluate_gate,
+            self.store,
+            self.policy,
+            candidate,
+            begin,
+            end or datetime.now(UTC),
+            tenant=tenant or None,
+            workflow=workflow or None,
+        )
+        self.seconds.observe(time.monotonic() - started)
+        self._cache[cache_key] = (time.monotonic(), result)
+        self._cache.move_to_end(cache_key)
+        while len(self._cache) > self.max_keys:
+            self._cache.popitem(last=False)
+        self._record(result)
         return result
+
+    def _record(self, result: GateResult) -> None:
+        self.evaluations.labels(result.candidate, result.verdict.value).inc()
+        self.verdict.labels(result.candidate).set(EXIT_CODES[result.verdict])
+        self.score.labels(result.candidate).set(result.score)
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -125,16 +246,31 @@ def _errors(handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> 
     return wrapped
 
 
+def flagger_rollout(payload: Mapping[str, Any], rollout: str | None) -> str | None:
+    """The rollout of a Flagger webhook: ``namespace/name``, ``@checksum`` when sent, then ``/rollout`` when given.
+
+    Flagger's ``checksum`` changes with the canary's revision, so each release of a Canary is a
+    sequence of its own instead of inheriting the last release's latch.
+    """
+    name = "/".join(str(part) for part in (payload.get("namespace"), payload.get("name")) if part)
+    if name and payload.get("checksum"):
+        name = f"{name}@{payload['checksum']}"
+    if rollout:
+        name = f"{name}/{rollout}" if name else str(rollout)
+    return name or None
+
+
 def build_app(service: GateService) -> web.Application:
     """The aiohttp application of ``shadow serve``."""
 
     @_errors
     async def get_gate(request: web.Request) -> web.StreamResponse:
         q = request.query
-        result = await service.evaluate(
-            q.get("candidate", ""), q.get("since"), q.get("from"), q.get("to"), q.get("tenant"), q.get("workflow")
-        )
-        return _json(result.to_dict())
+        answer = await service.answer(
+            q.get("candidate", ""), q.get("since"), q.get("from"), q.get("to"), q.get("tenant"), q.get("workflow"),
+            rollout=q.get("rollout"),
+        )  # fmt: skip
+        return _json(answer.body)
 
     @_errors
     async def post_gate(request: web.Request) -> web.StreamResponse:
@@ -142,17 +278,26 @@ def build_app(service: GateService) -> web.Application:
             payload = await request.json(loads=orjson.loads)
         except (ValueError, orjson.JSONDecodeError):
             raise ConfigError("the body must be a JSON Flagger webhook payload") from None
-        metadata = (payload or {}).get("metadata") or {}
+        if not isinstance(payload, dict):
+            raise ConfigError("the body must be a JSON object: a Flagger webhook payload")
+        metadata = payload.get("metadata") or {}
         q = request.query
-        result = await service.evaluate(
+        answer = await service.answer(
             str(metadata.get("candidate") or q.get("candidate", "")),
             metadata.get("since") or q.get("since"),
             metadata.get("from") or q.get("from"),
             metadata.get("to") or q.get("to"),
             metadata.get("tenant") or q.get("tenant"),
             metadata.get("workflow") or q.get("workflow"),
+            rollout=flagger_rollout(payload, metadata.get("rollout") or q.get("rollout")),
         )
-        return _json(result.to_dict(), status=FLAGGER_STATUS[result.verdict])
+        return _json(answer.body, status=FLAGGER_STATUS[answer.verdict])
+
+    @_errors
+    async def delete_gate(request: web.Request) -> web.StreamResponse:
+        q = request.query
+        cleared = await service.reset(q.get("rollout", ""), q.get("candidate", ""), q.get("workflow"), q.get("tenant"))
+        return _json(cleared)
 
     async def healthz(request: web.Request) -> web.StreamResponse:
         try:
@@ -167,6 +312,7 @@ def build_app(service: GateService) -> web.Application:
     app = web.Application()
     app.router.add_get("/gate", get_gate)
     app.router.add_post("/gate", post_gate)
+    app.router.add_delete("/gate", delete_gate)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     return app
@@ -180,7 +326,7 @@ async def serve(service: GateService, host: str, port: int, ready: Callable[[int
     await site.start()
     sockets = getattr(site._server, "sockets", None)
     bound = int(sockets[0].getsockname()[1]) if sockets else port
-    log.info("gate service on http://%s:%d (GET /gate, POST /gate, /healthz, /metrics)", host, bound)
+    log.info("gate service on http://%s:%d (GET, POST and DELETE /gate, /healthz, /metrics)", host, bound)
     if ready is not None:
         ready(bound)
     try:
