@@ -156,14 +156,18 @@ def _lane(
 # --- a rollout with known regressions -----------------------------------------------------------
 
 
-def rollout(seed: int, n: int = 1000) -> list[dict[str, Any]]:
+def rollout(seed: int, n: int = 4000) -> list[dict[str, Any]]:
     """Production plus a control lane and candidates with injected regressions, all on the same events.
+
+    4,000 events: enough for the gate's confidence sequences to show that a candidate answering like
+    production is within every tolerance (promote).
 
     - control:   production's model replayed (small symmetric noise: the A/A lane)
     - identical: answers exactly like production
     - aa:        another replay of production's model (same noise as the control)
     - json_down: about 6 points fewer valid JSON answers
     - slow:      30% slower (every latency × 1.3)
+    - nearly:    6% slower: within the 10% tolerance, but too few events to exclude more (hold)
     - renamed:   renamed tool arguments in 20% of tool-calling answers
     - few:       only 30 comparisons
     """
@@ -194,6 +198,7 @@ def rollout(seed: int, n: int = 1000) -> list[dict[str, Any]]:
         lane("aa", noise=0.01)
         lane("json_down", noise=0.01, json_drop=0.062)
         lane("slow", noise=0.01, slower=1.3)
+        lane("nearly", noise=0.01, slower=1.06)
         lane("renamed", noise=0.01, args_mismatch=0.2)
         if i < 30:
             lane("few", noise=0.01)

@@ -108,8 +108,6 @@ def cmd_gate(args: argparse.Namespace) -> int:
         args.since = None
     try:
         policy = load_policy(args.policy)
-        if args.seed is not None:
-            policy = policy.model_copy(update={"seed": args.seed})
         settings = cli_settings(args)
         filters = filters_from(args)
     except ConfigError as exc:
@@ -209,9 +207,10 @@ def register(sub: Subparsers) -> None:
         help="promote, hold or roll back a candidate by a statistical policy (exit 0/1/2)",
         description="Evaluate a gate policy (YAML rules such as 'JSON validity: no regression > 1 point', "
         "'p95 latency: no regression > 10%') for one candidate over a window. Each rule is decided on a "
-        "confidence interval (Wilson, Newcombe, bootstrap with a rank test), against production or the control "
-        "lane. Exit code: 0 promote, 1 rollback, 2 hold (too little data or inconclusive), 3 error. See "
-        "deploy/gate-policy.yaml.",
+        "confidence sequence (bounds valid however often the gate is polled), against the control lane where "
+        "there is one, production otherwise: it fails when a regression beyond its tolerance is shown, passes "
+        "when no such regression is left possible. Exit code: 0 promote, 1 rollback, 2 hold (too little data, "
+        "inconclusive or a policy problem), 3 error. See deploy/gate-policy.yaml.",
     )
     add_common_options(gate)
     gate.add_argument("--policy", "-p", required=True, metavar="FILE", help="gate policy (YAML)")
@@ -221,7 +220,6 @@ def register(sub: Subparsers) -> None:
     gate.add_argument("--to", dest="end", metavar="TIME", help="window end (ISO 8601)")
     gate.add_argument("--workflow", help="only this workflow")
     gate.add_argument("--tenant", help="only this tenant")
-    gate.add_argument("--seed", type=int, help="bootstrap seed (overrides the policy's)")
     gate.add_argument("--format", choices=["table", "json"], default="table", help="how to print the verdict")
     gate.set_defaults(handler=cmd_gate)
     serve_parser = add_command(

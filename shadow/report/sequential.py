@@ -481,3 +481,97 @@ def comparisons_needed(
         middle = (near + far) // 2
         near, far = (near, middle) if float(_normal_margin([middle], alpha)[0]) <= target else (middle, far)
     return far - n
+
+
+# ------------------------------------------------------------------------ every look at once (paths)
+
+Side = Literal["low", "high"]
+
+
+def mean_excluded(x: ArrayLike, lo: float, hi: float, theta: float, *, alpha: float, side: Side) -> NDArray[np.bool_]:
+    """For every t: does ``mean_cs`` on the first t values exclude ``theta`` by its bound on ``side``
+    (``low > theta`` or ``high < theta``) at ``alpha``? One pass: the capital at ``theta`` crosses 1/α.
+
+    What a simulation of a gate polled at many times needs (the functions above give one time).
+    """
+    _check_alphas(alpha, alpha)
+    values = _observations(x, "x")
+    scaled = np.clip((values - lo) / (hi - lo), 0.0, 1.0)
+    m = (theta - lo) / (hi - lo)
+    if side == "high":
+        scaled, m = 1.0 - scaled, 1.0 - m
+    if m < 0:
+        return np.ones(values.size, dtype=bool)
+    if m >= 1:
+        return np.zeros(values.size, dtype=bool)
+    bets = _hedged_bets(scaled, alpha)
+    stakes = bets if m == 0 else np.minimum(bets, BET_TRUNCATION / m)
+    crossed: NDArray[np.bool_] = np.cumsum(np.log1p(stakes * (scaled - m))) >= math.log(1 / alpha)
+    return crossed
+
+
+def rate_excluded(
+    flags: ArrayLike, p: float, *, alpha: float, side: Side, at: ArrayLike | None = None
+) -> NDArray[np.bool_]:
+    """For every t (or each t in ``at``; 0 gives False): does ``rate_cs`` on the first t flags exclude
+    ``p`` by its bound on ``side``?"""
+    _check_alphas(alpha, alpha)
+    values = _flags(flags, "flags")
+    if not 0 < p < 1:
+        raise ValueError(f"p must lie in (0, 1), got {p!r}")
+    times = np.arange(1, values.size + 1) if at is None else np.asarray(at, dtype=np.int64)
+    counted = times > 0
+    ones = np.concatenate(([0.0], np.cumsum(values)))[times]
+    if side == "low":
+        low_excludes: NDArray[np.bool_] = counted & (ones >= _upper_ranks(times, p, alpha))
+        return low_excludes
+    high_excludes: NDArray[np.bool_] = counted & (times - ones >= _upper_ranks(times, 1 - p, alpha))
+    return high_excludes
+
+
+def quantile_bounds_at(
+    values: ArrayLike, q: float, times: ArrayLike, *, alpha_low: float, alpha_high: float
+) -> tuple[FloatArray, FloatArray]:
+    """(low, high) of ``quantile_cs`` on the first t values, for each t in ``times``."""
+    _check_alphas(alpha_low, alpha_high)
+    _check_q(q)
+    data = _observations(values, "values")
+    looks = np.asarray(times, dtype=np.int64)
+    above = _upper_ranks(looks, q, alpha_high)
+    below = looks + 1 - _upper_ranks(looks, 1 - q, alpha_low)
+    low, high = np.full(looks.size, -math.inf), np.full(looks.size, math.inf)
+    for i, t in enumerate(looks.tolist()):
+        ordered = np.sort(data[:t])
+        if above[i] <= t:
+            high[i] = ordered[above[i] - 1]
+        if below[i] >= 1:
+            low[i] = ordered[below[i] - 1]
+    return low, high
+
+
+def mean_ratio_excluded(
+    cand: ArrayLike, ref: ArrayLike, ratio: float, *, alpha: float, side: Side
+) -> NDArray[np.bool_]:
+    """For every t: does ``mean_ratio_cs`` (lanes paired by arrival) exclude ``ratio`` on ``side``?
+
+    ``low > ratio`` exactly when the sequence for the mean of cand - ratio·ref lies above 0, and the
+    reference mean is clear of 0 (else the bound is 0); ``high < ratio`` when it lies below 0.
+    """
+    _check_alphas(alpha, alpha)
+    c, f = _nonnegative(cand, "cand"), _nonnegative(ref, "ref")
+    pairs = min(c.size, f.size)
+    c, f = c[:pairs], f[:pairs]
+    times = np.arange(1, pairs + 1, dtype=np.float64)
+    margin = _normal_margin(times, alpha)
+
+    def mean_and_sd(v: FloatArray) -> tuple[FloatArray, FloatArray]:
+        mean = np.cumsum(v) / times
+        return mean, np.sqrt(np.maximum(np.cumsum(v * v) / times - mean**2, 0.0))
+
+    d_mean, d_sd = mean_and_sd(c - ratio * f)
+    f_mean, f_sd = mean_and_sd(f)
+    clear = f_mean > margin * f_sd  # the reference mean is within reach of 0 otherwise
+    started = times >= ASYMPTOTIC_BURN_IN
+    if side == "low":
+        return started & clear & (d_mean - margin * d_sd > 0)
+    return started & clear & (d_mean + margin * d_sd < 0)

@@ -68,7 +68,7 @@ async def test_argo_and_flagger_calls(store) -> None:
             assert json_path_verdict(elsewhere.json()) == "hold"
             assert elsewhere.json()["compared"] == 0 and elsewhere.json()["workflow"] == "elsewhere"
             on_chat = await client.get("/gate", params={"candidate": "slow", "workflow": "support_chat", **WINDOW})
-            assert json_path_verdict(on_chat.json()) == "rollback" and on_chat.json()["compared"] == 1000
+            assert json_path_verdict(on_chat.json()) == "rollback" and on_chat.json()["compared"] == 4000
 
             # Flagger: POST a webhook payload; non-2xx halts the canary.
             def payload(candidate: str) -> dict:

@@ -1,22 +1,27 @@
 """``shadow gate``: promote, hold or roll back a candidate, by a policy of statistical rules.
 
 A policy (YAML) lists rules such as "JSON validity: no regression > 1 point" or "p95 latency:
-no regression > 10%". Each rule is decided on an interval, not on a raw comparison:
+no regression > 10%". Release pipelines poll the gate every minute while comparisons accumulate, so
+each rule is decided on a *confidence sequence* (``shadow.report.sequential``): bounds that hold at
+every number of comparisons at once, so that the error rates hold however often the gate is asked.
 
-- rates: Wilson intervals; differences of rates: Newcombe intervals (paired against production,
-  whose answer to the same event is in the same row; independent against the control lane);
-- latency, cost and tokens: percentile-bootstrap intervals of the candidate/reference ratio of a
-  quantile or a mean, with a Mann-Whitney rank test that must agree before a regression fails;
-- similarity and length ratio: bootstrap intervals of quantiles.
+- rates against production: the per-event difference of candidate and production (paired);
+  against the control lane: paired on the events both lanes answered, or two lanes' rates;
+- p95 and other latency quantiles: a quantile sequence per lane, combined into their ratio;
+- cost and tokens: the ratio of means (paired against production);
+- similarity and length ratio: quantile sequences.
 
-A rule *fails* when its whole interval is beyond the allowed amount, *passes* when its estimate
-is within it, and is *inconclusive* otherwise; with fewer than ``min_samples`` comparisons it is
-*insufficient*, and with none at all (no schema asked for, no tool calls) *not applicable*, which
-leaves it out of the verdict. Confidence is family-wise: with k rules each interval is built at 1 - alpha/k
-(Bonferroni), so an A/A comparison rarely fails any rule by chance.
+Each rule has two one-sided bounds on its regression: it *fails* when the good-side bound is beyond
+the tolerance (at the policy's ``false_rollback``, split across the rules), *passes* when the
+bad-side bound is within it (at ``false_promotion``, per rule: non-inferiority shown), and is
+*inconclusive* otherwise, with the comparisons it is expected to need. With fewer than
+``min_samples`` comparisons it is *insufficient*, with none at all (no schema asked for, no tool
+calls) *not applicable*, which leaves it out of the verdict; a threshold the control lane itself
+cannot meet is a *policy problem*.
 
 Verdict: ``rollback`` when a critical rule fails or more rules fail than ``allowed_failures``;
-``promote`` when every rule passes; ``hold`` otherwise (not enough data, or inconclusive).
+``promote`` when every rule passes; ``hold`` otherwise (not enough data, inconclusive, or a policy
+problem).
 
 The package is four floors, each importing only the ones before it:
 ``policy`` (metric catalogue, policy file) ← ``rules`` (one rule on an interval) ←

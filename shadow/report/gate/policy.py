@@ -159,20 +159,64 @@ class RuleSettings(BaseModel):
         return self
 
 
+# Settings of earlier policies that anytime-valid decisions replaced, and what replaced them.
+_REPLACED = {
+    "confidence": "false_rollback and false_promotion (error rates that hold however often the gate is polled)",
+    "bootstrap_resamples": "nothing: intervals are confidence sequences now, computed exactly, not resampled",
+    "seed": "nothing: intervals are confidence sequences now, with no randomness",
+}
+
+
 class PolicySettings(BaseModel):
     """A gate policy file."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str = Field(default="policy", description="shown in gate results")
-    confidence: float = Field(default=0.95, gt=0.5, lt=1, description="family-wise confidence of all rules together")
+    false_rollback: float = Field(
+        default=0.01,
+        gt=0,
+        lt=0.5,
+        description="chance of rolling back a candidate that meets every rule, over all rules and all polls "
+        "together (split evenly across the rules)",
+    )
+    false_promotion: float = Field(
+        default=0.05,
+        gt=0,
+        lt=0.5,
+        description="chance, per rule, of passing a rule that the candidate in truth breaks, however often "
+        "the gate is polled",
+    )
     min_samples: int = Field(default=100, gt=0, description="comparisons a rule needs before it can pass or fail")
     allowed_failures: int = Field(default=0, ge=0, description="non-critical rule failures tolerated (then: hold)")
-    bootstrap_resamples: int = Field(default=2000, ge=100, description="bootstrap resamples per interval")
-    seed: int = Field(default=0, description="seed of the bootstrap, for repeatable verdicts")
-    max_rows: int = Field(default=50_000, gt=0, description="comparisons read per candidate (a deterministic sample)")
+    max_rows: int = Field(
+        default=50_000, gt=0, description="comparisons read per candidate: the first ones of the window, in order"
+    )
+    max_loop_lag_ms: float | None = Field(
+        default=50.0,
+        ge=0,
+        description="latency samples taken while the worker's event loop ran this late (the row's "
+        "candidate_loop_lag_ms) are left out of latency rules: the worker, not the candidate, made them "
+        "slow; null keeps every sample",
+    )
     workflows: list[str] = Field(default_factory=list, description="workflows the gate looks at; empty = all")
+    workflow_min_comparisons: int | None = Field(
+        default=None,
+        gt=0,
+        description="judge each workflow with at least this many comparisons on its own as well: promote only "
+        "when every such workflow passes too, roll back when any fails (a small workflow's regression is not "
+        "averaged away); null judges the pooled comparisons only",
+    )
     rules: list[RuleSettings] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _replaced_settings(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key, replacement in _REPLACED.items():
+                if key in data:
+                    raise ValueError(f"{key} is no longer a policy setting; it was replaced by {replacement}")
+        return data
 
 
 def load_policy(path: str | Path) -> PolicySettings:

@@ -22,6 +22,7 @@ _OUTCOME_STYLE = {
     Outcome.INCONCLUSIVE: "yellow",
     Outcome.INSUFFICIENT: "dim",
     Outcome.NOT_APPLICABLE: "dim",
+    Outcome.POLICY: "magenta",
 }
 
 
@@ -39,9 +40,18 @@ def render_gate(result: GateResult, width: int | None = None, color: bool = True
     )
     for reason in result.reasons:
         console.print(f"  · {reason}")
+    for judged in result.workflows:
+        console.print(
+            Text.assemble(
+                f"  workflow {judged.workflow}: ",
+                (judged.verdict.value, _VERDICT_STYLE[judged.verdict]),
+                f" on its own ({judged.compared:,} comparisons)"
+                + (f": {'; '.join(judged.reasons)}" if judged.verdict is not Verdict.PROMOTE else ""),
+            )
+        )
     table = Table(header_style="bold", show_lines=False)
-    for name in ("rule", "outcome", "against", "estimate", "interval", "threshold", "n", "reason"):
-        table.add_column(name, overflow="fold", justify="right" if name in ("n",) else "left")
+    for name in ("rule", "outcome", "against", "estimate", "bounds", "threshold", "n", "more", "reason"):
+        table.add_column(name, overflow="fold", justify="right" if name in ("n", "more") else "left")
     for rule in result.rules:
         estimate = "–" if rule.estimate is None else f"{rule.estimate:+.4g}"
         interval = "–" if rule.interval is None else f"[{rule.interval[0]:+.4g}, {rule.interval[1]:+.4g}]"
@@ -53,6 +63,7 @@ def render_gate(result: GateResult, width: int | None = None, color: bool = True
             interval,
             rule.threshold,
             f"{rule.n:,}",
+            f"{rule.needed:,}" if rule.needed else "–",
             rule.reason,
         )
     console.print(table)

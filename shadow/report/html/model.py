@@ -130,7 +130,7 @@ class GateRuleResult:
     name: str
     metric: str
     against: str = ""
-    outcome: str = ""  # "pass", "fail", "inconclusive" or "insufficient"
+    outcome: str = ""  # "pass", "fail", "inconclusive", "insufficient" or "policy_problem"
     estimate: Number = None
     interval: tuple[Number, Number] | None = None
     threshold: str = ""

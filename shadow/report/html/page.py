@@ -50,7 +50,7 @@ font-size:12px;letter-spacing:.04em;background:var(--muted)}
 .score{color:var(--muted)}.score .num{color:var(--fg);font-weight:600}
 .outcome{font-weight:600;text-transform:uppercase;font-size:11px;letter-spacing:.03em}
 .outcome.pass{color:var(--promote)}.outcome.fail{color:var(--rollback)}
-.outcome.inconclusive{color:var(--hold)}.outcome.insufficient{color:var(--muted)}
+.outcome.inconclusive{color:var(--hold)}.outcome.insufficient{color:var(--muted)}.outcome.policy_problem{color:var(--hold)}
 tr.fail td{background:#fff5f5}
 .reason{color:var(--muted);min-width:220px}
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(360px,1fr));gap:14px 20px}

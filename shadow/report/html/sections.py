@@ -25,7 +25,7 @@ from shadow.report.html.textdiff import diff_html
 __all__ = ["distributions_section", "gate_section", "scorecard_section", "timeseries_section", "worst_section"]
 
 _VERDICTS = {"promote", "hold", "rollback"}
-_OUTCOME_CLASSES = {"pass", "fail", "inconclusive", "insufficient"}
+_OUTCOME_CLASSES = {"pass", "fail", "inconclusive", "insufficient", "policy_problem"}
 _UNIT_KINDS: dict[str, Kind] = {
     "points": "rate",
     "relative": "rate",

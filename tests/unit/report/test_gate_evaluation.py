@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import pytest
 
-from shadow.report.gate.evaluation import EXIT_CODES, GateResult, Verdict, decide, judged_workflows
+from shadow.report.gate.evaluation import (
+    EXIT_CODES,
+    GateResult,
+    Verdict,
+    WorkflowResult,
+    combine,
+    decide,
+    judged_workflows,
+)
 from shadow.report.gate.policy import PolicySettings, RuleSettings
 from shadow.report.gate.rules import Outcome, RuleResult
 
 
-def result(name: str, outcome: Outcome, *, critical: bool = False, weight: float = 1.0) -> RuleResult:
+def result(
+    name: str, outcome: Outcome, *, critical: bool = False, weight: float = 1.0, needed: int | None = None
+) -> RuleResult:
     return RuleResult(name=name, metric="refusal_rate", against="production", critical=critical, outcome=outcome,
                       estimate=None, interval=None, threshold="", n=0, reference_n=None, reason="",
-                      weight=weight)  # fmt: skip
+                      weight=weight, needed=needed)  # fmt: skip
 
 
 def test_every_rule_passing_promotes() -> None:
@@ -82,6 +92,35 @@ def test_exit_codes_and_the_json_shape() -> None:
     assert gate.exit_code == 2
     data = gate.to_dict()
     assert list(data) == ["candidate", "verdict", "score", "policy", "window", "workflow", "compared",
-                          "control_rows", "reasons", "rules"]  # fmt: skip
+                          "control_rows", "reasons", "rules", "workflows"]  # fmt: skip
     assert (data["verdict"], data["score"], data["workflow"], data["reasons"]) == ("hold", 0.1235, "search", ["why"])
     assert data["rules"][0]["outcome"] == "pass"
+
+
+def test_a_hold_says_what_each_undecided_rule_needs() -> None:
+    rules = [result("a", Outcome.INCONCLUSIVE, needed=1234), result("b", Outcome.POLICY), result("c", Outcome.PASS)]
+    verdict, score, reasons = decide(rules, 0)
+    assert verdict is Verdict.HOLD and score == pytest.approx(2 / 3)
+    assert reasons == [
+        "a: inconclusive, about 1,234 more comparisons to decide",
+        "b: policy problem (the control lane itself cannot meet the threshold)",
+    ]
+
+
+def workflow(name: str, verdict: Verdict) -> WorkflowResult:
+    return WorkflowResult(name, verdict, 500, (), ())
+
+
+@pytest.mark.parametrize(
+    ("pooled", "each", "verdict"),
+    [
+        (Verdict.PROMOTE, [Verdict.PROMOTE, Verdict.PROMOTE], Verdict.PROMOTE),
+        (Verdict.PROMOTE, [Verdict.PROMOTE, Verdict.HOLD], Verdict.HOLD),  # promote needs every workflow
+        (Verdict.PROMOTE, [Verdict.PROMOTE, Verdict.ROLLBACK], Verdict.ROLLBACK),  # a small workflow's regression
+        (Verdict.HOLD, [Verdict.PROMOTE], Verdict.HOLD),
+        (Verdict.ROLLBACK, [Verdict.PROMOTE], Verdict.ROLLBACK),
+    ],
+)
+def test_workflows_judged_on_their_own(pooled: Verdict, each: list[Verdict], verdict: Verdict) -> None:
+    judged = [workflow(f"w{i}", v) for i, v in enumerate(each)]
+    assert combine(pooled, judged)[0] is verdict

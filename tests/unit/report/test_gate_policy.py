@@ -56,7 +56,11 @@ def test_a_policy_that_is_not_yaml_is_refused(tmp_path: Path) -> None:
         ("rules:\n  - {name: x, metric: refusal_rate, max_regression: -0.1}\n", "max_regression"),
         ("rules:\n  - {name: x, metric: refusal_rate, max: 0.1, colour: red}\n", "colour"),
         ("rules: []\n", "rules"),
-        ("confidence: 1.5\nrules:\n  - {name: x, metric: refusal_rate, max: 0.1}\n", "confidence"),
+        ("false_rollback: 0.6\nrules:\n  - {name: x, metric: refusal_rate, max: 0.1}\n", "false_rollback"),
+        ("confidence: 0.95\nrules:\n  - {name: x, metric: refusal_rate, max: 0.1}\n",
+         "confidence is no longer a policy setting; it was replaced by false_rollback and false_promotion"),
+        ("bootstrap_resamples: 2000\nrules:\n  - {name: x, metric: refusal_rate, max: 0.1}\n",
+         "intervals are confidence sequences now"),
     ],
 )  # fmt: skip
 def test_an_invalid_policy_names_what_is_wrong(tmp_path: Path, text: str, message: str) -> None:
@@ -83,7 +87,13 @@ def test_every_comparison_against_production_has_a_production_column() -> None:
 
 def test_policy_defaults() -> None:
     policy = PolicySettings(rules=[RuleSettings(name="r", metric="refusal_rate", max=0.1)])
-    assert (policy.confidence, policy.min_samples, policy.allowed_failures, policy.workflows) == (0.95, 100, 0, [])
+    assert (policy.false_rollback, policy.false_promotion, policy.min_samples, policy.allowed_failures) == (
+        0.01,
+        0.05,
+        100,
+        0,
+    )
+    assert (policy.workflows, policy.max_loop_lag_ms) == ([], 50.0)
     assert policy.rules[0].against == "auto"
 
 
