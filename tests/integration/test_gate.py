@@ -152,3 +152,36 @@ def test_the_workflow_filter_judges_one_workflow_alone(store) -> None:
     assert evaluate_gate(store, only_chat, "mixed", START, END).verdict is Verdict.ROLLBACK
     outside = evaluate_gate(store, only_chat, "mixed", START, END, workflow="search")
     assert outside.verdict is Verdict.HOLD and outside.compared == 0
+
+
+def small_workflow_regression() -> list[dict]:
+    """A candidate "hidden": like production on 4,000 search events, and 15 points fewer valid JSON
+    answers on 400 support_chat events: 1.4 points pooled, too little for the pooled rule to show."""
+    rows = []
+    for workflow, n, seed, drop in (("search", 4000, 41, 0.0), ("support_chat", 400, 42, 0.15)):
+        for i, row in enumerate(r for r in rollout(seed=seed, n=n) if r["candidate"] in ("identical", "control")):
+            row = {**row, "workflow": workflow, "event_id": f"{workflow}-{row['event_id']}"}
+            if row["candidate"] == "identical":
+                broken = drop and row["production_json_valid"] and (i * 7919) % 1000 < drop * 1000
+                row = {**row, "candidate": "hidden", "candidate_json_valid": False if broken else
+                       row["candidate_json_valid"]}  # fmt: skip
+            rows.append(row)
+    return rows
+
+
+def test_a_small_workflows_regression_is_not_averaged_away(store) -> None:
+    insert_rows(store, small_workflow_regression())
+    pooled = evaluate_gate(store, POLICY, "hidden", START, END)
+    assert pooled.verdict is not Verdict.ROLLBACK, pooled.to_dict()  # the pooled rules cannot tell
+    assert pooled.workflows == ()
+
+    each = POLICY.model_copy(update={"workflow_min_comparisons": 300})
+    judged = evaluate_gate(store, each, "hidden", START, END)
+    assert judged.verdict is Verdict.ROLLBACK, judged.to_dict()
+    assert "workflow support_chat rolls back on its own" in judged.reasons
+    by_name = {w.workflow: w for w in judged.workflows}
+    assert by_name["support_chat"].verdict is Verdict.ROLLBACK and by_name["support_chat"].compared == 400
+    assert by_name["search"].verdict is not Verdict.ROLLBACK
+    failed_rules = {r.name for r in by_name["support_chat"].rules if r.outcome is Outcome.FAIL}
+    assert failed_rules == {"JSON validity"}
+    assert judged.to_dict()["workflows"][0]["workflow"] in ("search", "support_chat")
