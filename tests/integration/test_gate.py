@@ -159,12 +159,11 @@ def small_workflow_regression() -> list[dict]:
     answers on 400 support_chat events: 1.4 points pooled, too little for the pooled rule to show."""
     rows = []
     for workflow, n, seed, drop in (("search", 4000, 41, 0.0), ("support_chat", 400, 42, 0.15)):
-        for i, row in enumerate(r for r in rollout(seed=seed, n=n) if r["candidate"] in ("identical", "control")):
-            row = {**row, "workflow": workflow, "event_id": f"{workflow}-{row['event_id']}"}
+        for i, seeded in enumerate(r for r in rollout(seed=seed, n=n) if r["candidate"] in ("identical", "control")):
+            row = {**seeded, "workflow": workflow, "event_id": f"{workflow}-{seeded['event_id']}"}
             if row["candidate"] == "identical":
                 broken = drop and row["production_json_valid"] and (i * 7919) % 1000 < drop * 1000
-                row = {**row, "candidate": "hidden", "candidate_json_valid": False if broken else
-                       row["candidate_json_valid"]}  # fmt: skip
+                row |= {"candidate": "hidden", "candidate_json_valid": False if broken else row["candidate_json_valid"]}
             rows.append(row)
     return rows
 
