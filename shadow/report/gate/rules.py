@@ -24,7 +24,6 @@ the control lane's own rate instead of failing for it.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -41,6 +40,7 @@ from shadow.report.gate.policy import (
 )
 from shadow.report.sequential import (
     SeqInterval,
+    comparisons_needed,
     independent_difference_cs,
     mean_ratio_cs,
     paired_difference_cs,
@@ -203,27 +203,24 @@ def sides(higher_is_better: bool, ctx: RuleContext) -> dict[str, float]:
     return {"alpha_low": ctx.alpha_rollback, "alpha_high": ctx.alpha_promote}
 
 
-def needed_comparisons(n: int, regression: Interval, tolerance: float) -> int | None:
+def needed_comparisons(n: int, regression: Interval, tolerance: float, ctx: RuleContext) -> int | None:
     """Further comparisons an undecided rule is expected to need, if its estimate stays put.
 
-    The bound that would decide it is ``|estimate - tolerance|`` from the estimate; it is now
-    ``width`` away. Confidence-sequence widths shrink about as sqrt(log n / n), so the rule decides
-    near the n' where width * sqrt(n / n' * log n' / log n) reaches that distance. None when the
-    estimate sits on the tolerance (it never decides there).
+    ``shadow.report.sequential.comparisons_needed`` on the regression: the bound that would decide
+    it (the low one, at ``alpha_rollback``, when the estimate is beyond the tolerance; else the high
+    one, at ``alpha_promote``) is assumed to close in on the estimate as the normal-mixture boundary
+    shrinks. 0 when decided; None when the estimate sits on the tolerance (it never decides there)
+    or a bound is still unbounded.
     """
-    distance = abs(regression.estimate - tolerance)
-    width = (regression.estimate - regression.low) if regression.estimate > tolerance else (
-        regression.high - regression.estimate
-    )  # fmt: skip
-    if n <= 0 or distance <= 1e-12 or not math.isfinite(width):
+    if n <= 0:
         return None
-    if width <= distance:
-        return 0
-    base = max(n, 3)
-    target = base * (width / distance) ** 2
-    for _ in range(20):  # fixed point of n' = n (w/d)^2 log n' / log n
-        target = base * (width / distance) ** 2 * math.log(target) / math.log(base)
-    return max(1, math.ceil(target - n))
+    return comparisons_needed(
+        "mean",
+        SeqInterval(regression.estimate, regression.low, regression.high, n),
+        margin=tolerance,
+        alpha_low=ctx.alpha_rollback,
+        alpha_high=ctx.alpha_promote,
+    )
 
 
 # --- sentences ----------------------------------------------------------------------------------
@@ -248,16 +245,24 @@ def _more(needed: int | None) -> str:
 
 
 def _regression_decision(
-    tolerance: float, regression: Interval, n: int, reference_n: int | None, text: str, discounted: int = 0
+    tolerance: float,
+    regression: Interval,
+    n: int,
+    reference_n: int | None,
+    text: str,
+    ctx: RuleContext,
+    discounted: int = 0,
 ) -> _Decision:
     outcome = decide_regression(tolerance, regression)
-    needed = needed_comparisons(n, regression, tolerance) if outcome is Outcome.INCONCLUSIVE else None
+    needed = needed_comparisons(n, regression, tolerance, ctx) if outcome is Outcome.INCONCLUSIVE else None
     more = _more(needed) if outcome is Outcome.INCONCLUSIVE else ""
     return _Decision(outcome, f"{_OUTCOME_WORDS[outcome]}. {text}{more}", n, reference_n, regression, needed,
                      discounted)  # fmt: skip
 
 
-def _threshold_decision(rule: RuleSettings, metric: Metric, value: Interval, n: int, note: str = "") -> _Decision:
+def _threshold_decision(
+    rule: RuleSettings, metric: Metric, value: Interval, n: int, ctx: RuleContext, note: str = ""
+) -> _Decision:
     outcome = decide_threshold(rule, value)
     bound = f"at least {rule.min:g}" if rule.min is not None else f"at most {rule.max:g}"
     words = {
@@ -272,7 +277,7 @@ def _threshold_decision(rule: RuleSettings, metric: Metric, value: Interval, n: 
         assert limit is not None
         regression = as_regression(Interval(value.estimate - limit, value.low - limit, value.high - limit),
                                    rule.min is not None)  # fmt: skip
-        needed = needed_comparisons(n, regression, 0.0)
+        needed = needed_comparisons(n, regression, 0.0, ctx)
     reason = (
         f"{words}. {metric.description}: {_fmt(value.estimate, metric)}, bounds "
         f"[{_fmt(value.low, metric)}, {_fmt(value.high, metric)}], required {bound}{note}"
@@ -340,7 +345,7 @@ def _rate_rule(
         f"{reference_rate:.1%}; regression {regression.estimate * 100:+.2f} points, bounds "
         f"[{regression.low * 100:+.2f}, {regression.high * 100:+.2f}], allowed {rule.max_regression * 100:g}"
     )
-    return _regression_decision(rule.max_regression, regression, n, reference_n, text)
+    return _regression_decision(rule.max_regression, regression, n, reference_n, text, ctx)
 
 
 def _rate_threshold(
@@ -352,10 +357,10 @@ def _rate_threshold(
     value = _interval(rate_cs(flags, alpha_low=_low_alpha(rule, ctx), alpha_high=_high_alpha(rule, ctx)))
     ref = [f for f in (row_flag(r, metric.candidate) for r in eligible_rows(control, metric)) if f is not None]
     if len(ref) < need:
-        return _threshold_decision(rule, metric, value, len(flags))
+        return _threshold_decision(rule, metric, value, len(flags), ctx)
     own = _interval(rate_cs(ref, alpha_low=_low_alpha(rule, ctx), alpha_high=_high_alpha(rule, ctx)))
     if decide_threshold(rule, own) is not Outcome.FAIL:
-        decision = _threshold_decision(rule, metric, value, len(flags), f"; the control lane: {own.estimate:.1%}")
+        decision = _threshold_decision(rule, metric, value, len(flags), ctx, f"; the control lane: {own.estimate:.1%}")
         if decision.outcome is not Outcome.FAIL:
             return decision
         # Fail only where the candidate is also worse than the control lane (its noise floor).
@@ -400,7 +405,7 @@ def _quantile_rule(
     if against == "threshold":
         value = _interval(quantile_cs(values, metric.q, alpha_low=_low_alpha(rule, ctx),
                                       alpha_high=_high_alpha(rule, ctx)))  # fmt: skip
-        return _threshold_decision(rule, metric, value, len(values))
+        return _threshold_decision(rule, metric, value, len(values), ctx)
     reference = row_numbers(eligible_rows(control, metric), metric.candidate) if against == "control" else []
     if len(reference) < need:
         return _too_few(len(reference), need, "control-lane comparisons with a value", len(reference))
@@ -416,7 +421,7 @@ def _quantile_rule(
         f"[{regression.low:+.3f}, {regression.high:+.3f}], allowed {rule.max_regression:g}"
     )
     return _regression_decision(rule.max_regression, regression, min(len(values), len(reference)), len(reference),
-                                text)  # fmt: skip
+                                text, ctx)  # fmt: skip
 
 
 def _latency_rows(rows: list[Row], metric: Metric, ctx: RuleContext) -> tuple[list[Row], int]:
@@ -449,7 +454,7 @@ def _ratio_rule(
             value = _interval(quantile_cs(values, metric.q, alpha_low=low, alpha_high=high))
         else:  # the mean, as a ratio to 1
             value = _interval(mean_ratio_cs(values, [1.0] * len(values), paired=True, alpha_low=low, alpha_high=high))
-        return _threshold_decision(rule, metric, value, len(values))
+        return _threshold_decision(rule, metric, value, len(values), ctx)
     if len(reference) < need:
         return _too_few(len(reference), need, f"{against} values", len(reference))
     alphas = sides(False, ctx)  # a ratio's regression is the ratio - 1: lower is better
@@ -466,7 +471,7 @@ def _ratio_rule(
     if discounted:
         text += f"; {discounted:,} samples left out (the worker's loop ran over {ctx.max_loop_lag_ms:g} ms late)"
     return _regression_decision(rule.max_regression, regression, min(len(values), len(reference)), len(reference),
-                                text, discounted)  # fmt: skip
+                                text, ctx, discounted)  # fmt: skip
 
 
 _EVALUATORS = {
