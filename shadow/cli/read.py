@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -138,15 +140,39 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = cli_settings(args)
     policy = load_policy(args.policy)
     configure_logging(args.log_level or settings.log_level)
+    token = serve_token(args.token_file)
+    if token is None and args.host not in ("127.0.0.1", "localhost", "::1"):
+        logging.getLogger("shadow.serve").warning(
+            "shadow serve listens on %s without a token: anyone who reaches it can read verdicts and reset "
+            "rollouts (set SHADOW_SERVE_TOKEN or --token-file)",
+            args.host,
+        )
 
     async def run() -> None:
         with ClickHouseStore(settings.clickhouse) as store:
-            service = GateService(store, policy, default_since=args.since, cache_s=args.cache_s)
+            service = GateService(store, policy, default_since=args.since, cache_s=args.cache_s, token=token)
             await serve(service, args.host, args.port)
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run())
     return EXIT_OK
+
+
+def serve_token(path: str | None) -> str | None:
+    """The bearer token of ``shadow serve``: ``--token-file`` (its first line), else ``SHADOW_SERVE_TOKEN``.
+
+    Raises:
+        ConfigError: the file cannot be read or is empty.
+    """
+    if path:
+        try:
+            token = Path(path).read_text(encoding="utf-8").strip().splitlines()
+        except OSError as exc:
+            raise ConfigError(f"--token-file {path}: {exc.strerror or exc}") from None
+        if not token or not token[0].strip():
+            raise ConfigError(f"--token-file {path} is empty")
+        return token[0].strip()
+    return os.environ.get("SHADOW_SERVE_TOKEN", "").strip() or None
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -247,6 +273,12 @@ def register(sub: Subparsers) -> None:
         default=15.0,
         help="seconds a result that is not latched is reused, and a rollout's state is trusted before ClickHouse is "
         "read again (a reset through another replica reaches this one within it)",
+    )
+    serve_parser.add_argument(
+        "--token-file",
+        metavar="FILE",
+        help="require Authorization: Bearer <token> on /gate, the token being this file's first line "
+        "(default: the SHADOW_SERVE_TOKEN environment variable; neither: no authentication)",
     )
     serve_parser.set_defaults(handler=cmd_serve)
     report = add_command(

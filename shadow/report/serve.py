@@ -21,6 +21,14 @@ sequence) and ``/metadata.rollout`` when given. Without a rollout, a poll judges
 ``since``: not anytime-valid, and nothing is latched. Pins and latches live in ClickHouse
 (``shadow.report.rollouts``).
 
+With a ``token`` (``shadow serve`` reads it from ``SHADOW_SERVE_TOKEN`` or ``--token-file``), every
+``/gate`` call must send ``Authorization: Bearer <token>`` (401 otherwise); ``/healthz`` and
+``/metrics`` stay open for probes and scrapers. Bad input answers 400 with a sentence naming what is
+wrong; a ClickHouse failure answers 503 without the database's error text (it goes to the log).
+Metric labels name only candidates that have comparisons in the store (at most ``max_labels`` of
+them; any other name a caller sends is counted as ``other``), so made-up names cannot grow
+``/metrics``.
+
 Results that are not latched are cached for ``cache_s`` seconds per (candidate, window, workflow,
 tenant, rollout): a rollout controller polling every few seconds does not recompute the statistics
 every time. At most ``max_keys`` cached results and ``max_keys`` rollout keys are held in memory.
@@ -29,6 +37,7 @@ every time. At most ``max_keys`` cached results and ``max_keys`` rollout keys ar
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import time
 from collections import OrderedDict
@@ -75,7 +84,10 @@ class GateService:
     default_since: str = "1h"
     cache_s: float = 15.0
     max_keys: int = 10_000
+    token: str | None = None
+    max_labels: int = 100
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+    _labelled: set[str] = field(default_factory=set)
     _cache: OrderedDict[tuple[str, ...], tuple[float, GateResult]] = field(default_factory=OrderedDict)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -185,7 +197,8 @@ class GateService:
                 "latched": state.describe()}  # fmt: skip
         if not evaluated:
             self.latched_answers.labels(verdict.value).inc()
-            self.verdict.labels(state.key.candidate).set(EXIT_CODES[verdict])
+            compared = int((state.result or {}).get("compared") or 0)
+            self.verdict.labels(self.label(state.key.candidate, compared)).set(EXIT_CODES[verdict])
         return GateAnswer(verdict, body)
 
     async def _evaluate(
@@ -223,27 +236,67 @@ class GateService:
         self._record(result)
         return result
 
+    def label(self, candidate: str, compared: int) -> str:
+        """The metric label of ``candidate``: its name once it has comparisons (up to ``max_labels``
+        names), ``other`` for names with none (whatever a caller makes up) or past the bound."""
+        if candidate in self._labelled:
+            return candidate
+        if compared > 0 and len(self._labelled) < self.max_labels:
+            self._labelled.add(candidate)
+            return candidate
+        return "other"
+
     def _record(self, result: GateResult) -> None:
-        self.evaluations.labels(result.candidate, result.verdict.value).inc()
-        self.verdict.labels(result.candidate).set(EXIT_CODES[result.verdict])
-        self.score.labels(result.candidate).set(result.score)
+        name = self.label(result.candidate, result.compared)
+        self.evaluations.labels(name, result.verdict.value).inc()
+        self.verdict.labels(name).set(EXIT_CODES[result.verdict])
+        self.score.labels(name).set(result.score)
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
     return web.Response(body=orjson.dumps(data), status=status, content_type="application/json")
 
 
-def _errors(handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> Any:
-    async def wrapped(request: web.Request) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except ConfigError as exc:
-            return _json({"error": str(exc)}, status=400)
-        except ShadowError as exc:
-            log.warning("gate evaluation failed: %s", exc)
-            return _json({"error": str(exc)}, status=503)
+STORE_FAILED = "the gate could not read ClickHouse; the server's log says why"
 
-    return wrapped
+
+def _errors(
+    service: GateService,
+) -> Callable[[Callable[[web.Request], Awaitable[web.StreamResponse]]], Any]:
+    """Wrap a ``/gate`` handler: bearer-token check, 400 for bad input, 503 without database text."""
+
+    def wrap(handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> Any:
+        async def wrapped(request: web.Request) -> web.StreamResponse:
+            if service.token is not None and not _authorized(request, service.token):
+                return web.Response(
+                    body=orjson.dumps({"error": "send Authorization: Bearer <the gate's token>"}),
+                    status=401,
+                    content_type="application/json",
+                    headers={"WWW-Authenticate": 'Bearer realm="shadow-gate"'},
+                )
+            try:
+                return await handler(request)
+            except ConfigError as exc:
+                return _json({"error": str(exc)}, status=400)
+            except ShadowError as exc:
+                log.warning("gate evaluation failed: %s", exc)
+                return _json({"error": STORE_FAILED}, status=503)
+
+        return wrapped
+
+    return wrap
+
+
+def _authorized(request: web.Request, token: str) -> bool:
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
+
+
+def _text(value: Any, name: str) -> str | None:
+    """A webhook field that must be text (or absent)."""
+    if value is None or isinstance(value, str):
+        return value or None
+    raise ConfigError(f"metadata.{name} must be a string, got {type(value).__name__}")
 
 
 def flagger_rollout(payload: Mapping[str, Any], rollout: str | None) -> str | None:
@@ -262,8 +315,9 @@ def flagger_rollout(payload: Mapping[str, Any], rollout: str | None) -> str | No
 
 def build_app(service: GateService) -> web.Application:
     """The aiohttp application of ``shadow serve``."""
+    guarded = _errors(service)
 
-    @_errors
+    @guarded
     async def get_gate(request: web.Request) -> web.StreamResponse:
         q = request.query
         answer = await service.answer(
@@ -272,7 +326,7 @@ def build_app(service: GateService) -> web.Application:
         )  # fmt: skip
         return _json(answer.body)
 
-    @_errors
+    @guarded
     async def post_gate(request: web.Request) -> web.StreamResponse:
         try:
             payload = await request.json(loads=orjson.loads)
@@ -281,19 +335,28 @@ def build_app(service: GateService) -> web.Application:
         if not isinstance(payload, dict):
             raise ConfigError("the body must be a JSON object: a Flagger webhook payload")
         metadata = payload.get("metadata") or {}
+        if not isinstance(metadata, dict):
+            raise ConfigError("metadata must be a JSON object of strings (candidate, since, workflow, ...)")
         q = request.query
+
+        def field(name: str, query: str | None = None) -> str | None:
+            return _text(metadata.get(name), name) or q.get(query or name)
+
+        for part in ("name", "namespace", "checksum"):
+            if payload.get(part) is not None and not isinstance(payload[part], str):
+                raise ConfigError(f"{part} must be a string, got {type(payload[part]).__name__}")
         answer = await service.answer(
-            str(metadata.get("candidate") or q.get("candidate", "")),
-            metadata.get("since") or q.get("since"),
-            metadata.get("from") or q.get("from"),
-            metadata.get("to") or q.get("to"),
-            metadata.get("tenant") or q.get("tenant"),
-            metadata.get("workflow") or q.get("workflow"),
-            rollout=flagger_rollout(payload, metadata.get("rollout") or q.get("rollout")),
+            field("candidate") or "",
+            field("since"),
+            field("from"),
+            field("to"),
+            field("tenant"),
+            field("workflow"),
+            rollout=flagger_rollout(payload, field("rollout")),
         )
         return _json(answer.body, status=FLAGGER_STATUS[answer.verdict])
 
-    @_errors
+    @guarded
     async def delete_gate(request: web.Request) -> web.StreamResponse:
         q = request.query
         cleared = await service.reset(q.get("rollout", ""), q.get("candidate", ""), q.get("workflow"), q.get("tenant"))
@@ -303,7 +366,8 @@ def build_app(service: GateService) -> web.Application:
         try:
             await service.store.acommand("SELECT 1")
         except ShadowError as exc:
-            return _json({"ok": False, "error": str(exc)}, status=503)
+            log.warning("health check: %s", exc)
+            return _json({"ok": False, "error": STORE_FAILED}, status=503)
         return _json({"ok": True})
 
     async def metrics(request: web.Request) -> web.StreamResponse:

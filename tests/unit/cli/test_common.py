@@ -69,3 +69,21 @@ def test_request_logs_are_silent_at_the_default_level(name: str) -> None:
     finally:
         root.setLevel(saved[0])
         logging.getLogger(name).setLevel(saved[1])
+
+
+def test_the_serve_token_comes_from_a_file_or_the_environment(tmp_path, monkeypatch) -> None:
+    from shadow.cli.read import serve_token
+    from shadow.errors import ConfigError
+
+    monkeypatch.delenv("SHADOW_SERVE_TOKEN", raising=False)
+    assert serve_token(None) is None
+    monkeypatch.setenv("SHADOW_SERVE_TOKEN", "  from-env \n")
+    assert serve_token(None) == "from-env"
+    token = tmp_path / "token"
+    token.write_text("from-file\nignored\n")
+    assert serve_token(str(token)) == "from-file"  # the file wins over the environment
+    (tmp_path / "empty").write_text("\n")
+    with pytest.raises(ConfigError, match="is empty"):
+        serve_token(str(tmp_path / "empty"))
+    with pytest.raises(ConfigError, match=r"--token-file .*missing"):
+        serve_token(str(tmp_path / "missing"))
