@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shadow.checkpoint import Checkpoint
-from shadow.config import ScopeSkip, Settings, read_api_key
+from shadow.config import ScopeSkip, Settings, read_api_key, read_secret_headers
 from shadow.errors import ConfigError, DeadLetterError, DecodeError, ShadowError
 from shadow.events.control import ControlFeed, Limits
 from shadow.events.dead_letters import DeadLetter, DeadLetterSink, FileDeadLetterSink
@@ -386,7 +386,9 @@ def build_replayer(settings: Settings, control: ControlFeed | None = None) -> Re
         return (lambda: state.limits(name)) if state is not None else None
 
     clients = [
-        CandidateClient(c, read_api_key(c), workers=workers, limits=limits_of(c.name))
+        CandidateClient(
+            c, read_api_key(c), workers=workers, limits=limits_of(c.name), secret_headers=read_secret_headers(c)
+        )
         for c in settings.candidates
         if c.enabled
     ]

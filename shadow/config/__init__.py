@@ -63,8 +63,31 @@ class ClickHouseSettings(_Section):
     database: str = Field(default="shadow", description="database holding the comparisons and ingest_log tables")
     username: str | None = Field(default=None, description="ClickHouse user (servers only)")
     password: SecretStr | None = Field(
-        default=None, description="ClickHouse password; set it with SHADOW_CLICKHOUSE__PASSWORD, not in the file"
+        default=None,
+        description="ClickHouse password, from SHADOW_CLICKHOUSE__PASSWORD only (refused in the file)",
     )
+    password_file: Path | None = Field(
+        default=None,
+        description="a file whose first line is the ClickHouse password (a mounted secret); "
+        "SHADOW_CLICKHOUSE__PASSWORD wins over it",
+    )
+
+    def password_value(self) -> str:
+        """The password: the environment's, else the first line of ``password_file``, else empty.
+
+        Raises:
+            ConfigError: ``password_file`` cannot be read (the password itself is never shown).
+        """
+        if self.password is not None:
+            return self.password.get_secret_value()
+        if self.password_file is None:
+            return ""
+        try:
+            lines = self.password_file.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise ConfigError(f"clickhouse.password_file {self.password_file}: {exc.strerror or exc}") from None
+        return lines[0].strip() if lines else ""
+
     batch_rows: int = Field(default=1000, gt=0, description="flush when this many rows are buffered")
     flush_interval_s: float = Field(default=1.0, gt=0, description="flush at least this often")
     max_pending_rows: int = Field(
@@ -371,6 +394,13 @@ def format_config_error(exc: ValidationError) -> str:
     return "\n".join(lines)
 
 
+# Secret settings a config file may not hold, and where they come from instead.
+_SECRETS_NOT_IN_FILE = (
+    ("clickhouse", "password", "SHADOW_CLICKHOUSE__PASSWORD, or clickhouse.password_file to a file holding it"),
+    ("kafka", "sasl_password", "SHADOW_KAFKA__SASL_PASSWORD"),
+)
+
+
 def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
     """Load settings from ``config_file`` (YAML), the environment and ``overrides``.
 
@@ -387,6 +417,13 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Se
             raise ConfigError(f"config file {path} is not valid YAML: {exc}") from exc
         if loaded is not None and not isinstance(loaded, dict):
             raise ConfigError(f"config file {path} must hold a mapping at the top level")
+        for section, key, instead in _SECRETS_NOT_IN_FILE:
+            values = (loaded or {}).get(section)
+            if isinstance(values, dict) and values.get(key) is not None:
+                raise ConfigError(
+                    f"config file {path}: {section}.{key} is a secret and secrets are never read from the file; "
+                    f"set {instead}"
+                )
     token = _yaml_file.set(path)
     try:
         return Settings(**overrides)
@@ -411,6 +448,24 @@ def read_api_key(candidate: CandidateSettings) -> SecretStr | None:
             f"candidate '{candidate.name}': environment variable {candidate.api_key_env} (api_key_env) is not set"
         )
     return SecretStr(value)
+
+
+def read_secret_headers(candidate: CandidateSettings) -> dict[str, SecretStr]:
+    """The candidate's secret header values from the environment variables ``secret_headers_env`` names.
+
+    Raises:
+        ConfigError: when a variable is not set (the value is never shown).
+    """
+    values = {}
+    for header, variable in candidate.secret_headers_env.items():
+        value = os.environ.get(variable)
+        if not value:
+            raise ConfigError(
+                f"candidate '{candidate.name}': environment variable {variable} "
+                f"(secret_headers_env.{header}) is not set"
+            )
+        values[header] = SecretStr(value)
+    return values
 
 
 def load_output_schema(settings: Settings, workflow: str) -> dict[str, Any] | None:

@@ -28,6 +28,11 @@ class ScopeSkip(StrEnum):
     """Outside its sample: the workflow's (``sampling``), or its own ``sample_rate`` / ``tenant_rates``."""
 
 
+# Header names that carry credentials: their values belong in the environment (secret_headers_env).
+CREDENTIAL_HEADER = re.compile(r"^(authorization|proxy-authorization|cookie)$|api[-_]?key|token|secret|password",
+                               re.IGNORECASE)  # fmt: skip
+
+
 class CandidateSettings(_Section):
     """A model to replay traffic against."""
 
@@ -40,7 +45,28 @@ class CandidateSettings(_Section):
         description="control: the production model replayed, measuring the noise floor",
     )
     api_key_env: str | None = Field(default=None, description="environment variable holding the API key")
-    headers: dict[str, str] = Field(default_factory=dict, description="extra HTTP headers (no secrets here)")
+    headers: dict[str, str] = Field(
+        default_factory=dict,
+        description="extra HTTP headers, not secret (a header named like a credential is refused: use "
+        "secret_headers_env)",
+    )
+    secret_headers_env: dict[str, str] = Field(
+        default_factory=dict,
+        description="headers whose values are secrets (gateway or Azure keys): header name -> the environment "
+        "variable holding its value; masked wherever settings are shown, scrubbed from error texts",
+    )
+
+    @field_validator("headers")
+    @classmethod
+    def _no_credentials_in_headers(cls, headers: dict[str, str]) -> dict[str, str]:
+        for name in headers:
+            if CREDENTIAL_HEADER.search(name):
+                raise ValueError(
+                    f"header {name!r} looks like a credential, and headers are printed and logged in clear: put its "
+                    f"value in an environment variable and name it in secret_headers_env ({{{name!r}: 'MY_VAR'}})"
+                )
+        return headers
+
     overrides: dict[str, Any] = Field(
         default_factory=dict,
         description="request parameters to set on every replayed request; null removes a parameter",

@@ -31,7 +31,7 @@ class KafkaSettings(BaseModel):
     )
     sasl_username: str | None = Field(default=None, description="SASL user")
     sasl_password: SecretStr | None = Field(
-        default=None, description="SASL password; set it with SHADOW_KAFKA__SASL_PASSWORD, not in the file"
+        default=None, description="SASL password, from SHADOW_KAFKA__SASL_PASSWORD only (refused in the file)"
     )
     ssl_cafile: str | None = Field(default=None, description="CA bundle to verify the brokers (SSL protocols)")
     ssl_certfile: str | None = Field(default=None, description="client certificate (mutual TLS)")

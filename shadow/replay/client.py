@@ -279,10 +279,12 @@ class CandidateClient:
         rng: random.Random | None = None,
         workers: Callable[[], int] | None = None,
         limits: Callable[[], Limits | None] | None = None,
+        secret_headers: Mapping[str, SecretStr] | None = None,
     ) -> None:
         """``workers`` counts the live workers of this one's group (the control topic's reports), so that
         ``rate_limit_rpm`` and ``rate_limit_tpm`` hold for the group; without it this worker takes them all.
-        ``limits`` gives the limits set at run time on the control topic, which replace the configured ones."""
+        ``limits`` gives the limits set at run time on the control topic, which replace the configured ones.
+        ``secret_headers`` are sent with every request and scrubbed, like the API key, from error texts."""
         self.settings = settings
 
         def group_limits() -> tuple[float | None, int | None]:
@@ -299,6 +301,7 @@ class CandidateClient:
         self.api = candidate_api(settings)
         self.url = endpoint_url(settings)
         self._api_key = api_key
+        self._secrets = [api_key, *(secret_headers or {}).values()]
         self._semaphore = asyncio.Semaphore(settings.max_concurrency)
         self._limiter = RateLimiter(settings.rate_limit_rps) if settings.rate_limit_rps else None
         self._rng = rng or random.Random()
@@ -308,6 +311,7 @@ class CandidateClient:
             # Only what read_body can decompress within limits (httpx would also offer br or zstd when installed).
             "accept-encoding": "gzip, deflate",
             **settings.headers,
+            **{name: value.get_secret_value() for name, value in (secret_headers or {}).items()},
         }
         if api_key is not None:
             if self.api is Api.OPENAI_CHAT:
@@ -327,8 +331,8 @@ class CandidateClient:
         await self._sender.aclose()
 
     def _scrub(self, text: str) -> str:
-        secret = self._api_key.get_secret_value() if self._api_key else None
-        return scrub_secrets(text, [secret])[:MAX_ERROR_CHARS]
+        secrets = [secret.get_secret_value() for secret in self._secrets if secret is not None]
+        return scrub_secrets(text, secrets)[:MAX_ERROR_CHARS]
 
     def _model_for(self, event: MirrorEvent) -> str:
         return self.settings.model or event.production_model

@@ -191,7 +191,7 @@ class ClickHouseStore:
                     ) from exc
                 raise
         else:
-            password = self.settings.password.get_secret_value() if self.settings.password else ""
+            password = self.settings.password_value()
             with map_clickhouse_errors(f"connecting to {self.target}"):
                 self._client = clickhouse_connect.get_client(
                     dsn=self.target.url,

@@ -351,14 +351,26 @@ def test_redaction_rule_rejects_bad_pattern() -> None:
 
 
 @pytest.fixture
-def secret_settings(config_file_factory: Callable[..., Path]) -> Settings:
+def secret_settings(config_file_factory: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> Settings:
+    # Secrets come from the environment (a config file holding them is refused, see below).
+    monkeypatch.setenv("SHADOW_KAFKA__SASL_PASSWORD", KAFKA_PASSWORD)
+    monkeypatch.setenv("SHADOW_CLICKHOUSE__PASSWORD", CLICKHOUSE_PASSWORD)
     data = {
         **BASE_CONFIG,
         "kafka": {**BASE_CONFIG["kafka"], "security_protocol": "SASL_SSL", "sasl_mechanism": "SCRAM-SHA-512",
-                  "sasl_username": "shadow", "sasl_password": KAFKA_PASSWORD},
-        "clickhouse": {**BASE_CONFIG["clickhouse"], "username": "shadow_writer", "password": CLICKHOUSE_PASSWORD},
+                  "sasl_username": "shadow"},
+        "clickhouse": {**BASE_CONFIG["clickhouse"], "username": "shadow_writer"},
     }  # fmt: skip
     return load_settings(config_file_factory(data))
+
+
+@pytest.mark.parametrize(("section", "key"), [("kafka", "sasl_password"), ("clickhouse", "password")])
+def test_a_secret_in_the_config_file_is_refused(config_file_factory: Callable[..., Path], section: str,
+                                               key: str) -> None:  # fmt: skip
+    data = {**BASE_CONFIG, section: {**BASE_CONFIG[section], key: "in-the-file-1234"}}
+    with pytest.raises(ConfigError, match=f"{section}.{key} is a secret") as caught:
+        load_settings(config_file_factory(data))
+    assert "in-the-file-1234" not in str(caught.value)
 
 
 def test_secrets_are_readable_where_needed(secret_settings: Settings) -> None:
