@@ -73,7 +73,7 @@ class GateAnswer:
 
 @dataclass
 class GateService:
-    """Evaluates gates for HTTP callers, one at a time on the store's thread, with a short cache.
+    """Evaluates gates for HTTP callers, a few at a time (``max_evaluations``), with a short cache.
 
     ``cache_s`` is also how long a rollout key's state is trusted from memory before it is read from
     ClickHouse again (so a reset through another replica reaches this one within ``cache_s``).
@@ -86,13 +86,18 @@ class GateService:
     max_keys: int = 10_000
     token: str | None = None
     max_labels: int = 100
+    max_evaluations: int = 4
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     _labelled: set[str] = field(default_factory=set)
     _cache: OrderedDict[tuple[str, ...], tuple[float, GateResult]] = field(default_factory=OrderedDict)
-    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _locks: OrderedDict[tuple[str, ...], asyncio.Lock] = field(default_factory=OrderedDict)
 
     def __post_init__(self) -> None:
         self.ledger = RolloutLedger(self.store, refresh_s=self.cache_s, max_keys=self.max_keys)
+        # At most this many evaluations compute at once (first come, first served); each key has a lock
+        # of its own, so callers of the same key wait for one evaluation and share it, and a slow key
+        # never holds up another key, a cached answer or a latched one.
+        self._evaluating = asyncio.Semaphore(self.max_evaluations)
         self.evaluations = Counter(
             "shadow_gate_evaluations_total", "Gate evaluations, by verdict", ["candidate", "verdict"],
             registry=self.registry,
@@ -139,22 +144,37 @@ class GateService:
         if not candidate:
             raise ConfigError("the candidate parameter is required, e.g. /gate?candidate=gpt-4.1-mini&since=1h")
         window = Window.from_options(since or (None if start else self.default_since), start, end)
-        async with self._lock:
-            if not rollout:
-                cache_key = ("", candidate, since or "", start or "", end or "", tenant or "", workflow or "")
+        if not rollout:
+            cache_key = ("", candidate, since or "", start or "", end or "", tenant or "", workflow or "")
+            async with self._lock_of(cache_key):
                 begin = window.start or EPOCH
                 result = await self._evaluate(cache_key, candidate, begin, window.end, tenant, workflow)
-                return GateAnswer(result.verdict, result.to_dict())
-            answer = await self._answer_rollout(RolloutKey(rollout, candidate, workflow or "", tenant or ""), window)
-            self.rollout_keys.set(len(self.ledger))
-            return answer
+            return GateAnswer(result.verdict, result.to_dict())
+        key = RolloutKey(rollout, candidate, workflow or "", tenant or "")
+        async with self._lock_of(("rollout", *key.params().values())):
+            answer = await self._answer_rollout(key, window)
+        self.rollout_keys.set(len(self.ledger))
+        return answer
+
+    def _lock_of(self, key: tuple[str, ...]) -> asyncio.Lock:
+        """The lock of one cache or rollout key (at most ``max_keys`` kept; an evicted one is not held)."""
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+            while len(self._locks) > self.max_keys:
+                oldest, held = next(iter(self._locks.items()))
+                if held.locked():
+                    break
+                del self._locks[oldest]
+        self._locks.move_to_end(key)
+        return lock
 
     async def reset(self, rollout: str, candidate: str, workflow: str | None, tenant: str | None) -> dict[str, Any]:
         """Clear a rollout key's pinned start and latched decision: its next poll starts a new sequence."""
         if not rollout or not candidate:
             raise ConfigError("DELETE /gate needs rollout= and candidate= (and the workflow= and tenant= polled with)")
         key = RolloutKey(rollout, candidate, workflow or "", tenant or "")
-        async with self._lock:
+        async with self._lock_of(("rollout", *key.params().values())):
             previous = await self.ledger.reset(key)
         return {**key.params(), "reset": True, "previous": previous.describe() if previous is not None else None}
 
@@ -217,18 +237,19 @@ class GateService:
             result = cached[1]
             self._record(result)
             return result
-        started = time.monotonic()
-        result = await asyncio.to_thread(
-            evaluate_gate,
-            self.store,
-            self.policy,
-            candidate,
-            begin,
-            end or datetime.now(UTC),
-            tenant=tenant or None,
-            workflow=workflow or None,
-        )
-        self.seconds.observe(time.monotonic() - started)
+        async with self._evaluating:
+            started = time.monotonic()
+            result = await asyncio.to_thread(
+                evaluate_gate,
+                self.store,
+                self.policy,
+                candidate,
+                begin,
+                end or datetime.now(UTC),
+                tenant=tenant or None,
+                workflow=workflow or None,
+            )
+            self.seconds.observe(time.monotonic() - started)
         self._cache[cache_key] = (time.monotonic(), result)
         self._cache.move_to_end(cache_key)
         while len(self._cache) > self.max_keys:

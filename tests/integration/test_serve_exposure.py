@@ -105,3 +105,31 @@ async def test_database_errors_answer_503_without_their_text(store) -> None:
         assert answer.status_code == 503 and answer.json() == {"error": STORE_FAILED}
         health = await client.get("/healthz")
         assert health.status_code == 503 and "DB::Exception" not in health.text and "admin" not in health.text
+
+
+@pytest.mark.timeout(120)
+async def test_a_slow_evaluation_does_not_hold_up_other_callers(store, monkeypatch) -> None:
+    import shadow.report.serve as served
+
+    await asyncio.to_thread(insert_rows, store, rollout(seed=5, n=300))
+    release = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    real = served.evaluate_gate
+
+    def evaluate(store_, policy, candidate, *args, **kwargs):  # runs in a thread
+        if candidate == "stuck":
+            asyncio.run_coroutine_threadsafe(release.wait(), loop).result(timeout=60)
+        return real(store_, policy, candidate, *args, **kwargs)
+
+    monkeypatch.setattr(served, "evaluate_gate", evaluate)
+    service = GateService(store, POLICY, cache_s=60)
+    async with running(service) as client:
+        stuck = asyncio.create_task(client.get("/gate", params={"candidate": "stuck", **WINDOW}))
+        await asyncio.sleep(0.2)
+        # Another candidate, and then the same one again from the cache, answer while "stuck" is still computing.
+        for _ in range(2):
+            other = await client.get("/gate", params={"candidate": "slow", **WINDOW})
+            assert other.status_code == 200 and other.json()["candidate"] == "slow"
+        assert not stuck.done()
+        release.set()
+        assert (await stuck).status_code == 200
