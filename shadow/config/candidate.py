@@ -187,6 +187,12 @@ class CandidateSettings(_Section):
         description="request parameters passed on beyond the built-in allow-list, e.g. service_tier, "
         "reasoning_effort, logprobs, thinking (same-API replays; server_tools keeps Anthropic server tools)",
     )
+    remote_urls: Literal["keep", "drop", "reject"] = Field(
+        default="keep",
+        description="content parts that point at a remote URL (image_url, url-sourced images and documents): "
+        "keep them (the candidate fetches them), drop them, or reject the request (a translation_error row). "
+        "A self-hosted candidate would fetch them from inside your network: drop or reject there",
+    )
     control_models: list[str] = Field(
         default_factory=list,
         description="control lane (model: null) only: the production models it replays, exact names; "

@@ -352,6 +352,7 @@ class CandidateClient:
             max_output_tokens=self.settings.max_output_tokens,
             allow_params=self._allow_params,
             default_max_tokens=self.settings.default_max_tokens,
+            remote_urls=self.settings.remote_urls,
         )
 
     def _retriable(self, kind: ErrorKind) -> bool:

@@ -26,6 +26,7 @@ import orjson
 from shadow.config import CandidateSettings
 from shadow.errors import TranslationError
 from shadow.events.models import Api
+from shadow.replay.remote import guard_remote_urls
 
 ALLOWED_PARAMS: dict[Api, frozenset[str]] = {
     Api.OPENAI_CHAT: frozenset(
@@ -254,6 +255,7 @@ def rewrite_request(
     max_output_tokens: int = 4096,
     allow_params: frozenset[str] | set[str] | list[str] = frozenset(),
     default_max_tokens: int = 1024,
+    remote_urls: str = "keep",
 ) -> CandidateRequest:
     """The request to send to a candidate, and what differs from production's.
 
@@ -270,9 +272,12 @@ def rewrite_request(
         allow_params: parameters passed on beyond the allow-list (same-API replays only; ``server_tools``
             keeps Anthropic server tools). ``n``, ``stream`` and ``stream_options`` are never passed on.
         default_max_tokens: the Anthropic ``max_tokens`` (required there) when the request sets no limit.
+        remote_urls: "keep", "drop" or "reject" content parts that point at a remote URL (see
+            :func:`shadow.replay.remote.guard_remote_urls`).
 
     Raises:
-        TranslationError: when the request cannot be expressed in the target format.
+        TranslationError: when the request cannot be expressed in the target format, or holds a remote
+            URL and ``remote_urls`` is "reject".
     """
     changes: list[str] = []
     if source is target:
@@ -285,6 +290,8 @@ def rewrite_request(
         body = anthropic_to_openai(request)
         _untranslated(request, _ANTHROPIC_TRANSLATED, changes)
     body["model"] = model
+    if remote_urls != "keep":
+        guard_remote_urls(body, drop=remote_urls == "drop", changes=changes)
     merge_overrides(body, overrides)
     limit_set = any(request.get(key) is not None for key in OUTPUT_LIMITS) or (
         bool(overrides) and any(overrides.get(key) is not None for key in OUTPUT_LIMITS)
