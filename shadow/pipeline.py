@@ -10,6 +10,7 @@ offset may be committed.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import signal
 import time
@@ -77,6 +78,18 @@ class RunStats:
             "stopped_by": self.stopped_by,
             "worst_loop_stall_s": round(self.worst_loop_stall_s, 4),
         }
+
+
+# A redacted dead letter keeps this many characters of the event (then the truncation mark).
+DEAD_LETTER_CHARS = 64 * 1024
+
+
+def _is_utf8(value: bytes) -> bool:
+    try:
+        value.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 class Pipeline:
@@ -148,6 +161,11 @@ class Pipeline:
             4. The last checkpoint (flush, then commit what is stored); close everything.
         """
         # Step 1.
+        if not self.settings.redaction.enabled:
+            log.warning(
+                "redaction is disabled (redaction.enabled: false): answers, requests and dead letters are stored "
+                "as production sent them, personal data included"
+            )
         self.loop_watch.start()
         self._diff_processes.start()
         await self.dead_letters.start()
@@ -315,6 +333,16 @@ class Pipeline:
         return True
 
     async def _dead_letter(self, record: SourceRecord, kind: str, reason: str) -> bool:
+        redact = self._row_context.redactor
+        # Every text that leaves the process is redacted: the reason (letter headers, ingest_log, the log)
+        # always, the payload unless redaction.raw_dead_letters keeps the original bytes.
+        reason = redact(reason)
+        if not self.settings.redaction.raw_dead_letters and redact.rules:
+            # The first DEAD_LETTER_CHARS characters, redacted (a few ms at most: on the loop).
+            payload = record.value[: 4 * DEAD_LETTER_CHARS].decode("utf-8", "backslashreplace")
+            redacted = redact.cut(payload, DEAD_LETTER_CHARS)
+            if redacted != payload or len(record.value) > 4 * DEAD_LETTER_CHARS or not _is_utf8(record.value):
+                record = dataclasses.replace(record, value=redacted.encode())
         letter = DeadLetter(record, kind, reason)
         backoff = 0.5
         while True:

@@ -202,6 +202,11 @@ class RedactionSettings(_Section):
         default_factory=lambda: list(DEFAULT_REDACTION_RULES),
         description="applied in order; default: e-mail addresses, API keys and bearer tokens, card numbers",
     )
+    raw_dead_letters: bool = Field(
+        default=False,
+        description="dead letters keep the event's original bytes; by default their reason is redacted and "
+        "their payload is the event's first 64 KiB characters, redacted (bytes that are not UTF-8 escaped)",
+    )
 
 
 class DiffSettings(_Section):

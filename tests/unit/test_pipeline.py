@@ -243,3 +243,46 @@ async def test_idle_source_stops_only_when_nothing_is_in_flight() -> None:
 
     assert stats.stopped_by == "idle"
     assert len(sink.comparisons) == 3 and source.committed == {("memory", 0): 3}
+
+
+async def test_dead_letters_are_redacted_unless_raw_ones_are_asked_for() -> None:
+    # An event that does not parse carries a user's e-mail and card number: by default neither the letter's
+    # payload nor its reason nor the ingest_log row keeps them; raw_dead_letters keeps the original bytes.
+    poison = b'{"event_id": "e1", "request": {"messages": "mail bob@example.com, card 4111 1111 1111 1111"'
+    for raw in (False, True):
+        config = settings()
+        config = config.model_copy(update={"redaction": config.redaction.model_copy(update={"raw_dead_letters": raw})})
+        source = ListSource([(0, poison), (0, b"\xff\xfe bob@example.com")])
+        pipeline, sink, letters = build(config, source)
+        await pipeline.run()
+        assert [letter.kind for letter in letters.letters] == ["invalid_json", "invalid_json"]
+        payloads = b"".join(letter.record.value for letter in letters.letters)
+        texts = " ".join(letter.reason for letter in letters.letters) + str(sink.ingest)
+        assert "bob@example.com" not in texts
+        if raw:
+            assert letters.letters[0].record.value == poison
+        else:
+            assert b"bob@example.com" not in payloads and b"4111 1111" not in payloads
+            assert b"[EMAIL]" in payloads and b"[CARD]" in payloads
+            assert letters.letters[1].record.value.startswith(b"\\xff\\xfe")  # bad bytes escaped, not lost
+
+
+async def test_a_huge_dead_letter_keeps_its_redacted_beginning() -> None:
+    from shadow.pipeline import DEAD_LETTER_CHARS
+    from shadow.redaction import TRUNCATION_MARK
+
+    huge = b'{"broken": "' + b"alice@example.com " * 200_000  # 3.6 MB, not JSON
+    pipeline, _, letters = build(settings(), ListSource([(0, huge)]))
+    await pipeline.run()
+    (letter,) = letters.letters
+    text = letter.record.value.decode()
+    assert len(text) <= DEAD_LETTER_CHARS + len(TRUNCATION_MARK) and text.endswith(TRUNCATION_MARK)
+    assert "alice@example.com" not in text and text.count("[EMAIL]") > 3000
+
+
+async def test_disabled_redaction_is_said_at_start(caplog: pytest.LogCaptureFixture) -> None:
+    config = settings()
+    config = config.model_copy(update={"redaction": config.redaction.model_copy(update={"enabled": False})})
+    pipeline, _, _ = build(config, ListSource(events(1)))
+    await pipeline.run()
+    assert any("redaction is disabled" in r.getMessage() and r.levelname == "WARNING" for r in caplog.records)
