@@ -341,7 +341,8 @@ class Pipeline:
             # The first DEAD_LETTER_CHARS characters, redacted (a few ms at most: on the loop).
             payload = record.value[: 4 * DEAD_LETTER_CHARS].decode("utf-8", "backslashreplace")
             redacted = redact.cut(payload, DEAD_LETTER_CHARS)
-            if redacted != payload or len(record.value) > 4 * DEAD_LETTER_CHARS or not _is_utf8(record.value):
+            # (the UTF-8 check last: it reads the whole value, which is short by then)
+            if len(record.value) > 4 * DEAD_LETTER_CHARS or redacted != payload or not _is_utf8(record.value):
                 record = dataclasses.replace(record, value=redacted.encode())
         letter = DeadLetter(record, kind, reason)
         backoff = 0.5
