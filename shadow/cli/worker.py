@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -60,6 +61,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
+    from shadow.storage.access import provision_access
     from shadow.storage.migrate import applied_versions, migrate
     from shadow.storage.store import ClickHouseStore
 
@@ -69,10 +71,12 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         done = migrate(store)
         versions = applied_versions(store)
         target = str(store.target)
-    if done:
         for migration in done:
             print(f"applied {migration.version:04d}_{migration.name}")
-    print(f"{target} database {settings.clickhouse.database}: schema at version {max(versions)} (up to date)")
+        print(f"{target} database {settings.clickhouse.database}: schema at version {max(versions)} (up to date)")
+        # The roles and users of the writer, the gate and the readers (passwords from the environment).
+        for line in provision_access(store, os.environ):
+            print(line)
     return EXIT_OK
 
 
@@ -152,9 +156,13 @@ def register(sub: Subparsers) -> None:
     migrate = add_command(
         sub,
         "migrate",
-        help="create or upgrade the ClickHouse tables",
+        help="create or upgrade the ClickHouse tables (and, on a server, shadow's roles and users)",
         description="Apply the versioned DDL of schemas/clickhouse/ to the configured ClickHouse (or chDB). "
-        "Idempotent: applied versions are recorded in schema_migrations and skipped.",
+        "Idempotent: applied versions are recorded in schema_migrations and skipped. On a ClickHouse server it "
+        "then sets the roles of schemas/access/roles.sql (writer, gate, reader) and makes each role's user "
+        "whose password is in the environment (SHADOW_CLICKHOUSE_WRITER_PASSWORD, SHADOW_CLICKHOUSE_GATE_PASSWORD, "
+        "SHADOW_CLICKHOUSE_READER_PASSWORD, or *_FILE), changing its password when it exists: run it as an "
+        "administrator. SHADOW_CLICKHOUSE_MANAGE_ACCESS=0 skips roles and users; chDB has no access control.",
     )
     add_common_options(migrate)
     migrate.set_defaults(handler=cmd_migrate)

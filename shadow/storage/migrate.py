@@ -51,8 +51,13 @@ class Migration:
             rollup_refresh_minutes=settings.rollup_refresh_minutes,
             rollup_lookback_hours=settings.rollup_lookback_hours,
         )
-        body = "\n".join(line for line in text.splitlines() if not line.strip().startswith("--"))
-        return [s.strip() for s in re.split(r";\s*(?:\n|$)", body) if s.strip()]
+        return split_statements(text)
+
+
+def split_statements(text: str) -> list[str]:
+    """The statements of an SQL file: ``--`` comment lines dropped, split at ``;`` ending a line."""
+    body = "\n".join(line for line in text.splitlines() if not line.strip().startswith("--"))
+    return [s.strip() for s in re.split(r";\s*(?:\n|$)", body) if s.strip()]
 
 
 def load_migrations(directory: Path | None = None) -> list[Migration]:
@@ -77,15 +82,19 @@ def migrate(store: ClickHouseStore) -> list[Migration]:
         1. Create the database and the ``schema_migrations`` ledger if missing.
         2. Read the applied versions; refuse if an applied migration's file changed.
         3. Apply the rest in order, recording each one after its statements succeed.
+
+    A schema that is up to date costs two reads and no DDL, so a user without DDL privileges (the
+    writer role of ``schemas/access/roles.sql``) can start ``shadow run`` without ``--no-migrate``.
     """
     db = store.database
     # Step 1.
-    store.command(f"CREATE DATABASE IF NOT EXISTS {db}")
-    store.command(
-        f"CREATE TABLE IF NOT EXISTS {db}.schema_migrations "
-        "(version UInt32, name String, checksum String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)) "
-        "ENGINE = MergeTree ORDER BY version"
-    )
+    if not _ledger_exists(store):
+        store.command(f"CREATE DATABASE IF NOT EXISTS {db}")
+        store.command(
+            f"CREATE TABLE IF NOT EXISTS {db}.schema_migrations "
+            "(version UInt32, name String, checksum String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)) "
+            "ENGINE = MergeTree ORDER BY version"
+        )
     # Step 2.
     applied = {int(r[0]): str(r[1]) for r in store.query_rows(f"SELECT version, checksum FROM {db}.schema_migrations")}
     done = []
@@ -113,12 +122,17 @@ def migrate(store: ClickHouseStore) -> list[Migration]:
     return done
 
 
-def applied_versions(store: ClickHouseStore) -> list[int]:
-    """Versions recorded in ``schema_migrations`` (empty when nothing was migrated)."""
+def _ledger_exists(store: ClickHouseStore) -> bool:
+    # system.tables is readable by every user (filtered to the tables the user may see).
     rows = store.query_rows(
         "SELECT count() FROM system.tables WHERE database = {db:String} AND name = 'schema_migrations'",
         {"db": store.database},
     )
-    if not rows or rows[0][0] == 0:
+    return bool(rows) and rows[0][0] > 0
+
+
+def applied_versions(store: ClickHouseStore) -> list[int]:
+    """Versions recorded in ``schema_migrations`` (empty when nothing was migrated)."""
+    if not _ledger_exists(store):
         return []
     return sorted(int(r[0]) for r in store.query_rows(f"SELECT version FROM {store.database}.schema_migrations"))

@@ -50,7 +50,92 @@ def test_the_env_example_names_every_secret_the_stack_needs() -> None:
         for value in environment(service).values()
         for match in re.findall(r"\$\{([A-Z_]+):\?", str(value))
     }
-    assert needed == {"CLICKHOUSE_PASSWORD", "GRAFANA_ADMIN_PASSWORD", "SHADOW_SERVE_TOKEN"}
+    assert needed == {
+        "CLICKHOUSE_PASSWORD",
+        "CLICKHOUSE_WRITER_PASSWORD",
+        "CLICKHOUSE_GATE_PASSWORD",
+        "CLICKHOUSE_READER_PASSWORD",
+        "GRAFANA_ADMIN_PASSWORD",
+        "SHADOW_SERVE_TOKEN",
+    }
     for name in needed:
         assert re.search(rf"^{name}=", example, re.MULTILINE), name
     assert ".env" in (ROOT / ".gitignore").read_text(encoding="utf-8").split()
+
+
+# --- ClickHouse users (schemas/access/roles.sql, made by `shadow migrate`) ---------------------------
+
+# service -> (ClickHouse user, the compose variable holding its password); None: no ClickHouse at all.
+CLICKHOUSE_USERS = {
+    "migrate": ("shadow", "CLICKHOUSE_PASSWORD"),
+    "worker": ("shadow_writer", "CLICKHOUSE_WRITER_PASSWORD"),
+    "gate": ("shadow_gate", "CLICKHOUSE_GATE_PASSWORD"),
+    "shadow-cli": ("shadow_reader", "CLICKHOUSE_READER_PASSWORD"),
+    "candidate": None,
+    "producer": None,
+}
+
+
+def _variable(value: str) -> str:
+    match = re.fullmatch(r"\$\{([A-Z_]+):\?[^}]+\}", value)
+    assert match, value
+    return match.group(1)
+
+
+def test_every_shadow_service_connects_as_its_own_user() -> None:
+    shadow_services = {name for name, service in SERVICES.items() if service.get("image") == "shadow:dev"}
+    assert shadow_services == set(CLICKHOUSE_USERS)
+    for name, expected in CLICKHOUSE_USERS.items():
+        env = environment(SERVICES[name])
+        if expected is None:
+            assert not any(key.startswith("SHADOW_CLICKHOUSE") for key in env), f"{name} needs no ClickHouse"
+            continue
+        user, variable = expected
+        assert env["SHADOW_CLICKHOUSE__USERNAME"] == user, name
+        assert _variable(env["SHADOW_CLICKHOUSE__PASSWORD"]) == variable, name
+
+
+def test_the_administrators_password_reaches_the_migrate_service_and_clickhouse_only() -> None:
+    holders = {
+        name
+        for name, service in SERVICES.items()
+        for value in environment(service).values()
+        if re.fullmatch(r"\$\{CLICKHOUSE_PASSWORD:\?[^}]+\}", str(value))
+    }
+    assert holders == {"migrate", "clickhouse"}
+    assert environment(SERVICES["clickhouse"])["CLICKHOUSE_USER"] == "shadow"
+
+
+def test_migrate_gets_the_three_users_passwords_and_nobody_else_gets_anothers() -> None:
+    migrate = environment(SERVICES["migrate"])
+    made = {
+        key: _variable(value)
+        for key, value in migrate.items()
+        if re.fullmatch(r"SHADOW_CLICKHOUSE_[A-Z]+_PASSWORD", key)
+    }
+    assert made == {
+        "SHADOW_CLICKHOUSE_WRITER_PASSWORD": "CLICKHOUSE_WRITER_PASSWORD",
+        "SHADOW_CLICKHOUSE_GATE_PASSWORD": "CLICKHOUSE_GATE_PASSWORD",
+        "SHADOW_CLICKHOUSE_READER_PASSWORD": "CLICKHOUSE_READER_PASSWORD",
+    }
+    for name, service in SERVICES.items():
+        if name != "migrate":
+            assert not any(re.fullmatch(r"SHADOW_CLICKHOUSE_[A-Z]+_PASSWORD", key) for key in environment(service)), (
+                name
+            )
+
+
+def test_grafana_reads_as_the_reader() -> None:
+    source = yaml.safe_load(
+        (ROOT / "deploy" / "grafana" / "provisioning" / "datasources" / "clickhouse.yaml").read_text(encoding="utf-8")
+    )["datasources"][0]
+    assert source["jsonData"]["username"] == "shadow_reader"
+    assert source["secureJsonData"]["password"] == "${CLICKHOUSE_READER_PASSWORD}"
+    grafana = environment(SERVICES["grafana"])
+    assert _variable(grafana["CLICKHOUSE_READER_PASSWORD"]) == "CLICKHOUSE_READER_PASSWORD"
+    assert not {"CLICKHOUSE_PASSWORD", "CLICKHOUSE_WRITER_PASSWORD", "CLICKHOUSE_GATE_PASSWORD"} & set(grafana)
+
+
+def test_the_compose_configuration_names_the_least_privileged_user() -> None:
+    config = yaml.safe_load((ROOT / "deploy" / "compose" / "shadow.yaml").read_text(encoding="utf-8"))
+    assert config["clickhouse"]["username"] == "shadow_reader"
