@@ -148,7 +148,7 @@ def row_build(production: Output, candidate: Output) -> list[dict[str, Any]]:
     decoded = decode_event(event_bytes(""), max_bytes=MIB)
     context = DiffContext.from_request(decoded.event.request)
     production_side = measure_side(production, context)
-    shared = EventColumns.of(production, context, ROW_CONTEXT)
+    shared = EventColumns.of(production, context, ROW_CONTEXT, decoded.event)
     result = ReplayResult(candidate="cand", model="m", output=candidate, latency_ms=900.0)
     comparison = compare(production, candidate, context, production_side=production_side)
     return [

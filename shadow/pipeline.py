@@ -30,6 +30,7 @@ from shadow.events.records import PartitionId, Position, Source, SourceRecord
 from shadow.health import HealthServer
 from shadow.loopwatch import LoopWatch, off_loop, settle_worker_process
 from shadow.metrics import CANDIDATE_SKIPPED, RECORDS, REPLAY_LATENCY, REPLAYS
+from shadow.redaction import KEY_ENV
 from shadow.replay.client import CandidateClient
 from shadow.replay.fanout import Replayer
 from shadow.replay.limits import SpendLedger
@@ -80,6 +81,8 @@ class RunStats:
         }
 
 
+# A dead letter's reason and key are cut to this many characters (after redaction).
+DEAD_LETTER_REASON_CHARS = 4096
 # A redacted dead letter keeps this many characters of the event (then the truncation mark).
 DEAD_LETTER_CHARS = 64 * 1024
 
@@ -165,6 +168,12 @@ class Pipeline:
             log.warning(
                 "redaction is disabled (redaction.enabled: false): answers, requests and dead letters are stored "
                 "as production sent them, personal data included"
+            )
+        elif self._row_context.redactor.key_drawn:
+            log.warning(
+                "no redaction key (%s or redaction.key_file): this worker drew a random one, so its tokens "
+                "([EMAIL:...]) match only each other, not those of other workers or of its next run",
+                KEY_ENV,
             )
         self.loop_watch.start()
         self._diff_processes.start()
@@ -294,6 +303,7 @@ class Pipeline:
             position,
             rows,
             build_ingest_row(
+                redactor=self._row_context.redactor,
                 position=position,
                 outcome="replayed",
                 event=event,
@@ -321,6 +331,7 @@ class Pipeline:
 
     def _skip(self, position: Position, event: Any, reason: str, skips: dict[str, ScopeSkip]) -> bool:
         row = build_ingest_row(
+            redactor=self._row_context.redactor,
             position=position,
             outcome="skipped",
             reason=reason,
@@ -335,9 +346,17 @@ class Pipeline:
     async def _dead_letter(self, record: SourceRecord, kind: str, reason: str) -> bool:
         redact = self._row_context.redactor
         # Every text that leaves the process is redacted: the reason (letter headers, ingest_log, the log)
-        # always, the payload unless redaction.raw_dead_letters keeps the original bytes.
-        reason = redact(reason)
-        if not self.settings.redaction.raw_dead_letters and redact.rules:
+        # always, the payload and key unless redaction.raw_dead_letters keeps the original bytes.
+        reason = redact.cut(reason, DEAD_LETTER_REASON_CHARS)
+        raw = self.settings.redaction.raw_dead_letters
+        if record.key and not raw and redact.active:
+            key = record.key[:DEAD_LETTER_REASON_CHARS].decode("utf-8", "backslashreplace")
+            redacted_key = redact.cut(key, DEAD_LETTER_REASON_CHARS)
+            if redacted_key != key or len(record.key) > DEAD_LETTER_REASON_CHARS:
+                record = dataclasses.replace(record, key=redacted_key.encode())
+        if not redact.store_text:
+            record = dataclasses.replace(record, value=b"")  # redaction.store_text false: no text kept at all
+        elif not raw and redact.active:
             # The first DEAD_LETTER_CHARS characters, redacted (a few ms at most: on the loop).
             payload = record.value[: 4 * DEAD_LETTER_CHARS].decode("utf-8", "backslashreplace")
             redacted = redact.cut(payload, DEAD_LETTER_CHARS)
@@ -362,6 +381,7 @@ class Pipeline:
             record.position,
             [],
             build_ingest_row(
+                redactor=redact,
                 position=record.position,
                 outcome="dead_letter",
                 reason=kind,

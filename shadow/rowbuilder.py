@@ -89,7 +89,7 @@ class RowBuilder:
         context = self._diff_context(event.workflow, event.request)
         # Production's side is measured, redacted and serialized once per event, not per candidate.
         production_side = measure_side(production, context) if production is not None else None
-        shared = EventColumns.of(production, context, self.context)
+        shared = EventColumns.of(production, context, self.context, event)
         rows = []
         for candidate, result in zip(candidates, results, strict=True):
             comparison = compare(

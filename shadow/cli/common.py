@@ -39,6 +39,7 @@ def configure_logging(level: str) -> None:
     # every broker hiccup at WARNING/ERROR: at the default level both stay quiet; DEBUG shows them.
     for name in _QUIET_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
+    _redact_logs()
 
 
 def cli_settings(args: argparse.Namespace, **overrides: Any) -> Settings:
@@ -46,7 +47,22 @@ def cli_settings(args: argparse.Namespace, **overrides: Any) -> Settings:
     config = args.config or os.environ.get("SHADOW_CONFIG")
     if config is None and Path("shadow.yaml").is_file():
         config = "shadow.yaml"
-    return load_settings(config, **overrides)
+    settings = load_settings(config, **overrides)
+    _LOADED[:] = [settings]
+    _redact_logs()
+    return settings
+
+
+# The settings cli_settings loaded last: their redaction applies to every log line (see _redact_logs).
+_LOADED: list[Settings] = []
+
+
+def _redact_logs() -> None:
+    """From here on every log line passes the loaded settings' redaction and has their secrets scrubbed."""
+    if _LOADED and logging.getLogger().handlers:
+        from shadow.redaction import logs
+
+        logs.install(_LOADED[0])
 
 
 def print_json(data: Any) -> None:

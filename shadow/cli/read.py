@@ -23,6 +23,7 @@ from shadow.cli.common import (
     print_json,
 )
 from shadow.errors import ConfigError, ShadowError
+from shadow.redaction import Redactor
 
 if TYPE_CHECKING:
     from shadow.cli.common import Subparsers
@@ -37,10 +38,12 @@ def cmd_summary(args: argparse.Namespace) -> int:
     configure_logging(args.log_level or "WARNING")
     filters = filters_from(args)
     with ClickHouseStore(settings.clickhouse) as store:
+        # Rows are redacted when written; this covers rows written without it (and the control block).
         summary = query_summary(store, filters, settings)
     control = control_states(settings, args.control)
     if control is not None:
         summary["control"] = control
+    summary = Redactor.from_settings(settings.redaction).value(summary)
     if args.format == "json":
         print_json(summary)
     elif args.format == "markdown":
@@ -186,7 +189,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     configure_logging(args.log_level or "WARNING")
     filters = filters_from(args)
     with ClickHouseStore(settings.clickhouse) as store:
-        data = report_data(store, filters, policy=policy, title=args.title)
+        data = report_data(
+            store, filters, policy=policy, title=args.title, redactor=Redactor.from_settings(settings.redaction)
+        )
     page = render_report(data)
     output = Path(args.output)
     output.write_text(page, encoding="utf-8")

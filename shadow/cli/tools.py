@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +26,7 @@ from shadow.cli.common import (
 
 if TYPE_CHECKING:
     from shadow.cli.common import Subparsers
+    from shadow.config import Settings
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -41,8 +43,34 @@ def cmd_config(args: argparse.Namespace) -> int:
         sys.stdout.write(config_reference())
         return EXIT_OK
     settings = cli_settings(args)
-    print_json(settings.masked())
+    shown = settings.masked()
+    warnings = privacy_warnings(settings)
+    if warnings:
+        shown = {"warnings": warnings, **shown}
+        for warning in warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+    print_json(shown)
     return EXIT_OK
+
+
+def privacy_warnings(settings: Settings) -> list[str]:
+    """What in the settings lets personal data or secrets out, said by `shadow config` (and the worker at start)."""
+    from shadow.redaction import KEY_ENV
+
+    redaction = settings.redaction
+    warnings = []
+    if not redaction.enabled:
+        warnings.append(
+            "redaction is disabled (redaction.enabled: false): rows, dead letters and logs keep personal data"
+        )
+    elif not os.environ.get(KEY_ENV) and redaction.key_file is None:
+        warnings.append(
+            f"no redaction key ({KEY_ENV} or redaction.key_file): each worker draws its own, so equal values "
+            "get different tokens in different workers and runs"
+        )
+    if redaction.raw_dead_letters:
+        warnings.append("redaction.raw_dead_letters: dead letters keep events as production sent them")
+    return warnings
 
 
 def cmd_candidate_server(args: argparse.Namespace) -> int:

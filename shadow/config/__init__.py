@@ -37,6 +37,7 @@ from shadow.config.candidate import CandidateSettings as CandidateSettings
 from shadow.config.candidate import ScopeSkip as ScopeSkip
 from shadow.errors import ConfigError
 from shadow.events.settings import KafkaSettings
+from shadow.jsonpath import parse_path
 from shadow.secrets import scrub_url_credentials
 
 
@@ -154,11 +155,15 @@ class PriceSettings(_Section):
 
 
 class RedactionRule(_Section):
-    """A regular expression whose matches are replaced before texts are stored."""
+    """A regular expression whose matches are replaced before texts leave the process (adds to the built-in rules)."""
 
-    name: str = Field(description="label of the rule")
+    name: str = Field(description="label of the rule (its tokens read [NAME:...])")
     pattern: str = Field(description="Python regular expression")
-    replacement: str = Field(default="[REDACTED]", description="text put in place of each match")
+    replacement: str | None = Field(
+        default=None,
+        description="text put in place of each match (backreferences allowed); default: a stable token "
+        "[NAME:letters], equal for equal matches",
+    )
 
     @field_validator("pattern")
     @classmethod
@@ -170,43 +175,60 @@ class RedactionRule(_Section):
         return value
 
 
-DEFAULT_REDACTION_RULES = (
-    RedactionRule(
-        name="email",
-        # The look-behind starts a match only where a run of address characters starts: without it,
-        # a long run without "@" is rescanned from each of its characters (quadratic).
-        pattern=r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}",
-        replacement="[EMAIL]",
-    ),
-    RedactionRule(
-        name="api_key",
-        # Lookarounds instead of \b: a key written against Chinese text has no word boundary.
-        pattern=r"(?<![A-Za-z0-9_-])(?:sk|pk|rk)-[A-Za-z0-9_-]{16,}|\bBearer\s+[A-Za-z0-9._~+/=-]{16,}",
-        replacement="[SECRET]",
-    ),
-    RedactionRule(
-        name="card_number",
-        # = (?<!\d)\d(?:[ -]?\d){12,18}(?!\d), with the look-behind after the first digit: a pattern that
-        # starts with \d lets the engine skip to the next digit instead of trying every position (4x faster).
-        pattern=r"\d(?<!\d\d)(?:[ -]?\d){12,18}(?!\d)",
-        replacement="[CARD]",
-    ),
-)
+# The built-in rules (shadow.redaction.rules.BUILTIN_RULES; a test keeps the two lists equal).
+BUILTIN_REDACTION_RULES = ("email", "api_key", "iban", "card_number", "phone", "us_ssn")
 
 
 class RedactionSettings(_Section):
-    """Rules applied to texts before they are stored in rows."""
+    """Redaction of every text that leaves the process: rows, dead letters, logs, metrics, summary, report."""
 
-    enabled: bool = Field(default=True, description="false stores texts unredacted")
+    enabled: bool = Field(
+        default=True, description="false stores and logs texts unredacted (a warning at start; shown by shadow config)"
+    )
+    defaults: list[str] = Field(
+        default_factory=lambda: list(BUILTIN_REDACTION_RULES),
+        description="built-in rules to apply: email, api_key (sk-/pk-/rk-, Bearer, AWS, Google, GitHub, Slack, "
+        "JWT, private keys), iban (mod-97 and country format), card_number (Luhn), phone (international and "
+        "common national formats), us_ssn",
+    )
     rules: list[RedactionRule] = Field(
-        default_factory=lambda: list(DEFAULT_REDACTION_RULES),
-        description="applied in order; default: e-mail addresses, API keys and bearer tokens, card numbers",
+        default_factory=list, description="your own regular expressions, applied after the built-in rules"
+    )
+    json_paths: list[str] = Field(
+        default_factory=list,
+        description="JSON paths whose values are replaced wholesale in JSON answers and tool arguments, e.g. "
+        "$..customer_name, $.user.address, $.items[*].owner ($ . .. [*] ['key'] supported)",
+    )
+    key_file: Path | None = Field(
+        default=None,
+        description="file holding the key of the stable tokens (SHADOW_REDACTION_KEY wins); without either, "
+        "each process draws a random key and tokens are comparable within one worker's run only",
+    )
+    store_text: bool = Field(
+        default=True,
+        description="false keeps no text in rows (answers, tool arguments, differing paths, schema errors, "
+        "error messages, request context) and no payload in dead letters: metrics only",
     )
     raw_dead_letters: bool = Field(
         default=False,
         description="dead letters keep the event's original bytes; by default their reason is redacted and "
         "their payload is the event's first 64 KiB characters, redacted (bytes that are not UTF-8 escaped)",
     )
+
+    @field_validator("defaults")
+    @classmethod
+    def _known_defaults(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - set(BUILTIN_REDACTION_RULES))
+        if unknown:
+            raise ValueError(f"unknown built-in rule(s) {unknown}; known: {list(BUILTIN_REDACTION_RULES)}")
+        return value
+
+    @field_validator("json_paths")
+    @classmethod
+    def _paths_parse(cls, value: list[str]) -> list[str]:
+        for path in value:
+            parse_path(path)
+        return value
 
 
 class DiffSettings(_Section):

@@ -228,7 +228,7 @@ def check_schema(
     errors = []
     try:
         for error in compiled.validator.iter_errors(value):
-            errors.append(f"{error.json_path}: {error.message[:160]}")
+            errors.append(f"{error.json_path}: {describe_error(error)}")
             if len(errors) >= limit:
                 break
     except RecursionError:
@@ -237,6 +237,27 @@ def check_schema(
     except Exception as exc:  # noqa: BLE001 -- a schema from the event may fail in any way; the row must survive
         return SchemaCheck(None, (f"schema: not checked: {type(exc).__name__}: {str(exc)[:120]}",), None, nodes)
     return SchemaCheck(not errors, tuple(errors), None, nodes)
+
+
+# Validators whose messages name only the schema's properties, never a value of the answer.
+_NAMES_SCHEMA_ONLY = frozenset({"required", "dependentRequired"})
+
+
+def describe_error(error: Any) -> str:
+    """What a schema error expected, without the answer's value (jsonschema's messages quote it).
+
+    A value at a redacted JSON path would otherwise reach the row through the error text; the
+    schema's constraint comes from the request and goes through the same redaction as any text.
+    """
+    if error.validator in _NAMES_SCHEMA_ONLY:
+        return str(error.message)[:160]
+    try:
+        constraint = orjson.dumps(error.validator_value, default=str).decode()
+    except TypeError:
+        constraint = "..."
+    if len(constraint) > 120:
+        constraint = constraint[:120] + "..."
+    return f"expected {error.validator} {constraint}"
 
 
 def validate_schema(value: Any, schema: dict[str, Any] | bytes, limit: int = 5) -> tuple[bool | None, tuple[str, ...]]:

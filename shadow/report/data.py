@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from shadow.redaction import NO_REDACTION, Redactor
 from shadow.report.gate import PolicySettings, evaluate_gate
 from shadow.report.html.model import (
     CandidateScore,
@@ -29,6 +30,7 @@ def report_data(
     policy: PolicySettings | None = None,
     title: str = "shadow report",
     now: datetime | None = None,
+    redactor: Redactor = NO_REDACTION,
 ) -> ReportData:
     """Everything the HTML report shows, read with the same queries as ``shadow summary``.
 
@@ -39,6 +41,7 @@ def report_data(
     now = now or datetime.now(UTC)
     start, end = filters.window.bounds(now)
     rows, _ = scorecard(store, filters, now)
+    rows = redactor.value(rows)
     candidates = tuple(CandidateScore.from_dict(row) for row in rows if row["workflow"] == "")
     gate: list[GateVerdict] = []
     if policy is not None:
@@ -48,7 +51,7 @@ def report_data(
                     store, policy, row.candidate, start, end, tenant=filters.tenant, workflow=filters.workflow
                 )
                 # The gate's JSON form, so the report shows what `shadow gate --format json` says.
-                gate.append(GateVerdict.from_dict(result.to_dict()))
+                gate.append(GateVerdict.from_dict(redactor.value(result.to_dict())))
     distributions: dict[str, Distribution] = {}
     for row in candidates:
         values = run_query(
@@ -63,8 +66,8 @@ def report_data(
             }
         )
     timeseries = run_query(store, "timeseries", start=start, end=end, **filters.params())
-    worst = run_query(
-        store, "worst_examples", start=start, end=end, per_candidate=WORST_PER_CANDIDATE, **filters.params()
+    worst = redactor.value(
+        run_query(store, "worst_examples", start=start, end=end, per_candidate=WORST_PER_CANDIDATE, **filters.params())
     )
     return ReportData(
         title=title,

@@ -20,11 +20,16 @@ from shadow.diff.compare import COMPARATOR_VERSION, DiffContext, compare
 from shadow.diff.cost import Price
 from shadow.diff.jsontext import schema_key
 from shadow.diff.limits import DEFAULT_LIMITS, DiffLimits
-from shadow.redaction import Redactor
-from shadow.sink.rows import COMPARISON_COLUMNS, as_values, restore_output, row_version, stored_diff_columns
+from shadow.redaction import NO_REDACTION, Redactor
+from shadow.sink.rows import (
+    COMPARISON_COLUMNS,
+    TEXT_NOT_STORED,
+    as_values,
+    restore_output,
+    row_version,
+    stored_diff_columns,
+)
 from shadow.storage.store import ClickHouseStore
-
-NO_REDACTION = Redactor(())
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +155,9 @@ def rescore(
         2. Recompute each row's diff columns from its stored outputs and request context.
         3. Insert the page back with newer ``row_version`` values.
     """
+    # Rows written with redaction.store_text false keep no text: nothing to re-score them from.
+    where = f"({where}) AND NOT has(caps, {{text_not_stored:String}})"
+    params = {**params, "text_not_stored": TEXT_NOT_STORED}
     if outdated_only:
         where = f"({where}) AND comparator_version < {{current_version:UInt16}}"
         params = {**params, "current_version": COMPARATOR_VERSION}

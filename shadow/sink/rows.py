@@ -19,7 +19,7 @@ from shadow.diff.limits import DEFAULT_LIMITS
 from shadow.events.models import MirrorEvent
 from shadow.events.output import Output
 from shadow.events.records import Position
-from shadow.redaction import Redactor
+from shadow.redaction import NO_REDACTION, Redactor
 from shadow.replay.result import ReplayResult
 
 COMPARISON_COLUMNS: tuple[str, ...] = (
@@ -72,6 +72,8 @@ def row_version(at: datetime) -> int:
 
 # Stored difference paths and schema errors are cut to this many characters (after redaction).
 MAX_STORED_PATH_CHARS = 1000
+# In a row's caps when redaction.store_text is false: no text was kept, so the row cannot be re-scored.
+TEXT_NOT_STORED = "text_not_stored"
 
 
 def stored_output(output: Output | None, ctx: RowContext) -> tuple[str, str]:
@@ -82,11 +84,13 @@ def stored_output(output: Output | None, ctx: RowContext) -> tuple[str, str]:
     """
     if output is None:
         return "", ""
-    text = ctx.redactor.cut(output.text, ctx.max_text_chars)
+    redactor = ctx.redactor
+    keep = redactor.store_text
+    text = redactor.cut(output.text, ctx.max_text_chars) if keep else ""
     data = output.to_dict()
     del data["text"]
     data["tool_calls"] = [
-        {**call, "arguments": ctx.redactor.cut(call["arguments"], ctx.max_text_chars)}
+        {**call, "arguments": redactor.cut(call["arguments"], ctx.max_text_chars) if keep else ""}
         for call in data["tool_calls"][: ctx.max_tool_calls]
     ]
     return text, orjson.dumps(data).decode()
@@ -101,14 +105,20 @@ def restore_output(text: str, stored: str) -> Output | None:
     return Output.from_dict(data)
 
 
-def request_context_json(context: DiffContext) -> str:
-    """The parts of the request the diff needs, stored so rows can be re-scored without the event."""
-    return orjson.dumps(
-        {
-            "response_schema": orjson.loads(context.response_schema) if context.response_schema else None,
-            "tool_schemas": {name: orjson.loads(schema) for name, schema in context.tool_schemas.items()},
-        }
-    ).decode()
+def request_context_json(context: DiffContext, redactor: Redactor | None = None) -> str:
+    """The parts of the request the diff needs, stored so rows can be re-scored without the event.
+
+    Schemas come from the request: their strings (enum values, descriptions) are redacted like any text.
+    """
+    document = {
+        "response_schema": orjson.loads(context.response_schema) if context.response_schema else None,
+        "tool_schemas": {name: orjson.loads(schema) for name, schema in context.tool_schemas.items()},
+    }
+    if redactor is not None:
+        if not redactor.store_text:
+            return ""
+        document = redactor.schema(document)
+    return orjson.dumps(document).decode()
 
 
 def _status(production: Output | None, result: ReplayResult) -> str:
@@ -208,11 +218,29 @@ class EventColumns:
     production_text: str
     production_output: str
     request_context: str
+    # The event's identifying texts, redacted: workflow, service, environment, tenant, subject, tags.
+    identity: Row
 
     @classmethod
-    def of(cls, production: Output | None, diff_context: DiffContext, ctx: RowContext) -> EventColumns:
+    def of(
+        cls, production: Output | None, diff_context: DiffContext, ctx: RowContext, event: MirrorEvent
+    ) -> EventColumns:
         text, output = stored_output(production, ctx)
-        return cls(production, text, output, request_context_json(diff_context))
+        return cls(production, text, output, request_context_json(diff_context, ctx.redactor), identity(event, ctx))
+
+
+def identity(event: MirrorEvent, ctx: RowContext) -> Row:
+    """The event's identifying columns as stored: each text through the redaction (tags: keys and values)."""
+    redact = ctx.redactor
+    return {
+        "workflow": redact(event.workflow),
+        "service": redact(event.service),
+        "environment": redact(event.environment),
+        "tenant": redact(event.tenant or ""),
+        "subject": redact.cut(event.subject or "", MAX_STORED_PATH_CHARS),
+        "prompt_version": redact(event.tags.get("prompt_version", "")),
+        "tags": redact.mapping(dict(event.tags)),
+    }
 
 
 def build_comparison_row(
@@ -238,21 +266,15 @@ def build_comparison_row(
         "candidate_model": result.model,
         "production_model": event.production_model,
         "api": event.api.value,
-        "workflow": event.workflow,
-        "service": event.service,
-        "environment": event.environment,
-        "tenant": event.tenant or "",
-        "subject": event.subject or "",
+        **shared.identity,
         "occurred_at": event.occurred_at.astimezone(UTC),
         "compared_at": compared_at,
         "config_version": ctx.config_version,
-        "prompt_version": event.tags.get("prompt_version", ""),
-        "tags": dict(event.tags),
         "source_position": str(position),
         "status": _status(production, result),
         "error_kind": result.error_kind.value if result.error_kind else "",
         "http_status": result.http_status,
-        "error_message": ctx.redactor.cut(result.error_message, ctx.max_text_chars),
+        "error_message": ctx.redactor.cut(result.error_message, ctx.max_text_chars) if ctx.redactor.store_text else "",
         "attempts": min(result.attempts, 255),
         "production_latency_ms": float(event.latency_ms),
         "candidate_latency_ms": float(result.latency_ms),
@@ -277,7 +299,11 @@ def stored_diff_columns(comparison: Comparison, redactor: Redactor) -> Row:
     """
     row = diff_columns(comparison)
     for column in ("json_diff_paths", "tool_diff_paths", "candidate_schema_errors", "candidate_tool_schema_errors"):
-        row[column] = [redactor.cut(value, MAX_STORED_PATH_CHARS) for value in row[column]]
+        row[column] = (
+            [redactor.cut(value, MAX_STORED_PATH_CHARS) for value in row[column]] if redactor.store_text else []
+        )
+    if not redactor.store_text:
+        row["caps"] = [*row["caps"], TEXT_NOT_STORED]
     return row
 
 
@@ -292,6 +318,7 @@ def build_ingest_row(
     candidate_skips: Mapping[str, str] | None = None,
     timestamp_ms: int | None = None,
     now: datetime | None = None,
+    redactor: Redactor | None = None,
 ) -> Row:
     """One ingest-log row: what became of a consumed record.
 
@@ -299,6 +326,7 @@ def build_ingest_row(
     out_of_scope, disabled); the candidates sent it have comparison rows instead.
     """
     now = now or datetime.now(UTC)
+    redact = redactor or NO_REDACTION
     if event is not None:
         occurred_at = event.occurred_at.astimezone(UTC)
     elif timestamp_ms is not None:
@@ -311,14 +339,14 @@ def build_ingest_row(
         "offset": position.offset,
         "position": str(position),
         "event_id": event.event_id if event else "",
-        "workflow": event.workflow if event else "",
+        "workflow": redact(event.workflow) if event else "",
         "api": event.api.value if event else "",
-        "tenant": (event.tenant or "") if event else "",
+        "tenant": redact(event.tenant or "") if event else "",
         "occurred_at": occurred_at,
         "ingested_at": now,
         "outcome": outcome,
-        "reason": reason,
-        "detail": detail[:1000],
+        "reason": redact(reason),
+        "detail": redact.cut(detail, 1000),
         "candidates": candidates,
         "row_version": row_version(now),
         "candidate_skips": {name: str(reason) for name, reason in (candidate_skips or {}).items()},

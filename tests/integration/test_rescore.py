@@ -90,13 +90,13 @@ async def test_rescore_applies_new_refusal_patterns_and_can_skip_current_rows(
 
 
 async def test_rescore_redacts_the_paths_it_writes(tmp_path: Path, store, clickhouse_settings) -> None:
-    import re
-
+    from shadow.config import RedactionRule, RedactionSettings
     from shadow.redaction import Redactor
 
     await stored_rows(tmp_path, store, clickhouse_settings)
     # Paths quote keys of the answers: rescore stores them through the configured redaction, as the worker does.
-    redactor = Redactor(((re.compile("total"), "[KEY]"),))
+    only_rule = RedactionRule(name="key", pattern="total", replacement="[KEY]")
+    redactor = Redactor.from_settings(RedactionSettings(defaults=[], rules=[only_rule]))
     rescore(store, "event_id = {e:String}", {"e": "evt_json"}, refusal=DEFAULT_REFUSAL_DETECTOR, prices={},
             redactor=redactor)  # fmt: skip
     assert rows_by_event(store)["evt_json"]["json_diff_paths"] == ["$.[KEY]"]

@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "shadow"
 
 # Lowest first. A unit is a top-level module or subpackage of shadow.
 FLOORS: list[set[str]] = [
-    {"shadow", "shadow.errors", "shadow.metrics", "shadow.secrets", "shadow.cjk"},
+    {"shadow", "shadow.errors", "shadow.metrics", "shadow.secrets", "shadow.cjk", "shadow.jsonpath"},
     {"shadow.loopwatch", "shadow.health"},  # the worker's pulse and its HTTP probes: metrics only
     {"shadow.events"},
     {"shadow.config"},

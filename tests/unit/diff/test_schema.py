@@ -19,7 +19,7 @@ def test_a_valid_and_an_invalid_answer() -> None:
     assert check({"vendor": "Acme", "total": 1, "currency": "USD"}, INVOICE_SCHEMA).valid is True
     result = check({"vendor": "Acme", "total": "1", "currency": "USD"}, INVOICE_SCHEMA)
     assert result.valid is False and result.cap is None
-    assert result.errors == ("$.total: '1' is not of type 'number'",)
+    assert result.errors == ('$.total: expected type "number"',)  # the answer's value is not quoted
 
 
 def test_an_invalid_schema_counts_as_no_schema() -> None:
@@ -96,7 +96,7 @@ def test_safe_patterns_are_checked() -> None:
     schema = {"type": "object", "properties": {"zip": {"type": "string", "pattern": r"^\d{5}$"}}}
     assert check({"zip": "12345"}, schema).valid is True
     result = check({"zip": "1234x"}, schema)
-    assert result.valid is False and "does not match" in result.errors[0]
+    assert result.valid is False and "expected pattern" in result.errors[0]
 
 
 def test_strings_too_long_for_a_patterns_budget_are_not_checked() -> None:

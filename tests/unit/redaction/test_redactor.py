@@ -1,4 +1,5 @@
-"""Redaction of stored text: the default rules in English and Chinese, custom rules, switching it off, bounded work."""
+"""Redaction of stored text: the rules in English and Chinese, JSON kept JSON, JSON paths, custom rules added to the
+built-in ones, switching it off or storing no text, bounded work."""
 
 from __future__ import annotations
 
@@ -11,14 +12,23 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shadow.config import DEFAULT_REDACTION_RULES, RedactionSettings
+from shadow.config import RedactionSettings
 from shadow.redaction import REDACTION_MARGIN_CHARS, TRUNCATION_MARK, Redactor
+
+KEY = {"SHADOW_REDACTION_KEY": "test-key"}
+# A token: a label and twelve letters (no digit, so no rule matches it again).
+T = r"\[[A-Z_]+:[a-p]{12}\]"
+
+
+def masked(text: str) -> str:
+    """The text with every token written as its label alone: [EMAIL:abc...] -> [EMAIL]."""
+    return re.sub(r"\[([A-Z_]+):[a-p]{12}\]", r"[\1]", text)
 
 
 @pytest.fixture
 def redactor_factory() -> Callable[..., Redactor]:
     def make(**options: Any) -> Redactor:
-        return Redactor.from_settings(RedactionSettings.model_validate(options))
+        return Redactor.from_settings(RedactionSettings.model_validate(options), KEY)
 
     return make
 
@@ -38,8 +48,10 @@ def redactor(redactor_factory: Callable[..., Redactor]) -> Redactor:
         pytest.param("Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.abc.def", "Authorization: [SECRET]", id="bearer"),
         pytest.param("card 4111 1111 1111 1111 expired", "card [CARD] expired", id="card-spaced"),
         pytest.param("card 4111-1111-1111-1111.", "card [CARD].", id="card-dashes"),
-        pytest.param("卡号 4111111111111111 已冻结", "卡号 [CARD] 已冻结", id="card-chinese-spaced"),
-        pytest.param("卡号4111111111111111已冻结", "卡号[CARD]已冻结", id="card-chinese-adjacent"),
+        pytest.param("卡号 4111 1111 1111 1111 已冻结", "卡号 [CARD] 已冻结", id="card-chinese-spaced"),
+        pytest.param("卡号4111-1111-1111-1111已冻结", "卡号[CARD]已冻结", id="card-chinese-adjacent"),
+        pytest.param("电话 +86 138 1234 5678 谢谢", "电话 [PHONE] 谢谢", id="phone-chinese"),
+        pytest.param("IBAN: GB82 WEST 1234 5698 7654 32.", "IBAN: [IBAN].", id="iban"),
         pytest.param("密钥sk-proj-abcdefghijklmnop1234请保管", "密钥[SECRET]请保管", id="key-chinese-adjacent"),
         pytest.param("Order 12345 shipped to 北京", "Order 12345 shipped to 北京", id="short-number-kept"),
         pytest.param("sk-short is fine", "sk-short is fine", id="short-sk-kept"),
@@ -47,7 +59,7 @@ def redactor(redactor_factory: Callable[..., Redactor]) -> Redactor:
     ],
 )  # fmt: skip
 def test_default_redaction_rules(redactor: Redactor, text: str, expected: str) -> None:
-    assert redactor(text) == expected
+    assert masked(redactor(text)) == expected
 
 
 def test_redaction_disabled(redactor_factory: Callable[..., Redactor]) -> None:
@@ -55,19 +67,28 @@ def test_redaction_disabled(redactor_factory: Callable[..., Redactor]) -> None:
     assert redactor_factory(enabled=False)(text) == text
 
 
-def test_custom_rules_apply_in_order(redactor_factory: Callable[..., Redactor]) -> None:
+def test_custom_rules_apply_in_order_after_the_built_in_ones(redactor_factory: Callable[..., Redactor]) -> None:
     redact = redactor_factory(
         rules=[
-            {"name": "phone_cn", "pattern": r"1[3-9]\d{9}", "replacement": "[PHONE]"},
-            {"name": "tag", "pattern": r"\[PHONE\]", "replacement": "<phone>"},
+            {"name": "phone_cn", "pattern": r"1[3-9]\d{9}", "replacement": "[MOBILE]"},
+            {"name": "tag", "pattern": r"\[MOBILE\]", "replacement": "<phone>"},
         ]
     )
-    assert redact("电话13812345678, email a@b.co") == "电话<phone>, email a@b.co"
+    assert masked(redact("电话13812345678, email a@b.co")) == "电话<phone>, email [EMAIL]"
 
 
-def test_custom_rules_replace_the_defaults(redactor_factory: Callable[..., Redactor]) -> None:
-    redact = redactor_factory(rules=[{"name": "id", "pattern": r"ORD-\d+"}])
-    assert redact("ORD-991 from jane@example.com") == "[REDACTED] from jane@example.com"
+def test_custom_rules_add_to_the_built_in_ones(redactor_factory: Callable[..., Redactor]) -> None:
+    redact = redactor_factory(rules=[{"name": "order id", "pattern": r"ORD-\d+"}])
+    redacted = redact("ORD-991 from jane@example.com")
+    assert re.fullmatch(r"\[ORDER_ID:[a-p]{12}\] from \[EMAIL:[a-p]{12}\]", redacted), redacted
+    assert redact("ORD-991") == redact("ORD-991") != redact("ORD-992")  # stable tokens for custom rules too
+
+
+def test_built_in_rules_can_be_chosen(redactor_factory: Callable[..., Redactor]) -> None:
+    redact = redactor_factory(defaults=["email"])
+    assert masked(redact("jane@example.com 4111 1111 1111 1111")) == "[EMAIL] 4111 1111 1111 1111"
+    with pytest.raises(ValueError, match="unknown built-in rule"):
+        RedactionSettings.model_validate({"defaults": ["emails"]})
 
 
 # --- bounded redaction: only what is stored is redacted, and no secret is cut in half ---------------
@@ -81,10 +102,18 @@ def test_custom_rules_replace_the_defaults(redactor_factory: Callable[..., Redac
         pytest.param("a." * 200_000, id="dots-without-at"),
         pytest.param("x@" + "a." * 200_000, id="at-then-domain-without-tld"),
         pytest.param("Bearer " * 50_000, id="bearer-words"),
+        pytest.param("+1" + " 1" * 200_000, id="plus-then-endless-digit-groups"),
+        pytest.param("0 " * 200_000, id="zeros"),
+        pytest.param("(0 " * 100_000, id="open-parentheses"),
+        pytest.param("AB12 " * 100_000, id="iban-starts"),
+        pytest.param("-----BEGIN PRIVATE KEY-----" * 20_000, id="key-headers-without-footer"),
+        pytest.param("1-" * 200_000, id="digits-and-dashes"),
     ],
 )
 def test_default_rules_are_linear_on_hostile_texts(redactor: Redactor, text: str) -> None:
-    assert redactor(text) == text
+    redacted = redactor(text)
+    # The key headers are one secret; everything else here is no secret at all.
+    assert redacted == text or (text.startswith("-----BEGIN") and "PRIVATE KEY" not in redacted)
 
 
 OLD_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
@@ -93,22 +122,25 @@ OLD_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 @settings(max_examples=500, deadline=None)
 @given(st.text(st.sampled_from("ab9._%+-@ \n中"), max_size=40))
 def test_the_email_rule_finds_what_it_found_before(text: str) -> None:
-    rule = next(r for r in DEFAULT_REDACTION_RULES if r.name == "email")
-    assert re.sub(rule.pattern, "[EMAIL]", text) == OLD_EMAIL.sub("[EMAIL]", text)
+    from shadow.redaction.rules import BUILTIN_RULES
+
+    rule = next(r for r in BUILTIN_RULES if r.name == "email")
+    assert rule.pattern.sub("[EMAIL]", text) == OLD_EMAIL.sub("[EMAIL]", text)
 
 
-def test_runs_of_digits_and_dashes_are_redacted_as_card_numbers(redactor: Redactor) -> None:
-    redacted = redactor("1-" * 200_000)
-    assert set(redacted.replace("[CARD]", "").replace("-", "")) <= {"1"}
-    assert redacted.count("[CARD]") > 10_000
+def test_runs_of_card_digits_and_dashes_are_redacted_in_linear_time(redactor: Redactor) -> None:
+    redacted = redactor("4-" * 200_000)
+    assert redacted.count("[CARD:") > 10_000  # 4444 4444 4444 4444 passes the Luhn check
+    assert redactor(redacted) == redacted  # what is left holds no card number
 
 
 def test_cut_keeps_a_prefix_of_the_whole_text_redacted(redactor: Redactor) -> None:
     text = "mail jane@example.com " * 100
     kept = redactor.cut(text, 50).removesuffix(TRUNCATION_MARK)
     assert redactor(text).startswith(kept)
-    assert kept == "mail [EMAIL] mail [EMAIL] mail [EMAIL]"  # what the first 50 characters become
-    assert redactor.cut("short jane@example.com", 50) == "short [EMAIL]"
+    # What the first 50 characters become; a token the cut would split is dropped, not kept in half.
+    assert masked(kept) == "mail [EMAIL] mail "
+    assert masked(redactor.cut("short jane@example.com", 50)) == "short [EMAIL]"
 
 
 def test_cut_never_keeps_half_of_a_secret_at_the_window_end(redactor: Redactor) -> None:
@@ -123,18 +155,19 @@ def test_cut_never_keeps_half_of_a_secret_at_the_window_end(redactor: Redactor) 
 
 def test_cut_work_is_bounded_by_the_kept_length(redactor: Redactor) -> None:
     text = "jane@example.com " + "a" * 5_000_000
-    assert redactor.cut(text, 30) == "[EMAIL] " + "a" * 13 + TRUNCATION_MARK
+    assert re.fullmatch(T + " a*" + re.escape(TRUNCATION_MARK), redactor.cut(text, 30))
+    assert len(redactor.cut(text, 30)) <= 30 + len(TRUNCATION_MARK)
 
 
 def test_a_shrinking_redaction_keeps_what_is_safe(redactor: Redactor) -> None:
     token = "Bearer " + "t" * 5_000
-    assert redactor.cut(token + " after", 100) == "[SECRET]" + TRUNCATION_MARK
+    assert re.fullmatch(r"\[SECRET:[a-p]{12}\]" + re.escape(TRUNCATION_MARK), redactor.cut(token + " after", 100))
 
 
 # --- rows: stored texts, tool calls, paths and errors pass the redaction and its caps ---------------
 
 
-def stored_row(redactor: Redactor, production_text: str, candidate_text: str, calls: int = 0):
+def stored_row(redactor: Redactor, production_text: str, candidate_text: str, calls: int = 0) -> dict[str, Any]:
     from datetime import UTC, datetime
 
     from shadow.config import Settings
@@ -160,7 +193,7 @@ def stored_row(redactor: Redactor, production_text: str, candidate_text: str, ca
         event=decoded.event,
         position=Position("kafka", "t", 0, 0),
         candidate=settings.candidates[0],
-        shared=EventColumns.of(production, context, ctx),
+        shared=EventColumns.of(production, context, ctx, decoded.event),
         result=result,
         comparison=compare(production, candidate, context),
         ctx=ctx,
@@ -170,16 +203,16 @@ def stored_row(redactor: Redactor, production_text: str, candidate_text: str, ca
 
 def test_stored_texts_are_cut_then_redacted(redactor: Redactor) -> None:
     row = stored_row(redactor, "write to jane@example.com " + "x" * 1_000_000, "ok")
-    assert row["production_text"].startswith("write to [EMAIL] xxx")
+    assert masked(row["production_text"]).startswith("write to [EMAIL] xxx")
     assert row["production_text"].endswith(TRUNCATION_MARK) and len(row["production_text"]) <= 200 + 20
-    assert row["error_message"] == "failed for [EMAIL]"
+    assert masked(row["error_message"]) == "failed for [EMAIL]"
 
 
 def test_stored_tool_calls_are_those_compared_and_redacted(redactor: Redactor) -> None:
     row = stored_row(redactor, "", "", calls=5)
     stored = orjson.loads(row["candidate_output"])["tool_calls"]
     assert len(stored) == 3
-    assert all("[EMAIL]" in call["arguments"] for call in stored)
+    assert all("[EMAIL:" in call["arguments"] and orjson.loads(call["arguments"]) for call in stored)
     assert row["production_tool_calls"] == 5
 
 
@@ -191,65 +224,8 @@ def test_differing_paths_quote_answer_keys_redacted() -> None:
 
     production, candidate = Output('{"jane@example.com": 1}'), Output('{"jane@example.com": 2}')
     assert diff_columns(compare(production, candidate))["json_diff_paths"] == ['$["jane@example.com"]']
-    row = stored_row(Redactor.from_settings(RedactionSettings()), '{"jane@example.com": 1}', '{"jane@example.com": 2}')
-    assert row["json_diff_paths"] == ['$["[EMAIL]"]']
+    row = stored_row(
+        Redactor.from_settings(RedactionSettings(), KEY), '{"jane@example.com": 1}', '{"jane@example.com": 2}'
+    )
+    assert [masked(path) for path in row["json_diff_paths"]] == ['$["[EMAIL]"]']
     assert row["caps"] == []
-
-
-# --- the pre-filters (issue 10): a rule skipped for a text could not have matched it ----------------
-
-OLD_CARD = re.compile(r"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)")
-
-
-@settings(max_examples=1000, deadline=None)
-@given(st.text(st.sampled_from("12 -a٣٤０\n"), max_size=60))
-def test_the_card_rule_finds_what_it_found_before(text: str) -> None:
-    rule = next(r for r in DEFAULT_REDACTION_RULES if r.name == "card_number")
-    assert re.sub(rule.pattern, "[CARD]", text) == OLD_CARD.sub("[CARD]", text)
-
-
-@settings(max_examples=1000, deadline=None)
-@given(
-    st.lists(
-        st.sampled_from(["a", "b", "9", ".", "-", "@", " ", "sk-", "rk-", "Bearer ", "x" * 16, "中", "1" * 13]),
-        max_size=20,
-    ).map("".join)
-)
-def test_every_match_of_a_default_rule_contains_one_of_its_needles(text: str) -> None:
-    from shadow.redaction import RULE_NEEDLES
-
-    for rule in DEFAULT_REDACTION_RULES:
-        needles = RULE_NEEDLES.get(rule.name)
-        if needles is None:
-            continue
-        for match in re.finditer(rule.pattern, text):
-            assert any(n in match.group() for n in needles), (rule.name, match.group())
-
-
-@settings(max_examples=500, deadline=None)
-@given(
-    st.lists(
-        st.sampled_from(
-            ["hello ", "a.b@ex.com ", "sk-" + "x" * 20, " Bearer " + "t" * 20, "4111 1111 1111 1111", "中文", "\n"]
-        ),
-        max_size=12,
-    ).map("".join)
-)
-def test_pre_filtered_redaction_equals_running_every_rule(text: str) -> None:
-    redactor = Redactor.from_settings(RedactionSettings())
-    unfiltered = Redactor(redactor.rules)
-    assert redactor.needles is not None and any(n is not None for n in redactor.needles)
-    assert redactor(text) == unfiltered(text)
-    assert redactor.cut(text, 30) == unfiltered.cut(text, 30)
-
-
-def test_a_default_pattern_with_another_replacement_still_feeds_later_rules(
-    redactor_factory: Callable[..., Redactor],
-) -> None:
-    email = next(r for r in DEFAULT_REDACTION_RULES if r.name == "email")
-    rules = [
-        {"name": "email", "pattern": email.pattern, "replacement": "sk-aaaaaaaaaaaaaaaaaaaa"},
-        *[r.model_dump() for r in DEFAULT_REDACTION_RULES if r.name == "api_key"],
-    ]
-    # The text has no "k-" before the first rule runs; its replacement brings one for the second.
-    assert redactor_factory(rules=rules)("write to bob@example.com") == "write to [SECRET]"
