@@ -18,7 +18,7 @@ from pathlib import Path
 AREAS: tuple[tuple[str, str], ...] = (
     ("diff: text similarity and units", r"shadow/diff/text\.py|shadow/cjk\.py"),
     ("diff: the rest (JSON, tools, refusals, cost)", r"shadow/diff/"),
-    ("redaction", r"shadow/redaction\.py"),
+    ("redaction", r"shadow/redaction/"),
     ("replay client (HTTP, request, answer)", r"shadow/replay/(client|translate|result)\.py|shadow/events/wire\.py"),
     ("fan-out, breaker, limits, control", r"shadow/replay/|shadow/events/control\.py"),
     ("rows and the sink (build, batch, insert)", r"shadow/sink/|shadow/storage/"),

@@ -29,6 +29,7 @@ from benchmarks.goals import GoalRow, machine_facts, read_goals, render_table  #
 # (script, arguments of a full run, arguments of a quick run)
 SUITE: tuple[tuple[str, list[str], list[str]], ...] = (
     ("diff_speed", [], ["--quick"]),
+    ("redaction_speed", [], ["--quick"]),
     (
         "replay_transport",
         ["--requests", "12000", "--concurrency", "16,256", "--variants", "httpx-aiohttp,aiohttp-raw,shadow-client"],

@@ -344,25 +344,10 @@ class Pipeline:
         return True
 
     async def _dead_letter(self, record: SourceRecord, kind: str, reason: str) -> bool:
-        redact = self._row_context.redactor
         # Every text that leaves the process is redacted: the reason (letter headers, ingest_log, the log)
-        # always, the payload and key unless redaction.raw_dead_letters keeps the original bytes.
-        reason = redact.cut(reason, DEAD_LETTER_REASON_CHARS)
-        raw = self.settings.redaction.raw_dead_letters
-        if record.key and not raw and redact.active:
-            key = record.key[:DEAD_LETTER_REASON_CHARS].decode("utf-8", "backslashreplace")
-            redacted_key = redact.cut(key, DEAD_LETTER_REASON_CHARS)
-            if redacted_key != key or len(record.key) > DEAD_LETTER_REASON_CHARS:
-                record = dataclasses.replace(record, key=redacted_key.encode())
-        if not redact.store_text:
-            record = dataclasses.replace(record, value=b"")  # redaction.store_text false: no text kept at all
-        elif not raw and redact.active:
-            # The first DEAD_LETTER_CHARS characters, redacted (a few ms at most: on the loop).
-            payload = record.value[: 4 * DEAD_LETTER_CHARS].decode("utf-8", "backslashreplace")
-            redacted = redact.cut(payload, DEAD_LETTER_CHARS)
-            # (the UTF-8 check last: it reads the whole value, which is short by then)
-            if len(record.value) > 4 * DEAD_LETTER_CHARS or redacted != payload or not _is_utf8(record.value):
-                record = dataclasses.replace(record, value=redacted.encode())
+        # always, the payload and key unless redaction.raw_dead_letters keeps the original bytes. In the
+        # CPU thread: a payload dense with matches (64 KiB of e-mail addresses) takes tens of ms.
+        record, reason = await off_loop(self._redacted_letter, record, reason)
         letter = DeadLetter(record, kind, reason)
         backoff = 0.5
         while True:
@@ -381,7 +366,7 @@ class Pipeline:
             record.position,
             [],
             build_ingest_row(
-                redactor=redact,
+                redactor=self._row_context.redactor,
                 position=record.position,
                 outcome="dead_letter",
                 reason=kind,
@@ -392,6 +377,27 @@ class Pipeline:
         self.stats.dead_lettered += 1
         RECORDS.labels("dead_letter", kind).inc()
         return True
+
+    def _redacted_letter(self, record: SourceRecord, reason: str) -> tuple[SourceRecord, str]:
+        """The record and reason of a dead letter as they may leave the process."""
+        redact = self._row_context.redactor
+        reason = redact.cut(reason, DEAD_LETTER_REASON_CHARS)
+        raw = self.settings.redaction.raw_dead_letters
+        if record.key and not raw and redact.active:
+            key = record.key[:DEAD_LETTER_REASON_CHARS].decode("utf-8", "backslashreplace")
+            redacted_key = redact.cut(key, DEAD_LETTER_REASON_CHARS)
+            if redacted_key != key or len(record.key) > DEAD_LETTER_REASON_CHARS:
+                record = dataclasses.replace(record, key=redacted_key.encode())
+        if not redact.store_text:
+            return dataclasses.replace(record, value=b""), reason  # redaction.store_text false: no text at all
+        if not raw and redact.active:
+            # The first DEAD_LETTER_CHARS characters, redacted.
+            payload = record.value[: 4 * DEAD_LETTER_CHARS].decode("utf-8", "backslashreplace")
+            redacted = redact.cut(payload, DEAD_LETTER_CHARS)
+            # (the UTF-8 check last: it reads the whole value, which is short by then)
+            if len(record.value) > 4 * DEAD_LETTER_CHARS or redacted != payload or not _is_utf8(record.value):
+                record = dataclasses.replace(record, value=redacted.encode())
+        return record, reason
 
     @property
     def store_failures(self) -> int:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -55,7 +54,7 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 def privacy_warnings(settings: Settings) -> list[str]:
     """What in the settings lets personal data or secrets out, said by `shadow config` (and the worker at start)."""
-    from shadow.redaction import KEY_ENV
+    from shadow.redaction import KEY_ENV, key_configured
 
     redaction = settings.redaction
     warnings = []
@@ -63,7 +62,7 @@ def privacy_warnings(settings: Settings) -> list[str]:
         warnings.append(
             "redaction is disabled (redaction.enabled: false): rows, dead letters and logs keep personal data"
         )
-    elif not os.environ.get(KEY_ENV) and redaction.key_file is None:
+    elif not key_configured(redaction):
         warnings.append(
             f"no redaction key ({KEY_ENV} or redaction.key_file): each worker draws its own, so equal values "
             "get different tokens in different workers and runs"

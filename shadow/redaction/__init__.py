@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,13 @@ import orjson
 from shadow.config import RedactionSettings
 from shadow.jsonpath import JsonPath, parse_path
 from shadow.redaction.jsonwalk import redact_document
-from shadow.redaction.rules import BUILTIN_RULE_NAMES, BUILTIN_RULES, Rule, configured_rule
+from shadow.redaction.rules import (
+    BUILTIN_RULE_NAMES,
+    BUILTIN_RULES,
+    DIGIT_REGION,
+    Rule,
+    configured_rule,
+)
 from shadow.redaction.tokens import Pseudonyms
 
 __all__ = [
@@ -88,13 +94,21 @@ class Redactor:
         """The whole text redacted as plain text (its cost grows with the text: prefer :meth:`cut`)."""
         gates = _Gates()
         for rule in self.rules:
-            if gates.admit(rule, text):
-                text = rule.pattern.sub(self._replacer(rule), text)
+            scan = gates.scan(text) if rule.ascii_only else text
+            if gates.admit(rule, text, scan):
+                text = self._sub(rule, text, scan, gates)
         return text
 
-    def _replacer(self, rule: Rule) -> Callable[[re.Match[str]], str]:
-        names, replace = self.names, rule.replace
-        return lambda match: replace(match, names)
+    def _sub(self, rule: Rule, text: str, scan: str, gates: _Gates) -> str:
+        """``rule`` applied to ``text``, its matches found in ``scan`` (the text or its ASCII stand-in)."""
+        parts: list[str] = []
+        pos = 0
+        for match in gates.matches(rule, scan):
+            replaced = rule.replace(match, self.names)
+            if replaced != match.group():
+                parts += (text[pos : match.start()], replaced)
+                pos = match.end()
+        return "".join((*parts, text[pos:])) if parts else text
 
     def cut(self, text: str, max_chars: int) -> str:
         """The text redacted and cut to at most ``max_chars`` characters (then :data:`TRUNCATION_MARK`).
@@ -115,8 +129,9 @@ class Redactor:
         redacted, boundary = text[:window], max_chars
         gates = _Gates()
         for rule in self.rules:
-            if gates.admit(rule, redacted):
-                redacted, boundary = self._sub_tracking(rule, redacted, boundary)
+            scan = gates.scan(redacted) if rule.ascii_only else redacted
+            if gates.admit(rule, redacted, scan):
+                redacted, boundary = self._sub_tracking(rule, redacted, boundary, scan, gates)
         return _cut_at(redacted, min(max_chars, boundary))
 
     def json_text(self, text: str) -> str | None:
@@ -159,15 +174,15 @@ class Redactor:
             return values
         return {self(key): self(item) for key, item in values.items()}
 
-    def _sub_tracking(self, rule: Rule, text: str, boundary: int) -> tuple[str, int]:
-        """``rule`` applied to ``text`` and where ``text[boundary]`` ends up in the result.
+    def _sub_tracking(self, rule: Rule, text: str, boundary: int, scan: str, gates: _Gates) -> tuple[str, int]:
+        """``rule`` applied to ``text`` (matches found in ``scan``) and where ``text[boundary]`` ends up.
 
         A replaced match that spans the boundary moves it past its replacement.
         """
         parts: list[str] = []
         size, pos = 0, 0
         moved: int | None = None
-        for match in rule.pattern.finditer(text):
+        for match in gates.matches(rule, scan):
             start, end = match.span()
             if moved is None and start >= boundary:
                 moved = size + boundary - pos
@@ -196,29 +211,57 @@ def _cut_at(text: str, size: int) -> str:
 
 
 class _Gates:
-    """Whether a rule can match a text: its needles (a substring search) and its gate (searched once per text)."""
+    """Where a rule can match a text: its needles (a substring search), the digit regions, the ASCII stand-in.
 
-    __slots__ = ("_seen",)
+    The built-in rules scan the text's ASCII stand-in: every character outside ASCII written as ``?``,
+    so positions stay and the engine reads one byte per character. No built-in pattern matches ``?``
+    or any character outside ASCII, so their matches are the same; on Chinese text the scan is
+    several times faster. Regional rules scan only the text's digit regions (``DIGIT_REGION``).
+    """
+
+    __slots__ = ("_regions", "_scan")
 
     def __init__(self) -> None:
-        self._seen: dict[re.Pattern[str], tuple[str, bool]] = {}
+        self._scan: tuple[str, str] | None = None
+        self._regions: tuple[str, list[tuple[int, int]]] | None = None
 
-    def admit(self, rule: Rule, text: str) -> bool:
+    def scan(self, text: str) -> str:
+        if text.isascii():
+            return text
+        if self._scan is None or self._scan[0] is not text:
+            self._scan = (text, text.encode("ascii", "replace").decode("ascii"))
+        return self._scan[1]
+
+    def regions(self, scan: str) -> list[tuple[int, int]]:
+        """Spans of ``scan``'s digit regions, each widened by two characters after it
+        (what the patterns' look-aheads read; no match reaches into them, as they are not region characters).
+        """
+        if self._regions is None or self._regions[0] is not scan:
+            found = [(m.start(), min(len(scan), m.end() + 2)) for m in DIGIT_REGION.finditer(scan)]
+            self._regions = (scan, found)
+        return self._regions[1]
+
+    def admit(self, rule: Rule, text: str, scan: str) -> bool:
         needles = rule.needles
         if needles is not None:
             for needle in needles:
-                if needle in text:
+                if needle in scan:
                     break
             else:
                 return False
-        gate = rule.gate
-        if gate is None:
-            return True
-        seen = self._seen.get(gate)
-        if seen is None or seen[0] is not text:
-            seen = (text, gate.search(text) is not None)
-            self._seen[gate] = seen
-        return seen[1]
+        return not rule.regional or bool(self.regions(scan))
+
+    def matches(self, rule: Rule, scan: str) -> Iterator[re.Match[str]]:
+        """The rule's matches in ``scan``, in order (a regional rule's within the regions only).
+
+        A pattern searched from a region's start still sees the characters before it in its
+        look-behinds (``pos`` is not the string's start).
+        """
+        if not rule.regional:
+            yield from rule.pattern.finditer(scan)
+            return
+        for start, end in self.regions(scan):
+            yield from rule.pattern.finditer(scan, start, end)
 
 
 def redaction_key(settings: RedactionSettings, environ: Any) -> bytes | None:
@@ -244,6 +287,13 @@ def _drawn_key() -> bytes:
         key = _DRAWN_KEY[0] = secrets.token_hex(32).encode()
         os.environ[KEY_ENV] = key.decode()
     return key
+
+
+def key_configured(settings: RedactionSettings) -> bool:
+    """Whether the tokens' key is configured (not drawn by this process, which also puts it in the environment)."""
+    value = os.environ.get(KEY_ENV)
+    drawn = _DRAWN_KEY[0]
+    return settings.key_file is not None or bool(value and (drawn is None or value.encode() != drawn))
 
 
 NO_REDACTION = Redactor(())

@@ -12,9 +12,11 @@ with none of them skips the rule with a substring search (about 1 µs per KB ins
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import resources
 
 from stdnum import iban as stdnum_iban
 
@@ -30,7 +32,10 @@ class Rule:
     pattern: re.Pattern[str]
     replace: Replace
     needles: tuple[str, ...] | None = None
-    gate: re.Pattern[str] | None = None  # a pattern every match contains a match of (searched once per text)
+    # Every match lies in a digit region (DIGIT_REGION, nine digits or more): the rule scans those only.
+    regional: bool = False
+    # Its pattern matches ASCII characters only (never "?"): it may scan the text's ASCII stand-in.
+    ascii_only: bool = False
 
 
 def _email(match: re.Match[str], names: Pseudonyms) -> str:
@@ -57,19 +62,41 @@ def _card(match: re.Match[str], names: Pseudonyms) -> str:
     return text
 
 
+def _iban_lengths() -> dict[str, int]:
+    """Each country's IBAN length, from python-stdnum's copy of the SWIFT IBAN registry (its BBAN structure + 4)."""
+    lengths = {}
+    text = resources.files("stdnum").joinpath("iban.dat").read_text(encoding="utf-8")
+    for line in text.splitlines():
+        structure = re.search(r'bban="([^"]*)"', line)
+        if structure and re.match(r"[A-Z]{2} ", line):
+            lengths[line[:2]] = 4 + sum(int(n) for n in re.findall(r"(\d+)!", structure.group(1)))
+    return lengths
+
+
+IBAN_LENGTHS = _iban_lengths()
+
+
 def _iban(match: re.Match[str], names: Pseudonyms) -> str:
-    """The longest prefix of the match that is a valid IBAN, replaced."""
+    """The match's first IBAN-length characters (its country's), when they are a valid IBAN, replaced.
+
+    One check per candidate: the length comes from the country code, so a long run of
+    IBAN-like text costs one mod-97 per match, not one per possible length.
+    """
     text = match.group()
-    for end in range(len(text), 14, -1):
-        if end < len(text) and text[end] != " " and text[end - 1] != " " and not text[end].isalnum():
-            continue
-        compact = text[:end].replace(" ", "")
-        if len(compact) < 15 or not _mod97(compact):
-            continue
-        # The country and its IBAN length and format; not its national check digits (a typo there is still an IBAN).
-        if stdnum_iban.is_valid(compact, check_country=False):
-            return names.token("IBAN", compact) + text[end:]
-    return text
+    length = IBAN_LENGTHS.get(text[:2])
+    if length is None:
+        return text
+    end, kept = 0, 0
+    while end < len(text) and kept < length:
+        kept += text[end] != " "
+        end += 1
+    compact = text[:end].replace(" ", "")
+    if len(compact) != length or not _mod97(compact):
+        return text
+    # The country's format too; not its national check digits (a typo there is still an IBAN).
+    if not stdnum_iban.is_valid(compact, check_country=False):
+        return text
+    return names.token("IBAN", compact) + text[end:]
 
 
 def _mod97(compact: str) -> bool:
@@ -94,9 +121,13 @@ def _ssn(match: re.Match[str], names: Pseudonyms) -> str:
     return names.token("SSN", area + group + serial)
 
 
-# Every match of the phone, card and SSN rules holds a digit followed by seven digits or separators:
-# a text without one (most prose) skips the three rules after this one scan.
-DIGIT_RUN = re.compile(r"[0-9][0-9 \-().]{7}")
+# A digit region: a maximal run of digits and separators that starts with a digit and holds nine
+# digits or more. Every match of the card rule, the SSN rule and
+# the national phone patterns is made of these characters, starts with a digit and holds at least nine
+# digits (their checks refuse fewer), so it lies in a region with nine digits or more. The text is
+# scanned for regions once; those rules then scan the regions only (most prose has none, a JSON
+# answer a few), instead of the whole text each.
+DIGIT_REGION = re.compile(r"[0-9](?:[ \-().]*+[0-9]){8}[0-9 \-().]*+")  # possessive: no backtracking
 
 
 def _key(pattern: str, *needles: str, flags: int = 0) -> Rule:
@@ -116,7 +147,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     ),
     # Lookarounds instead of \b: a key written against Chinese text has no word boundary.
     _key(r"[spr]k-(?<![A-Za-z0-9_-][spr]k-)[A-Za-z0-9_-]{16,}", "sk-", "pk-", "rk-"),  # OpenAI, Anthropic, Stripe
-    _key(r"Bearer(?<![A-Za-z0-9_]Bearer)\s+[A-Za-z0-9._~+/=-]{16,}", "Bearer"),
+    _key(r"Bearer(?<![A-Za-z0-9_]Bearer)[ \t]+[A-Za-z0-9._~+/=-]{16,}", "Bearer"),
     _key(r"A(?<![A-Za-z0-9]A)(?:KIA|SIA)[0-9A-Z]{16}(?![0-9A-Z])", "AKIA", "ASIA"),  # AWS access key ids
     _key(r"AIza(?<![A-Za-z0-9_-]AIza)[0-9A-Za-z_-]{35}", "AIza"),  # Google API keys
     _key(
@@ -134,7 +165,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     # a body never holds "-", so a text of many headers stays linear), then the footer when there is one.
     # Backslashes let a body written inside a JSON string ("\\n" between lines) be taken whole.
     _key(
-        r"-----BEGIN [A-Z ]{0,20}PRIVATE KEY-----[A-Za-z0-9+/=\s\\]*+(?:-----END [A-Z ]{0,20}PRIVATE KEY-----)?",
+        r"-----BEGIN [A-Z ]{0,20}PRIVATE KEY-----[A-Za-z0-9+/= \t\r\n\\]*+(?:-----END [A-Z ]{0,20}PRIVATE KEY-----)?",
         "PRIVATE KEY",
     ),
     Rule(
@@ -148,7 +179,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         # numbers start with 2-6 (so millisecond timestamps, 1..., are not even candidates).
         re.compile(r"[2-6](?<![0-9][2-6])(?:[ -]?[0-9]){12,18}(?![0-9])"),
         _card,
-        gate=DIGIT_RUN,
+        regional=True,
     ),
     # Phone numbers: four patterns, each starting with a literal or a class so the engine skips ahead.
     # International: +, a country code, then digits in groups (7-15 digits in all, E.164).
@@ -167,24 +198,26 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "phone",
         re.compile(r"[0-9](?<![0-9+][0-9])[0-9]{2}[ .\-][0-9]{3}[ .\-][0-9]{4}(?![0-9\-])"),
         _phone,
-        gate=DIGIT_RUN,
+        regional=True,
     ),
     # National with a trunk 0, in groups: 020 7946 0958, 030 1234567, 06 12 34 56 78, 0170-1234567.
     Rule(
         "phone",
         re.compile(r"0(?<![0-9+]0)(?<![0-9][.,]0)[0-9]{1,5}(?:[ \-][0-9]{2,10}+){1,5}+(?![0-9]|[.,][0-9])"),
         _phone,
-        gate=DIGIT_RUN,
+        regional=True,
     ),
     Rule(
         "us_ssn",
         re.compile(r"[0-9](?<![0-9\-][0-9])([0-9]{2})-([0-9]{2})-([0-9]{4})(?![0-9\-])"),
         _ssn,
         ("-",),
-        gate=DIGIT_RUN,
+        regional=True,
     ),
 )
 
+# Every built-in pattern matches ASCII characters only, and never "?" (see Redactor's ASCII stand-in).
+BUILTIN_RULES = tuple(dataclasses.replace(rule, ascii_only=True) for rule in BUILTIN_RULES)
 BUILTIN_RULE_NAMES = tuple(dict.fromkeys(rule.name for rule in BUILTIN_RULES))
 
 

@@ -16,7 +16,7 @@ from stdnum import luhn as stdnum_luhn
 
 from shadow.config import BUILTIN_REDACTION_RULES, RedactionSettings
 from shadow.redaction import Redactor
-from shadow.redaction.rules import BUILTIN_RULE_NAMES, BUILTIN_RULES, DIGIT_RUN
+from shadow.redaction.rules import BUILTIN_RULE_NAMES, BUILTIN_RULES
 from shadow.redaction.tokens import Pseudonyms, luhn_check_digit, luhn_valid
 
 REDACT = Redactor.from_settings(RedactionSettings(), {"SHADOW_REDACTION_KEY": "test-key"})
@@ -165,8 +165,6 @@ def test_ibans_are_redacted_compact_and_grouped(iban: str) -> None:
     for text in (iban, grouped):
         redacted = REDACT(f"send it to {text} by Friday")
         assert redacted.startswith("send it to [IBAN:") and redacted.endswith("] by Friday"), redacted
-    # Every IBAN here also holds a digit run, so the rules behind the digit gate would see it too.
-    assert DIGIT_RUN.search(iban)
 
 
 def test_an_iban_whose_national_check_fails_is_still_redacted() -> None:
@@ -228,7 +226,7 @@ def test_us_social_security_numbers_of_issued_areas() -> None:
         max_size=24,
     ).map("".join)
 )  # fmt: skip
-def test_every_replaced_match_holds_a_needle_and_passes_its_gate(text: str) -> None:
+def test_every_replaced_match_holds_a_needle(text: str) -> None:
     names = Pseudonyms(b"k")
     for rule in BUILTIN_RULES:
         for match in rule.pattern.finditer(text):
@@ -236,8 +234,6 @@ def test_every_replaced_match_holds_a_needle_and_passes_its_gate(text: str) -> N
                 continue  # its check failed: left as it was, whether the rule runs or not
             if rule.needles is not None:
                 assert any(n in match.group() for n in rule.needles), (rule.name, match.group())
-            if rule.gate is not None:
-                assert rule.gate.search(match.group()), (rule.name, match.group())
 
 
 # --- tokens ----------------------------------------------------------------------------------------------
@@ -255,3 +251,25 @@ def test_tokens_are_stable_per_key_and_tell_values_apart() -> None:
 def test_redacting_twice_changes_nothing_more(parts: list[str]) -> None:
     once = REDACT("".join(parts))
     assert REDACT(once) == once
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["a", "9", "0", "4", "+", "(", "-", " ", ".", "@", "中", "😀", "\u3000", "٣", "é", "?", "x@y.io",
+             "4111 1111 1111 1111", "+44 20 7946 0958", "GB82WEST12345698765432", "sk-" + "k" * 16, "Bearer ",
+             "t" * 16, "123-45-6789", "(020) 7946 0958", "555-123-4567", "0170 3000015", "2024-01-15", "1", "12",
+             "3000", ",", "0", "4111111111111111"]
+        ),
+        max_size=24,
+    ).map("".join)
+)  # fmt: skip
+def test_the_ascii_stand_in_and_the_digit_regions_find_what_a_whole_scan_finds(text: str) -> None:
+    import dataclasses
+
+    plain = tuple(dataclasses.replace(r, ascii_only=False, regional=False) for r in REDACT.rules)
+    direct = dataclasses.replace(REDACT, rules=plain)
+    assert all(rule.ascii_only for rule in REDACT.rules) and any(rule.regional for rule in REDACT.rules)
+    assert REDACT(text) == direct(text)
+    assert REDACT.cut(text, 25) == direct.cut(text, 25)
