@@ -461,29 +461,53 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Se
         _yaml_file.reset(token)
 
 
-def read_api_key(candidate: CandidateSettings) -> SecretStr | None:
-    """The candidate's API key from the environment variable it names.
+def read_secret_file(path: Path, setting: str) -> str:
+    """The first line of a secret's file (a mounted secret), stripped.
 
     Raises:
-        ConfigError: when the variable is named but not set (the value is never shown).
+        ConfigError: the file cannot be read or is empty (its content is never shown).
     """
-    if candidate.api_key_env is None:
-        return None
-    value = os.environ.get(candidate.api_key_env)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ConfigError(f"{setting} {path}: {exc.strerror or exc}") from None
+    value = lines[0].strip() if lines else ""
     if not value:
-        raise ConfigError(
-            f"candidate '{candidate.name}': environment variable {candidate.api_key_env} (api_key_env) is not set"
-        )
-    return SecretStr(value)
+        raise ConfigError(f"{setting} {path}: the file is empty")
+    return value
+
+
+def read_api_key(candidate: CandidateSettings) -> SecretStr | None:
+    """The candidate's API key: the environment variable it names, else its ``api_key_file``.
+
+    Raises:
+        ConfigError: when the variable is named but not set and there is no file, or the file cannot be
+        read (the value is never shown).
+    """
+    if candidate.api_key_env is not None:
+        value = os.environ.get(candidate.api_key_env)
+        if value:
+            return SecretStr(value)
+        if candidate.api_key_file is None:
+            raise ConfigError(
+                f"candidate '{candidate.name}': environment variable {candidate.api_key_env} (api_key_env) is not set"
+            )
+    if candidate.api_key_file is not None:
+        return SecretStr(read_secret_file(candidate.api_key_file, f"candidate '{candidate.name}': api_key_file"))
+    return None
 
 
 def read_secret_headers(candidate: CandidateSettings) -> dict[str, SecretStr]:
-    """The candidate's secret header values from the environment variables ``secret_headers_env`` names.
+    """The candidate's secret header values: ``secret_headers_env``'s variables, then ``secret_headers_file``'s files.
 
     Raises:
-        ConfigError: when a variable is not set (the value is never shown).
+        ConfigError: when a variable is not set or a file cannot be read (the value is never shown).
     """
     values = {}
+    for header, path in candidate.secret_headers_file.items():
+        if header not in candidate.secret_headers_env:
+            setting = f"candidate '{candidate.name}': secret_headers_file.{header}"
+            values[header] = SecretStr(read_secret_file(path, setting))
     for header, variable in candidate.secret_headers_env.items():
         value = os.environ.get(variable)
         if not value:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import (
@@ -45,6 +46,10 @@ class CandidateSettings(_Section):
         description="control: the production model replayed, measuring the noise floor",
     )
     api_key_env: str | None = Field(default=None, description="environment variable holding the API key")
+    api_key_file: Path | None = Field(
+        default=None,
+        description="file whose first line is the API key (a mounted secret); the api_key_env variable wins when set",
+    )
     headers: dict[str, str] = Field(
         default_factory=dict,
         description="extra HTTP headers, not secret (a header named like a credential is refused: use "
@@ -54,6 +59,11 @@ class CandidateSettings(_Section):
         default_factory=dict,
         description="headers whose values are secrets (gateway or Azure keys): header name -> the environment "
         "variable holding its value; masked wherever settings are shown, scrubbed from error texts",
+    )
+    secret_headers_file: dict[str, Path] = Field(
+        default_factory=dict,
+        description="headers whose values are secrets, read from files (mounted secrets): header name -> a file "
+        "whose first line is the value; secret_headers_env wins for a header named in both",
     )
 
     @field_validator("headers")

@@ -51,7 +51,7 @@ def connection_options(settings: KafkaSettings) -> dict[str, Any]:
     if settings.security_protocol.startswith("SASL"):
         options["sasl_mechanism"] = settings.sasl_mechanism or "PLAIN"
         options["sasl_plain_username"] = settings.sasl_username
-        options["sasl_plain_password"] = settings.sasl_password.get_secret_value() if settings.sasl_password else None
+        options["sasl_plain_password"] = settings.sasl_password_value()
     return options
 
 

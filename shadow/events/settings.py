@@ -5,9 +5,12 @@ They live with the events stage that uses them; ``shadow.config`` includes them 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from shadow.errors import ConfigError
 
 
 class KafkaSettings(BaseModel):
@@ -33,6 +36,10 @@ class KafkaSettings(BaseModel):
     sasl_password: SecretStr | None = Field(
         default=None, description="SASL password, from SHADOW_KAFKA__SASL_PASSWORD only (refused in the file)"
     )
+    sasl_password_file: Path | None = Field(
+        default=None,
+        description="file whose first line is the SASL password (a mounted secret); SHADOW_KAFKA__SASL_PASSWORD wins",
+    )
     ssl_cafile: str | None = Field(default=None, description="CA bundle to verify the brokers (SSL protocols)")
     ssl_certfile: str | None = Field(default=None, description="client certificate (mutual TLS)")
     ssl_keyfile: str | None = Field(default=None, description="client private key (mutual TLS)")
@@ -55,6 +62,24 @@ class KafkaSettings(BaseModel):
     control_replication_factor: int = Field(
         default=1, ge=1, description="replication factor used when the control topic is created"
     )
+
+    def sasl_password_value(self) -> str | None:
+        """The SASL password: the environment's, else the first line of ``sasl_password_file``, else None.
+
+        Raises:
+            ConfigError: the file cannot be read or is empty (the password itself is never shown).
+        """
+        if self.sasl_password is not None:
+            return self.sasl_password.get_secret_value()
+        if self.sasl_password_file is None:
+            return None
+        try:
+            lines = self.sasl_password_file.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise ConfigError(f"kafka.sasl_password_file {self.sasl_password_file}: {exc.strerror or exc}") from None
+        if not lines or not lines[0].strip():
+            raise ConfigError(f"kafka.sasl_password_file {self.sasl_password_file}: the file is empty")
+        return lines[0].strip()
 
     @property
     def dlq_topic(self) -> str:

@@ -40,8 +40,8 @@ def settings_secrets(settings: Settings) -> list[str]:
     values: list[str | None] = [os.environ.get(KEY_ENV), os.environ.get("SHADOW_SERVE_TOKEN")]
     with contextlib.suppress(ConfigError, OSError):
         values.append(settings.clickhouse.password_value())
-    if settings.kafka.sasl_password is not None:
-        values.append(settings.kafka.sasl_password.get_secret_value())
+    with contextlib.suppress(ConfigError):
+        values.append(settings.kafka.sasl_password_value())
     for candidate in settings.candidates:
         with contextlib.suppress(ConfigError):
             key = read_api_key(candidate)

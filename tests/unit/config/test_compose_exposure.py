@@ -57,7 +57,9 @@ def test_the_env_example_names_every_secret_the_stack_needs() -> None:
         "CLICKHOUSE_READER_PASSWORD",
         "GRAFANA_ADMIN_PASSWORD",
         "SHADOW_SERVE_TOKEN",
+        "SHADOW_REDACTION_KEY",
     }
+    assert "SHADOW_REDACTION_KEY" in environment(SERVICES["worker"])  # every worker the same token key
     for name in needed:
         assert re.search(rf"^{name}=", example, re.MULTILINE), name
     assert ".env" in (ROOT / ".gitignore").read_text(encoding="utf-8").split()

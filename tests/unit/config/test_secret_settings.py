@@ -92,3 +92,50 @@ def test_the_clickhouse_password_from_a_file_or_the_environment(tmp_path: Path) 
     assert ClickHouseSettings().password_value() == ""
     with pytest.raises(ConfigError, match="password_file"):
         ClickHouseSettings(password_file=tmp_path / "missing").password_value()
+
+
+# --- every secret also from a file (a mounted secret) ---------------------------------------------------
+
+
+def test_the_api_key_from_a_file_or_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from shadow.config import read_api_key
+
+    key_file = tmp_path / "key"
+    key_file.write_text("sk-from-the-file-0123456789\n")
+    monkeypatch.delenv("SHADOW_TEST_KEY", raising=False)
+    both = candidate(api_key_env="SHADOW_TEST_KEY", api_key_file=str(key_file))
+    assert read_api_key(both) == SecretStr("sk-from-the-file-0123456789")
+    monkeypatch.setenv("SHADOW_TEST_KEY", "sk-from-the-environment-01234")
+    assert read_api_key(both) == SecretStr("sk-from-the-environment-01234")  # the variable wins when set
+    assert read_api_key(candidate(api_key_file=str(key_file))) == SecretStr("sk-from-the-file-0123456789")
+    empty = tmp_path / "empty"
+    empty.write_text("\n")
+    for path, message in ((empty, "is empty"), (tmp_path / "missing", "No such file")):
+        with pytest.raises(ConfigError, match=message) as caught:
+            read_api_key(candidate(api_key_file=str(path)))
+        assert "api_key_file" in str(caught.value)
+
+
+def test_secret_headers_from_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    header_file = tmp_path / "gateway"
+    header_file.write_text(GATEWAY_KEY + "\n")
+    settings = candidate(secret_headers_file={"api-key": str(header_file)})
+    assert read_secret_headers(settings) == {"api-key": SecretStr(GATEWAY_KEY)}
+    monkeypatch.setenv("SHADOW_TEST_GW", "from-env-value")
+    both = candidate(
+        secret_headers_file={"api-key": str(header_file)}, secret_headers_env={"api-key": "SHADOW_TEST_GW"}
+    )
+    assert read_secret_headers(both) == {"api-key": SecretStr("from-env-value")}
+
+
+def test_the_kafka_sasl_password_from_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from shadow.events.settings import KafkaSettings
+
+    secret = tmp_path / "sasl"
+    secret.write_text("sasl-secret-value\n")
+    assert KafkaSettings(sasl_password_file=secret).sasl_password_value() == "sasl-secret-value"
+    assert KafkaSettings(sasl_password=SecretStr("env-wins"), sasl_password_file=secret).sasl_password_value() == (
+        "env-wins"
+    )
+    with pytest.raises(ConfigError, match="sasl_password_file"):
+        KafkaSettings(sasl_password_file=tmp_path / "missing").sasl_password_value()
