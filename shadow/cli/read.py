@@ -153,7 +153,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     async def run() -> None:
         with ClickHouseStore(settings.clickhouse) as store:
-            service = GateService(store, policy, default_since=args.since, cache_s=args.cache_s, token=token)
+            service = GateService(
+                store,
+                policy,
+                default_since=args.since,
+                cache_s=args.cache_s,
+                token=token,
+                candidates=frozenset(c.name for c in settings.candidates),
+            )
             await serve(service, args.host, args.port)
 
     with contextlib.suppress(KeyboardInterrupt):

@@ -25,9 +25,10 @@ With a ``token`` (``shadow serve`` reads it from ``SHADOW_SERVE_TOKEN`` or ``--t
 ``/gate`` call must send ``Authorization: Bearer <token>`` (401 otherwise); ``/healthz`` and
 ``/metrics`` stay open for probes and scrapers. Bad input answers 400 with a sentence naming what is
 wrong; a ClickHouse failure answers 503 without the database's error text (it goes to the log).
-Metric labels name only candidates that have comparisons in the store (at most ``max_labels`` of
-them; any other name a caller sends is counted as ``other``), so made-up names cannot grow
-``/metrics``.
+Metric labels name only the configured candidates (``candidates``: the configuration's names);
+when the gate's configuration names none, candidates that have comparisons in the store (at most
+``max_labels`` of them). Any other name a caller sends is counted as ``other``, so made-up names
+cannot grow ``/metrics``.
 
 Results that are not latched are cached for ``cache_s`` seconds per (candidate, window, workflow,
 tenant, rollout): a rollout controller polling every few seconds does not recompute the statistics
@@ -87,6 +88,7 @@ class GateService:
     token: str | None = None
     max_labels: int = 100
     max_evaluations: int = 4
+    candidates: frozenset[str] = frozenset()  # the configured candidates' names: the only labels when set
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     _labelled: set[str] = field(default_factory=set)
     _cache: OrderedDict[tuple[str, ...], tuple[float, GateResult]] = field(default_factory=OrderedDict)
@@ -258,8 +260,10 @@ class GateService:
         return result
 
     def label(self, candidate: str, compared: int) -> str:
-        """The metric label of ``candidate``: its name once it has comparisons (up to ``max_labels``
-        names), ``other`` for names with none (whatever a caller makes up) or past the bound."""
+        """The metric label of ``candidate``: its name when it is configured (or, with no candidate configured,
+        once it has comparisons, up to ``max_labels`` names), else ``other`` (whatever a caller makes up)."""
+        if self.candidates:
+            return candidate if candidate in self.candidates else "other"
         if candidate in self._labelled:
             return candidate
         if compared > 0 and len(self._labelled) < self.max_labels:

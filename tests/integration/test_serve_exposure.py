@@ -60,6 +60,18 @@ async def test_made_up_candidate_names_do_not_grow_the_metrics(store) -> None:
 
 
 @pytest.mark.timeout(120)
+async def test_with_configured_candidates_only_their_names_label_the_metrics(store) -> None:
+    await asyncio.to_thread(insert_rows, store, rollout(seed=5, n=300))
+    service = GateService(store, POLICY, cache_s=60, candidates=frozenset({"aa"}))
+    async with running(service) as client:
+        # "slow" has comparisons but is not configured: counted as other; "aa" is configured.
+        assert (await client.get("/gate", params={"candidate": "slow", **WINDOW})).status_code == 200
+        assert (await client.get("/gate", params={"candidate": "aa", **WINDOW})).status_code == 200
+        text = (await client.get("/metrics")).text
+        assert 'candidate="slow"' not in text and 'candidate="other"' in text and 'candidate="aa"' in text
+
+
+@pytest.mark.timeout(120)
 @pytest.mark.parametrize(
     ("body", "message"),
     [
