@@ -116,11 +116,14 @@ def add_window_options(parser: argparse.ArgumentParser) -> None:
 
 def filters_from(args: argparse.Namespace) -> Filters:
     """The window and filters given by :func:`add_window_options`' flags."""
+    from shadow.redaction import Redactor
     from shadow.report.window import Filters, Window
 
-    return Filters(
-        Window.from_options(args.since, args.start, args.end),
-        candidate=args.candidate,
-        workflow=args.workflow,
-        tenant=args.tenant,
-    )
+    # Rows hold tenant and workflow as the redaction left them (with SHADOW_REDACTION_KEY, the workers'
+    # tokens): filter with the same form, so `--tenant jane@example.com` finds that tenant's rows.
+    redact = Redactor.from_settings(_LOADED[0].redaction) if _LOADED else None
+    workflow, tenant = args.workflow, args.tenant
+    if redact is not None:
+        workflow, tenant = (redact(v) if v else v for v in (workflow, tenant))
+    return Filters(Window.from_options(args.since, args.start, args.end), candidate=args.candidate, workflow=workflow,
+                   tenant=tenant)  # fmt: skip

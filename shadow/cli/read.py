@@ -160,6 +160,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 cache_s=args.cache_s,
                 token=token,
                 candidates=frozenset(c.name for c in settings.candidates),
+                redactor=Redactor.from_settings(settings.redaction),
             )
             await serve(service, args.host, args.port)
 

@@ -53,6 +53,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from shadow.errors import ConfigError, ShadowError
+from shadow.redaction import NO_REDACTION, Redactor
 from shadow.report.gate import EXIT_CODES, GateResult, PolicySettings, Verdict, evaluate_gate
 from shadow.report.rollouts import RolloutKey, RolloutLedger, RolloutState
 from shadow.report.window import EPOCH, Window
@@ -89,6 +90,7 @@ class GateService:
     max_labels: int = 100
     max_evaluations: int = 4
     candidates: frozenset[str] = frozenset()  # the configured candidates' names: the only labels when set
+    redactor: Redactor = NO_REDACTION  # the workers' redaction (same key): tenant, workflow and rollout as stored
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     _labelled: set[str] = field(default_factory=set)
     _cache: OrderedDict[tuple[str, ...], tuple[float, GateResult]] = field(default_factory=OrderedDict)
@@ -145,6 +147,8 @@ class GateService:
         """
         if not candidate:
             raise ConfigError("the candidate parameter is required, e.g. /gate?candidate=gpt-4.1-mini&since=1h")
+        # Rows hold tenant and workflow as the redaction left them: filter and key with the same form.
+        tenant, workflow, rollout = self._stored(tenant), self._stored(workflow), self._stored(rollout)
         window = Window.from_options(since or (None if start else self.default_since), start, end)
         if not rollout:
             cache_key = ("", candidate, since or "", start or "", end or "", tenant or "", workflow or "")
@@ -175,7 +179,7 @@ class GateService:
         """Clear a rollout key's pinned start and latched decision: its next poll starts a new sequence."""
         if not rollout or not candidate:
             raise ConfigError("DELETE /gate needs rollout= and candidate= (and the workflow= and tenant= polled with)")
-        key = RolloutKey(rollout, candidate, workflow or "", tenant or "")
+        key = RolloutKey(self.redactor(rollout), candidate, self.redactor(workflow or ""), self.redactor(tenant or ""))
         async with self._lock_of(("rollout", *key.params().values())):
             previous = await self.ledger.reset(key)
         return {**key.params(), "reset": True, "previous": previous.describe() if previous is not None else None}
@@ -258,6 +262,9 @@ class GateService:
             self._cache.popitem(last=False)
         self._record(result)
         return result
+
+    def _stored(self, value: str | None) -> str | None:
+        return self.redactor(value) if value else value
 
     def label(self, candidate: str, compared: int) -> str:
         """The metric label of ``candidate``: its name when it is configured (or, with no candidate configured,

@@ -312,13 +312,17 @@ def test_a_seeded_pii_stream_leaves_no_personal_value_anywhere(
         "summary-json": ["summary", "--config", str(config), "--format", "json"],
         "summary-wide": ["summary", "--config", str(config), "--wide"],
         "report": ["report", "--config", str(config), "--output", str(tmp_path / "report.html")],
+        # A tenant filter in clear finds the rows stored under its token (the same key as the worker's).
+        "summary-tenant": ["summary", "--config", str(config), "--format", "json", "--tenant", seeds[0].email],
     }
-    outputs = {}
+    outputs, stdouts = {}, {}
     for name, args in cli.items():
         done = subprocess.run([*SHADOW, *args], env=env, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr[-2000:]
-        outputs[name] = done.stdout + done.stderr
+        outputs[name], stdouts[name] = done.stdout + done.stderr, done.stdout
     outputs["report.html"] = (tmp_path / "report.html").read_text()
+    one_tenant = orjson.loads(stdouts["summary-tenant"])
+    assert one_tenant["candidates"][0]["compared"] == 1, one_tenant
     assert "evt_pii" in outputs["report.html"] or "Worst examples" in outputs["report.html"]
 
     # Nothing seeded anywhere, in any form it was written.

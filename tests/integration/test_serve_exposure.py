@@ -145,3 +145,26 @@ async def test_a_slow_evaluation_does_not_hold_up_other_callers(store, monkeypat
         assert not stuck.done()
         release.set()
         assert (await stuck).status_code == 200
+
+
+@pytest.mark.timeout(120)
+async def test_a_tenant_in_clear_finds_the_rows_stored_under_its_token(store) -> None:
+    from shadow.config import RedactionSettings
+    from shadow.redaction import Redactor
+
+    redactor = Redactor.from_settings(RedactionSettings(), {"SHADOW_REDACTION_KEY": "serve-test-key"})
+    rows = rollout(seed=6, n=300)
+    for row in rows:
+        row["tenant"] = redactor("jane@example.com")  # as the worker stores a tenant that is an address
+    await asyncio.to_thread(insert_rows, store, rows)
+    service = GateService(store, POLICY, cache_s=60, redactor=redactor)
+    async with running(service) as client:
+        found = await client.get("/gate", params={"candidate": "aa", "tenant": "jane@example.com", **WINDOW})
+        assert found.status_code == 200 and found.json()["compared"] > 0, found.text
+        assert "jane@example.com" not in found.text
+        polled = await client.get(
+            "/gate", params={"candidate": "aa", "tenant": "jane@example.com", "rollout": "r1", **WINDOW}
+        )
+        assert polled.status_code == 200 and polled.json()["compared"] > 0
+        keys = await asyncio.to_thread(store.query_rows, f"SELECT tenant FROM {store.database}.gate_rollouts")
+        assert keys and all("jane@example.com" not in str(key) for key in keys)
