@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 from shadow.config import Settings, load_settings
 from shadow.demo.server import CandidateServer, Recordings
 from shadow.pipeline import RunStats, run_worker
+from shadow.redaction import KEY_ENV
 from shadow.report.summary import query_summary
 from shadow.report.window import Filters, Window
 from shadow.storage.store import ClickHouseStore
@@ -21,6 +23,7 @@ DATA = Path(__file__).resolve().parent / "data"
 DEMO_CONFIG = Path(__file__).resolve().parent / "demo.yaml"
 DEMO_EVENTS = DATA / "events.ndjson"
 DEMO_RECORDINGS = DATA / "recordings.json"
+DEMO_REDACTION_KEY = "shadow-demo-key-public-not-a-secret"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +50,11 @@ async def run_demo(
 ) -> DemoResult:
     """Serve recorded candidate answers on 127.0.0.1, run the pipeline over ``events``, read the summary back."""
     say = progress or (lambda message: None)
+    if not os.environ.get(KEY_ENV):
+        # The sample holds no personal data; a fixed key keeps the demo's tokens equal from run to run.
+        # Real traffic needs a secret key of its own (README, "Security").
+        os.environ[KEY_ENV] = DEMO_REDACTION_KEY
+        say(f"redaction tokens keyed with the demo's public key (set {KEY_ENV} for real traffic)")
     server = CandidateServer(Recordings.load(recordings), timeout_s=30.0)
     endpoint = await server.start()
     try:
