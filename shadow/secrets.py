@@ -10,7 +10,9 @@ import re
 from collections.abc import Iterable
 
 SECRET_MARK = "[SECRET]"
-_URL_USERINFO = re.compile(r"([a-z][a-z0-9+.-]*://)[^/@\s]+@", re.IGNORECASE)
+# The look-behind starts a scheme only where a run of scheme characters starts: without it, a long run
+# of letters is rescanned from each of its characters (quadratic on a 16 KB log line).
+_URL_USERINFO = re.compile(r"(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*://)[^/@\s]+@", re.IGNORECASE)
 
 
 def scrub_url_credentials(text: str) -> str:

@@ -10,7 +10,7 @@ and ``shadow rescore`` still tell them apart.
 JSON stays JSON: a text that is a JSON document is parsed, every string and key redacted in place
 and configured JSON paths replaced (:mod:`shadow.redaction.jsonwalk`), then written back, only when
 something changed. The walk happens only when the plain-text rules find something in the raw text
-(or it holds a ``\\u`` escape, which could hide a match, or JSON paths are configured).
+(or it holds an escape, which could hide a match, or JSON paths are configured).
 
 Stored texts are cut to a length anyway, so only their beginning is redacted: the rules run on a
 window a margin longer than what is kept, and whatever came from the margin is dropped, so a secret
@@ -56,6 +56,9 @@ TRUNCATION_MARK = "…[truncated]"
 # Characters past the kept length that are redacted with it and then dropped: longer than any
 # secret the default rules find (a card number is at most 37 characters, an e-mail address 320).
 REDACTION_MARGIN_CHARS = 1024
+# A JSON document that fits the kept length is stored whole up to this many times it (tokens are longer
+# than most values they replace); only a longer one is cut, and then no longer parses.
+JSON_GROWTH = 4
 KEY_ENV = "SHADOW_REDACTION_KEY"
 
 
@@ -104,8 +107,9 @@ class Redactor:
         parts: list[str] = []
         pos = 0
         for match in gates.matches(rule, scan):
-            replaced = rule.replace(match, self.names)
-            if replaced != match.group():
+            value = text[match.start() : match.end()]
+            replaced = rule.replace(value, match, self.names)
+            if replaced != value:
                 parts += (text[pos : match.start()], replaced)
                 pos = match.end()
         return "".join((*parts, text[pos:])) if parts else text
@@ -121,7 +125,9 @@ class Redactor:
         if len(text) <= max_chars:
             redacted = self.json_text(text)
             if redacted is not None:
-                return redacted if len(redacted) <= max_chars else _cut_at(redacted, max_chars)
+                # A JSON document that fits is kept whole, valid, even when its tokens made it longer
+                # (up to JSON_GROWTH times): cut, it would no longer parse.
+                return redacted if len(redacted) <= JSON_GROWTH * max_chars else _cut_at(redacted, max_chars)
         window = max_chars + REDACTION_MARGIN_CHARS
         if len(text) <= window:
             redacted = self(text)
@@ -139,8 +145,8 @@ class Redactor:
         stripped = text.strip()
         if not stripped or stripped[0] not in "{[" or stripped[-1] not in "}]" or not self.active:
             return None
-        if not self.json_paths and "\\u" not in text and self(text) == text:
-            return text  # nothing the rules find: no parse
+        if not self.json_paths and "\\" not in text and self(text) == text:
+            return text  # nothing the rules find, and no escape that could hide something: no parse
         try:
             document = orjson.loads(text)
         except orjson.JSONDecodeError:
@@ -154,10 +160,14 @@ class Redactor:
             return None
 
     def value(self, value: Any) -> Any:
-        """A Python value of JSON shape (dicts, lists, strings, numbers) with every string and key redacted."""
-        if not self.active:
+        """shadow's own data (summary, report) with every string and key redacted by the rules.
+
+        Not by the JSON paths: they name fields of answers, and would replace shadow's own (a path
+        ``$..score`` would zero the gate's scores).
+        """
+        if not self.rules:
             return value
-        return redact_document(value, self, self.names, self.json_paths)[0]
+        return redact_document(value, self, self.names)[0]
 
     def schema(self, document: Any) -> Any:
         """A JSON schema (as Python values) with its strings and keys redacted by the rules, never by JSON paths.
@@ -186,8 +196,9 @@ class Redactor:
             start, end = match.span()
             if moved is None and start >= boundary:
                 moved = size + boundary - pos
-            replaced = rule.replace(match, self.names)
-            if replaced == match.group():
+            value = text[start:end]
+            replaced = rule.replace(value, match, self.names)
+            if replaced == value:
                 continue  # its check failed: the text stays as it was
             parts.append(text[pos:start])
             size += start - pos
@@ -210,13 +221,36 @@ def _cut_at(text: str, size: int) -> str:
     return _TOKEN_FRAGMENT.sub("", text[:size]) + TRUNCATION_MARK
 
 
+# Escapes as texts write them: JSON's (\\n, \\", \\u00e9) and the \\xff of bytes decoded with backslashreplace.
+_ESCAPE = re.compile(r"\\(?:u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|x[0-9A-Fa-f]{2}|.)", re.DOTALL)
+# Letters with diacritics (Latin-1 Supplement and Latin Extended-A/B, not the signs × and ÷).
+_LATIN_LETTER = re.compile("[\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]")
+
+
+def ascii_stand_in(text: str) -> str:
+    """The text as the built-in rules scan it: as long as the text, every position where it was.
+
+    - a letter with a diacritic becomes ``a`` (so ``josé@example.com`` is an address);
+    - every other character outside ASCII becomes ``?``, which no built-in pattern matches (the
+      engine then reads one byte per character: on Chinese text, several times faster);
+    - an escape (``\\n``, ``\\u00e9``, ``\\xa0``) becomes ``?``s: ``\\nbob@example.com`` is the
+      address after a line break, not ``nbob@example.com``, and its replacement keeps the escape.
+
+    A match is replaced in the text itself, and its token is made from the text's characters.
+    """
+    if not text.isascii() and _LATIN_LETTER.search(text):
+        text = _LATIN_LETTER.sub("a", text)
+    scan = text.encode("ascii", "replace").decode("ascii")
+    if "\\" in scan:
+        scan = _ESCAPE.sub(lambda escape: "?" * len(escape.group()), scan)
+    return scan
+
+
 class _Gates:
     """Where a rule can match a text: its needles (a substring search), the digit regions, the ASCII stand-in.
 
-    The built-in rules scan the text's ASCII stand-in: every character outside ASCII written as ``?``,
-    so positions stay and the engine reads one byte per character. No built-in pattern matches ``?``
-    or any character outside ASCII, so their matches are the same; on Chinese text the scan is
-    several times faster. Regional rules scan only the text's digit regions (``DIGIT_REGION``).
+    The built-in rules scan the text's ASCII stand-in (:func:`ascii_stand_in`), where positions are
+    those of the text; regional rules scan only its digit regions (``DIGIT_REGION``).
     """
 
     __slots__ = ("_regions", "_scan")
@@ -226,10 +260,10 @@ class _Gates:
         self._regions: tuple[str, list[tuple[int, int]]] | None = None
 
     def scan(self, text: str) -> str:
-        if text.isascii():
+        if text.isascii() and "\\" not in text:
             return text
         if self._scan is None or self._scan[0] is not text:
-            self._scan = (text, text.encode("ascii", "replace").decode("ascii"))
+            self._scan = (text, ascii_stand_in(text))
         return self._scan[1]
 
     def regions(self, scan: str) -> list[tuple[int, int]]:

@@ -11,11 +11,14 @@ is replaced by a ``[FIELD:...]`` token (an int by a same-length int, a float by 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 from shadow.jsonpath import ANY, JsonPath
 from shadow.redaction.tokens import Pseudonyms, luhn_valid
+
+_FIELD_TOKEN = re.compile(r"\[FIELD:[a-p]{12}\]")
 
 # (path index, step index) pairs: how far each path has matched on the way to a node.
 States = frozenset[tuple[int, int]]
@@ -50,7 +53,10 @@ def redact_document(
     def scalar(value: Any, whole: bool) -> Any:
         nonlocal changed
         if isinstance(value, str):
-            new: Any = names.token("FIELD", value) if whole else text_rule(value)
+            if whole:  # a token already (redacted twice) stays as it is
+                new: Any = value if _FIELD_TOKEN.fullmatch(value) else names.token("FIELD", value)
+            else:
+                new = text_rule(value)
         elif isinstance(value, bool) or value is None:
             return value
         elif isinstance(value, int):
@@ -71,8 +77,13 @@ def redact_document(
             new_dict: dict[str, Any] = {}
             parent[slot] = new_dict
             for key, child in value.items():
-                new_key = key if whole else text_rule(key)
-                changed = changed or new_key != key
+                new_key = text_rule(key)  # a key is a text even below a path: the rules apply to it
+                if new_key != key:
+                    changed = True
+                    # Two keys may be one value written two ways (Bob@ and bob@, spaced and bare card
+                    # numbers): they keep apart, so the object keeps every member.
+                    while new_key in new_dict or (new_key != key and new_key in value):
+                        new_key += "'"
                 new_dict[new_key] = None  # the key's place, so the order stays
                 child_states, matched = _advance(paths, states, key) if states else (states, False)
                 stack.append((child, new_dict, new_key, child_states, whole or matched))

@@ -93,6 +93,8 @@ def stored_output(output: Output | None, ctx: RowContext) -> tuple[str, str]:
         {**call, "arguments": redactor.cut(call["arguments"], ctx.max_text_chars) if keep else ""}
         for call in data["tool_calls"][: ctx.max_tool_calls]
     ]
+    if data.get("refusal"):  # the model's own words, like the text
+        data["refusal"] = redactor.cut(data["refusal"], ctx.max_text_chars) if keep else ""
     return text, orjson.dumps(data).decode()
 
 

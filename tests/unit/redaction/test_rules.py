@@ -230,7 +230,7 @@ def test_every_replaced_match_holds_a_needle(text: str) -> None:
     names = Pseudonyms(b"k")
     for rule in BUILTIN_RULES:
         for match in rule.pattern.finditer(text):
-            if rule.replace(match, names) == match.group():
+            if rule.replace(match.group(), match, names) == match.group():
                 continue  # its check failed: left as it was, whether the rule runs or not
             if rule.needles is not None:
                 assert any(n in match.group() for n in rule.needles), (rule.name, match.group())
@@ -257,7 +257,7 @@ def test_redacting_twice_changes_nothing_more(parts: list[str]) -> None:
 @given(
     st.lists(
         st.sampled_from(
-            ["a", "9", "0", "4", "+", "(", "-", " ", ".", "@", "中", "😀", "\u3000", "٣", "é", "?", "x@y.io",
+            ["a", "9", "0", "4", "+", "(", "-", " ", ".", "@", "中", "😀", "\u3000", "٣", "?", "x@y.io",
              "4111 1111 1111 1111", "+44 20 7946 0958", "GB82WEST12345698765432", "sk-" + "k" * 16, "Bearer ",
              "t" * 16, "123-45-6789", "(020) 7946 0958", "555-123-4567", "0170 3000015", "2024-01-15", "1", "12",
              "3000", ",", "0", "4111111111111111"]
