@@ -116,7 +116,7 @@ def add_window_options(parser: argparse.ArgumentParser) -> None:
 
 def filters_from(args: argparse.Namespace) -> Filters:
     """The window and filters given by :func:`add_window_options`' flags."""
-    from shadow.redaction import Redactor
+    from shadow.redaction import KEY_ENV, Redactor, key_configured
     from shadow.report.window import Filters, Window
 
     # Rows hold tenant and workflow as the redaction left them (with SHADOW_REDACTION_KEY, the workers'
@@ -125,5 +125,11 @@ def filters_from(args: argparse.Namespace) -> Filters:
     workflow, tenant = args.workflow, args.tenant
     if redact is not None:
         workflow, tenant = (redact(v) if v else v for v in (workflow, tenant))
+        if (workflow, tenant) != (args.workflow, args.tenant) and not key_configured(_LOADED[0].redaction):
+            log.warning(
+                "--tenant/--workflow hold a value the redaction replaces, and no redaction key is set "
+                "(%s): the rows' tokens cannot be matched, so nothing will be found",
+                KEY_ENV,
+            )
     return Filters(Window.from_options(args.since, args.start, args.end), candidate=args.candidate, workflow=workflow,
                    tenant=tenant)  # fmt: skip

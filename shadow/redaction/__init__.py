@@ -214,7 +214,7 @@ class Redactor:
 
 
 # The start of a token cut off at the end of a kept text ("[EMAIL:abc"): dropped rather than kept half.
-_TOKEN_FRAGMENT = re.compile(r"\[[A-Z0-9_]*(?::[a-p]*)?$")
+_TOKEN_FRAGMENT = re.compile(r"\[[A-Z][A-Z_]*(?::[a-p]{0,12})?\Z")
 
 
 def _cut_at(text: str, size: int) -> str:

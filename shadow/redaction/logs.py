@@ -32,7 +32,8 @@ class RedactingFormatter(logging.Formatter):
         self.secrets = tuple(secret for secret in secrets if len(secret) >= 4)
 
     def format(self, record: logging.LogRecord) -> str:
-        return scrub_secrets(self.redactor.cut(self.inner.format(record), MAX_LOG_CHARS), self.secrets)
+        # Secrets first, on the whole line (a secret cut in two would show its first part), then the rules.
+        return self.redactor.cut(scrub_secrets(self.inner.format(record), self.secrets), MAX_LOG_CHARS)
 
 
 def settings_secrets(settings: Settings) -> list[str]:

@@ -102,3 +102,10 @@ def test_log_lines_with_long_words_are_scrubbed_in_linear_time() -> None:
     # Quadratic before (2 s for a 16 K-character word, so hours for this one); the timeout is the guard.
     word = "a" * 1_000_000
     assert scrub_url_credentials(word + " https://u:p@x.io") == word + " https://[SECRET]@x.io"
+
+
+def test_a_cut_drops_a_token_fragment_but_keeps_a_bracket_of_the_text() -> None:
+    from shadow.redaction import TRUNCATION_MARK
+
+    assert REDACT.cut("see note [2 " + "x" * 50, 11) == "see note [2" + TRUNCATION_MARK
+    assert REDACT.cut("line\n" + "x" * 50, 5) == "line\n" + TRUNCATION_MARK
