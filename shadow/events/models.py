@@ -18,6 +18,7 @@ class Api(StrEnum):
 
     OPENAI_CHAT = "openai.chat.completions"
     ANTHROPIC_MESSAGES = "anthropic.messages"
+    OPENAI_RESPONSES = "openai.responses"
 
 
 class ProductionError(BaseModel):
@@ -65,6 +66,18 @@ class MirrorEvent(BaseModel):
     response: dict[str, Any] | None = Field(description="the provider response body, or null when production failed")
     error: ProductionError | None = Field(default=None, description="set when production failed")
     latency_ms: float = Field(strict=True, ge=0, description="production latency in milliseconds")
+    stream: bool = Field(
+        default=False,
+        strict=True,
+        description="production's call was streamed; response is then the final body assembled from the chunks "
+        "(the shape a non-streamed call returns)",
+    )
+    ttft_ms: float | None = Field(
+        default=None,
+        strict=True,
+        ge=0,
+        description="time to first token in milliseconds, as production's caller saw it (streamed calls)",
+    )
     tags: dict[str, str] = Field(default_factory=dict, description="free-form labels, e.g. prompt_version, release")
 
     @field_validator("schema_version", mode="before")

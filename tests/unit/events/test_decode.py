@@ -74,7 +74,7 @@ def _without_event_id() -> bytes:
                      id="latency-string"),
         pytest.param(encode(event_with(latency_ms=True)), "invalid_event", ["latency_ms"], id="latency-bool"),
         pytest.param(encode(event_with(latency_ms=-3)), "invalid_event", ["latency_ms"], id="latency-negative"),
-        pytest.param(encode(event_with(api="openai.responses")), "invalid_event", ["api"], id="unknown-api"),
+        pytest.param(encode(event_with(api="openai.assistants")), "invalid_event", ["api"], id="unknown-api"),
         pytest.param(encode(event_with(request="Hello")), "invalid_event", ["request"], id="request-string"),
         pytest.param(encode(event_with(response=None, error=None)), "invalid_event", ["response", "error"],
                      id="neither-response-nor-error"),
