@@ -38,7 +38,7 @@ def test_json_schema_states_the_contract() -> None:
         "response",
         "latency_ms",
     }
-    assert schema["$defs"]["Api"]["enum"] == ["openai.chat.completions", "anthropic.messages"]
+    assert schema["$defs"]["Api"]["enum"] == ["openai.chat.completions", "anthropic.messages", "openai.responses"]
     assert schema["properties"]["schema_version"]["const"] == 1
 
 
