@@ -314,7 +314,7 @@ class CandidateClient:
             **{name: value.get_secret_value() for name, value in (secret_headers or {}).items()},
         }
         if api_key is not None:
-            if self.api is Api.OPENAI_CHAT:
+            if self.api is not Api.ANTHROPIC_MESSAGES:
                 headers["authorization"] = f"Bearer {api_key.get_secret_value()}"
             else:
                 headers["x-api-key"] = api_key.get_secret_value()
