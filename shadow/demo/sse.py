@@ -93,9 +93,9 @@ def anthropic_events(body: dict[str, Any]) -> Iterator[bytes]:
         else:
             continue
         yield _data({"type": "content_block_stop", "index": index}, "content_block_stop")
-    delta = {"stop_reason": body.get("stop_reason"), "stop_sequence": body.get("stop_sequence")}
+    stop = {"stop_reason": body.get("stop_reason"), "stop_sequence": body.get("stop_sequence")}
     yield _data(
-        {"type": "message_delta", "delta": delta, "usage": {"output_tokens": usage.get("output_tokens", 0)}},
+        {"type": "message_delta", "delta": stop, "usage": {"output_tokens": usage.get("output_tokens", 0)}},
         "message_delta",
     )
     yield _data({"type": "message_stop"}, "message_stop")
@@ -124,10 +124,10 @@ def responses_events(body: dict[str, Any]) -> Iterator[bytes]:
                 yield event("response.content_part.added", **common, part=empty)
                 delta_kind = "response.output_text.delta" if key == "text" else "response.refusal.delta"
                 for piece in _pieces(part.get(key) or ""):
-                    extra = {"logprobs": []} if key == "text" else {}
+                    extra: dict[str, Any] = {"logprobs": []} if key == "text" else {}
                     yield event(delta_kind, **common, delta=piece, **extra)
                 done_kind = "response.output_text.done" if key == "text" else "response.refusal.done"
-                done_extra = {"logprobs": []} if key == "text" else {}
+                done_extra: dict[str, Any] = {"logprobs": []} if key == "text" else {}
                 yield event(done_kind, **common, **{key: part.get(key) or ""}, **done_extra)
                 yield event("response.content_part.done", **common, part=part)
         elif kind == "function_call":

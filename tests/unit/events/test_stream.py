@@ -3,6 +3,7 @@ accumulators (``openai``'s ChatCompletionStreamState, ``anthropic``'s accumulate
 
 from __future__ import annotations
 
+import itertools
 import random
 
 import orjson
@@ -58,7 +59,7 @@ def _assemble(api: Api, data: bytes, cuts: list[int]) -> tuple[StreamAssembler, 
     assembler = StreamAssembler(api)
     firsts = []
     bounds = [0, *sorted(set(cuts)), len(data)]
-    for number, (start, end) in enumerate(zip(bounds, bounds[1:], strict=False)):
+    for number, (start, end) in enumerate(itertools.pairwise(bounds)):
         if assembler.feed(data[start:end]):
             firsts.append(number)
     if assembler.close():
