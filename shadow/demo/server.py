@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from shadow.demo.sse import stream_events
 from shadow.events.models import Api
 
 FAULTS = ("timeout", "rate_limit", "server_error", "invalid_body", "bad_request", "disconnect")
@@ -51,6 +52,8 @@ class Answer:
     output_tokens: int = 0
     latency_ms: float = 0.0
     fault: str | None = None
+    ttft_ms: float | None = None
+    """For a streamed answer: when its first event is sent (the rest follows over the remaining ``latency_ms``)."""
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Answer:
@@ -66,6 +69,7 @@ class Answer:
             input_tokens=int(usage.get("input_tokens", 0)),
             output_tokens=int(usage.get("output_tokens", 0)),
             latency_ms=float(data.get("latency_ms", 0)),
+            ttft_ms=float(data["ttft_ms"]) if data.get("ttft_ms") is not None else None,
             fault=data.get("fault"),
         )
 
@@ -283,12 +287,38 @@ class CandidateServer:
             return web.Response(
                 status=404, body=_error_body(api, "not_found_error", message), content_type="application/json"
             )
-        if answer.latency_ms and self.latency_scale:
-            await asyncio.sleep(answer.latency_ms * self.latency_scale / 1000)
+        streamed = body.get("stream") is True and answer.kind != "fault"
+        wait_ms = answer.ttft_ms if streamed and answer.ttft_ms is not None else answer.latency_ms
+        if wait_ms and self.latency_scale:
+            await asyncio.sleep(wait_ms * self.latency_scale / 1000)
         if answer.kind == "fault":
             return await self._fault(api, answer.fault or "server_error", request)
         rendered = render_openai(answer, body) if api is Api.OPENAI_CHAT else render_anthropic(answer, body)
+        if streamed:
+            trickle_ms = (
+                max(0.0, answer.latency_ms - wait_ms) * self.latency_scale if answer.ttft_ms is not None else 0.0
+            )
+            return await self._stream(api, body, rendered, trickle_ms, request)
         return web.Response(body=orjson.dumps(rendered), content_type="application/json")
+
+    async def _stream(
+        self, api: Api, body: dict[str, Any], rendered: dict[str, Any], trickle_ms: float, request: web.Request
+    ) -> web.StreamResponse:
+        """Send ``rendered`` as the provider streams it; ``trickle_ms`` spreads the events after the first."""
+        options = body.get("stream_options")
+        include_usage = api is not Api.OPENAI_CHAT or (
+            isinstance(options, dict) and options.get("include_usage") is True
+        )
+        events = list(stream_events(api, rendered, include_usage=include_usage))
+        response = web.StreamResponse(headers={"content-type": "text/event-stream", "cache-control": "no-cache"})
+        await response.prepare(request)
+        pause = trickle_ms / 1000 / max(1, len(events) - 1)
+        for number, event in enumerate(events):
+            if number and pause:
+                await asyncio.sleep(pause)
+            await response.write(event)
+        await response.write_eof()
+        return response
 
     async def _fault(self, api: Api, fault: str, request: web.Request) -> web.StreamResponse:
         if fault == "timeout":
