@@ -82,6 +82,12 @@ class CandidateSettings(_Section):
         description="request parameters to set on every replayed request; null removes a parameter",
     )
     timeout_s: float = Field(default=30.0, gt=0, description="total time allowed per attempt")
+    stream: bool = Field(
+        default=False,
+        description="call the candidate streaming (server-sent events) to measure its time to first token and "
+        "tokens per second (rows: candidate_ttft_ms); the answer is assembled and compared as a whole, within "
+        "the same size limits",
+    )
     max_concurrency: int = Field(default=16, gt=0, description="requests in flight to this candidate")
     max_retries: int = Field(
         default=2,
