@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 
@@ -88,26 +88,39 @@ _IDENTITY = Decoder("")
 """Stateless (no zlib object): shared by every body that is not compressed."""
 
 
-async def read_body(response: httpx.Response, *, max_wire_bytes: int, max_bytes: int, cut: bool = False) -> bytes:
+Observer = Callable[[bytes], None]
+"""Called with each decoded piece of a body as it arrives (a streamed answer's assembler)."""
+
+
+async def read_body(
+    response: httpx.Response, *, max_wire_bytes: int, max_bytes: int, cut: bool = False, observe: Observer | None = None
+) -> bytes:
     """Read a streamed httpx response's body (``client.stream(...)``) within limits, decompressing as it arrives.
 
     ``max_wire_bytes`` bounds the bytes on the wire, ``max_bytes`` once decompressed; ``cut`` keeps what fits
-    instead of failing (an error answer is read for its message). Raises :class:`AttemptError`:
-    ``response_too_large`` naming the limit passed, or ``invalid_response`` for a body that cannot be decoded.
+    instead of failing (an error answer is read for its message); ``observe`` sees each decoded piece.
+    Raises :class:`AttemptError`: ``response_too_large`` naming the limit passed, or ``invalid_response`` for
+    a body that cannot be decoded.
     """
     status = response.status_code
     if response.is_stream_consumed:
         # An in-memory transport (httpx.MockTransport) hands over a body already read and decoded.
-        return await read_limited(_once(response.content), _IDENTITY, status, max_wire_bytes, max_bytes, cut)
+        return await read_limited(_once(response.content), _IDENTITY, status, max_wire_bytes, max_bytes, cut, observe)
     declared = response.headers.get("content-length", "")
     if not cut and declared.isdigit() and int(declared) > max_wire_bytes:
         raise too_large(status, f"Content-Length {declared} is over max_response_bytes ({max_wire_bytes})")
     decoder = Decoder(response.headers.get("content-encoding", ""), status)
-    return await read_limited(response.aiter_raw(), decoder, status, max_wire_bytes, max_bytes, cut)
+    return await read_limited(response.aiter_raw(), decoder, status, max_wire_bytes, max_bytes, cut, observe)
 
 
 async def read_limited(
-    chunks: AsyncIterator[bytes], decoder: Decoder, status: int, max_wire_bytes: int, max_bytes: int, cut: bool
+    chunks: AsyncIterator[bytes],
+    decoder: Decoder,
+    status: int,
+    max_wire_bytes: int,
+    max_bytes: int,
+    cut: bool,
+    observe: Observer | None = None,
 ) -> bytes:
     """The body ``chunks`` carry, decoded, within both limits (see :func:`read_body`)."""
     out = bytearray()
@@ -120,7 +133,10 @@ async def read_limited(
             if not cut:
                 raise too_large(status, f"body is over max_response_bytes ({max_wire_bytes}) on the wire")
             piece = chunk[:room]  # a chunk may be larger than the whole limit: keep what fits
+        before = len(out)
         fits = await decoder.decode(piece, out, max_bytes)
+        if observe is not None and fits and len(out) > before:
+            observe(bytes(out[before:]))
         if not fits:
             if cut:
                 del out[max_bytes:]

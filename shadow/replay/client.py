@@ -44,6 +44,7 @@ from shadow.loopwatch import LoopWatch, current_watch, off_loop
 from shadow.replay.body import AttemptError, Decoder, read_body, read_limited, too_large
 from shadow.replay.limits import GroupLimiter
 from shadow.replay.result import RETRIABLE_KINDS, ErrorKind, ReplayResult
+from shadow.replay.streaming import StreamWatch, ask_for_stream
 from shadow.replay.translate import CandidateRequest, candidate_api, endpoint_url, output_limit, rewrite_request
 from shadow.secrets import scrub_secrets
 
@@ -132,7 +133,7 @@ def _limits(settings: CandidateSettings, status: int) -> tuple[int, int, bool]:
 class _Sender(Protocol):
     """Sends one candidate's requests and reads each answer within limits; failures raise :class:`AttemptError`."""
 
-    async def post(self, content: bytes) -> _Reply: ...
+    async def post(self, content: bytes, watch: StreamWatch | None = None) -> _Reply: ...
 
     async def aclose(self) -> None: ...
 
@@ -168,7 +169,7 @@ class _AiohttpSender:
         )
         return self._session
 
-    async def post(self, content: bytes) -> _Reply:
+    async def post(self, content: bytes, watch: StreamWatch | None = None) -> _Reply:
         session = self._session or self._open()
         with map_aiohttp_errors:
             async with session.post(self._url, data=content, allow_redirects=False) as response:
@@ -177,6 +178,9 @@ class _AiohttpSender:
                 max_wire_bytes, max_bytes, cut = _limits(self._settings, status)
                 encoding = headers.get("Content-Encoding", "")
                 declared = headers.get("Content-Length", "")
+                observe = (
+                    watch.feed if watch is not None and watch.begin(status, headers.get("Content-Type", "")) else None
+                )
                 if declared.isdigit():
                     size = int(declared)
                     if size > max_wire_bytes and not cut:
@@ -185,10 +189,13 @@ class _AiohttpSender:
                     if size <= max_wire_bytes and size <= max_bytes and encoding in ("", "identity"):
                         # The common answer: uncompressed and declared within both limits; the parser
                         # stops at the declared length, so one read is as bounded as the stream below.
-                        return status, headers, await response.read()
-                body = await read_limited(
-                    response.content.iter_any(), Decoder(encoding, status), status, max_wire_bytes, max_bytes, cut
-                )
+                        body = await response.read()
+                        if observe is not None:
+                            observe(body)
+                        return status, headers, body
+                chunks = response.content.iter_any()
+                decoder = Decoder(encoding, status)
+                body = await read_limited(chunks, decoder, status, max_wire_bytes, max_bytes, cut, observe)
                 return status, headers, body
 
     async def aclose(self) -> None:
@@ -207,11 +214,16 @@ class _HttpxSender:
         timeout = httpx.Timeout(settings.timeout_s + 5.0)
         self._client = httpx.AsyncClient(transport=transport, headers=headers, timeout=timeout, follow_redirects=False)
 
-    async def post(self, content: bytes) -> _Reply:
+    async def post(self, content: bytes, watch: StreamWatch | None = None) -> _Reply:
         with map_httpx_errors():
             async with self._client.stream("POST", self._url, content=content) as response:
-                max_wire_bytes, max_bytes, cut = _limits(self._settings, response.status_code)
-                body = await read_body(response, max_wire_bytes=max_wire_bytes, max_bytes=max_bytes, cut=cut)
+                status = response.status_code
+                max_wire_bytes, max_bytes, cut = _limits(self._settings, status)
+                streamed = watch is not None and watch.begin(status, response.headers.get("content-type", ""))
+                observe = watch.feed if watch is not None and streamed else None
+                body = await read_body(
+                    response, max_wire_bytes=max_wire_bytes, max_bytes=max_bytes, cut=cut, observe=observe
+                )
         return response.status_code, response.headers, body
 
     async def aclose(self) -> None:
@@ -223,12 +235,13 @@ class _Clock:
     and how late the event loop was meanwhile: an answer waits in its socket until the loop gets to it, so a
     busy worker inflates the latency it measures (``shadow.loopwatch``; no watch, no figure)."""
 
-    __slots__ = ("end", "lag_s", "start", "watch")
+    __slots__ = ("end", "lag_s", "start", "ttft_ms", "watch")
 
     def __init__(self, watch: LoopWatch | None) -> None:
         self.start = self.end = 0.0
         self.watch = watch
         self.lag_s: float | None = None
+        self.ttft_ms: float | None = None  # a streamed answer's time to its first token
 
     def stop(self) -> None:
         self.end = time.perf_counter()
@@ -379,6 +392,8 @@ class CandidateClient:
             )
         try:
             request = self.build_request(event)
+            if self.settings.stream:
+                ask_for_stream(self.api, request.body)
             content = orjson.dumps(request.body)
         except (TranslationError, orjson.JSONEncodeError) as exc:
             # orjson refuses nesting deeper than 254 levels, which an event may hold.
@@ -413,6 +428,7 @@ class CandidateClient:
                     error_message=self._scrub(failure.message),
                     latency_ms=latency_ms,
                     loop_lag_ms=clock.loop_lag_ms(),
+                    ttft_ms=clock.ttft_ms,
                     attempts=attempt,
                     started_at=started_at,
                     request_changes=request.changes,
@@ -427,6 +443,7 @@ class CandidateClient:
                 http_status=200,
                 latency_ms=clock.elapsed_ms(),
                 loop_lag_ms=clock.loop_lag_ms(),
+                ttft_ms=clock.ttft_ms,
                 attempts=attempt,
                 started_at=started_at,
                 request_changes=request.changes,
@@ -453,14 +470,17 @@ class CandidateClient:
                         f"(over rate_limit_max_wait_s {settings.rate_limit_max_wait_s:g}s): not sent",
                     )
             # Latency is the candidate's: the clock starts once our own queue has let the request go.
+            stream = StreamWatch(self.api) if settings.stream else None
             clock.start = time.perf_counter()
             try:
                 async with asyncio.timeout(settings.timeout_s):
-                    status, headers, raw = await self._sender.post(content)
+                    status, headers, raw = await self._sender.post(content, stream)
             except TimeoutError as exc:
                 raise AttemptError(ErrorKind.TIMEOUT, "no complete answer within timeout_s") from exc
             finally:
                 clock.stop()
+                if stream is not None:
+                    clock.ttft_ms = stream.ttft_ms(clock.start)
         if status >= 300:
             body_text = raw.decode("utf-8", errors="replace").strip().replace("\n", " ")
             message = f"HTTP {status}: {body_text}"
@@ -475,6 +495,8 @@ class CandidateClient:
                     parse_retry_after(headers.get("retry-after")),
                 )
             raise AttemptError(ErrorKind.HTTP_4XX, message, status)
+        if stream is not None and stream.active:
+            return stream.output(self.api, status, output_limit)
         if len(raw) >= PARSE_OFF_LOOP_BYTES:
             # Parsing a big answer (thousands of tool calls, a megabyte of text) takes milliseconds.
             return await off_loop(_parse_answer, self.api, raw, status, output_limit)

@@ -84,6 +84,9 @@ class ReplayResult:
     """How late this worker's event loop was at worst during the call (``LoopWatch.lag_s``): an answer that
     arrived meanwhile waited that long in its socket, inflating ``latency_ms``. ``None`` when no call was
     made or no loop watch ran."""
+    ttft_ms: float | None = None
+    """A streamed call's time to first token (the last attempt's); ``None`` when the candidate was not called
+    streaming, answered unstreamed, or sent no token."""
     attempts: int = 1
     started_at: datetime | None = None
     request_changes: tuple[str, ...] = ()
