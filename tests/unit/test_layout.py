@@ -20,7 +20,7 @@ FLOORS: list[set[str]] = [
     {"shadow.events"},
     {"shadow.config"},
     {"shadow.diff", "shadow.redaction", "shadow.sample"},
-    {"shadow.replay", "shadow.storage"},
+    {"shadow.replay", "shadow.storage", "shadow.emit"},  # emit: the producer side, on events, config, redaction
     {"shadow.sink", "shadow.report"},  # the write stage and the read side, both on storage, never on each other
     {"shadow.checkpoint", "shadow.rowbuilder"},  # the commit point; rows from one replayed event
     {"shadow.pipeline"},

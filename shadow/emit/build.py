@@ -1,0 +1,194 @@
+"""A recorded exchange turned into a mirror event v1, in the publisher's thread.
+
+Steps, in order:
+
+1. the request bytes parsed (a body that is not a JSON object cannot be replayed: unusable);
+2. the answer: an error status gives ``error`` {status, type, message} from the provider's error body;
+   a streamed answer (``text/event-stream``) is fed, chunk by chunk with the moments they arrived, to
+   :class:`shadow.events.stream.StreamAssembler`, which gives the final body (the unstreamed shape)
+   and the chunk that carried the first token (``ttft_ms`` = its arrival − the request's start); an
+   error event inside the stream, or a stream that breaks off with no answer, is production's error;
+   an unstreamed answer is its parsed body (a body that is not JSON is production's error too);
+3. redaction, when on: every string of request, response and error message through the workers'
+   rules (JSON texts inside strings — tool arguments, JSON answers — stay valid JSON), configured JSON
+   paths replaced, tenant and tags redacted (the subject was redacted when it was sampled);
+4. validation against :class:`shadow.events.models.MirrorEvent`, then serialization.
+
+``latency_ms`` runs from the request hook to the end of the body, ``occurred_at`` is that end.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from shadow.emit.capture import ABANDONED, FAILED, Exchange
+from shadow.errors import ResponseFormatError, ShadowError
+from shadow.events.models import Api, MirrorEvent
+from shadow.events.stream import StreamAssembler
+from shadow.redaction import Redactor
+from shadow.redaction.jsonwalk import redact_document
+
+__all__ = ["EventBuilder", "UnusableExchangeError"]
+
+MAX_ERROR_MESSAGE_CHARS = 2000
+RETRIES_TAG = "shadow.retries"
+
+
+class UnusableExchangeError(ShadowError):
+    """An exchange that cannot become a valid mirror event (counted as dropped ``unusable``)."""
+
+
+class EventBuilder:
+    """Builds event bytes from exchanges with one service's identity and (optionally) a redactor."""
+
+    def __init__(self, service: str, environment: str, redactor: Redactor | None) -> None:
+        self.service = service
+        self.environment = environment
+        self.redactor = redactor if redactor is not None and redactor.active else None
+
+    def __call__(self, exchange: Exchange) -> bytes:
+        """The event's JSON bytes.
+
+        Raises:
+            UnusableExchangeError: naming why (the request is not JSON, the caller left a stream before
+                any answer arrived, a field is out of the contract's bounds).
+        """
+        request = _json_object(exchange.request_body)
+        if request is None:
+            raise UnusableExchangeError("the request body is not a JSON object")
+        streamed = exchange.content_type.startswith("text/event-stream")
+        response, error, ttft_ms = self._answer(exchange, streamed)
+        context = exchange.context
+        tags = dict(context.tags)
+        if exchange.retries:
+            tags[RETRIES_TAG] = str(exchange.retries)
+        redactor = self.redactor
+        tenant = context.tenant
+        if redactor is not None:
+            request = self._redact_json(request)
+            response = self._redact_json(response) if response is not None else None
+            if error is not None and error.get("message"):
+                error["message"] = redactor(error["message"])
+            tenant = redactor(tenant) if tenant else tenant
+            tags = redactor.mapping(tags)
+        latency_s = max(0.0, exchange.ended - exchange.started)
+        event: dict[str, Any] = {
+            "schema_version": 1,
+            "event_id": exchange.event_id,
+            "occurred_at": _rfc3339(exchange.started_wall + latency_s),
+            "service": self.service,
+            "environment": self.environment,
+            "workflow": context.workflow,
+            "tenant": tenant,
+            "subject": exchange.subject,
+            "api": exchange.api.value,
+            "request": request,
+            "response": response,
+            "error": error,
+            "latency_ms": round(latency_s * 1000, 3),
+            "stream": bool(streamed or request.get("stream") is True),
+            "ttft_ms": ttft_ms,
+            "tags": tags,
+        }
+        try:
+            MirrorEvent.model_validate(event)
+        except ValidationError as exc:
+            fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors()[:3])
+            raise UnusableExchangeError(f"not a valid mirror event ({fields})") from exc
+        try:
+            return orjson.dumps(event)
+        except TypeError as exc:  # nested deeper than orjson writes
+            raise UnusableExchangeError(f"cannot serialize: {exc}") from exc
+
+    def _answer(self, exchange: Exchange, streamed: bool) -> tuple[dict[str, Any] | None, dict[str, Any] | None, Any]:
+        """(response, error, ttft_ms) of the exchange."""
+        status = exchange.status
+        body = b"".join(chunk for _, chunk in exchange.chunks)
+        if status >= 400:
+            return None, production_error(exchange.api, status, body), None
+        if exchange.outcome == FAILED and not streamed:
+            return None, {"status": status, "type": "body_interrupted", "message": exchange.failure}, None
+        if streamed:
+            return self._stream(exchange)
+        response = _json_object(body)
+        if response is None:
+            return (
+                None,
+                {"status": status, "type": "invalid_response", "message": "the body is not a JSON object"},
+                None,
+            )
+        return response, None, None
+
+    def _stream(self, exchange: Exchange) -> tuple[dict[str, Any] | None, dict[str, Any] | None, Any]:
+        assembler = StreamAssembler(exchange.api)
+        ttft_ms: float | None = None
+        status = exchange.status
+        try:
+            for arrived, chunk in exchange.chunks:
+                if assembler.feed(chunk):
+                    ttft_ms = round(max(0.0, arrived - exchange.started) * 1000, 3)
+            if assembler.close() and ttft_ms is None:
+                ttft_ms = round(max(0.0, exchange.ended - exchange.started) * 1000, 3)
+        except ResponseFormatError as exc:
+            return None, {"status": status, "type": "invalid_stream", "message": str(exc)}, None
+        if assembler.error is not None:
+            found = assembler.error
+            kind = found.get("type") or found.get("code") or "stream_error"
+            message = found.get("message")
+            return None, {"status": status, "type": str(kind), "message": _cut(str(message or ""))}, ttft_ms
+        if exchange.outcome == ABANDONED and not assembler.complete:
+            raise UnusableExchangeError("the caller closed the stream before its end: production's answer is unknown")
+        if exchange.outcome == FAILED:
+            return None, {"status": status, "type": "stream_interrupted", "message": _cut(exchange.failure)}, ttft_ms
+        try:
+            return assembler.body(), None, ttft_ms
+        except ResponseFormatError as exc:
+            return None, {"status": status, "type": "incomplete_stream", "message": str(exc)}, ttft_ms
+
+    def _redact_json(self, document: dict[str, Any]) -> dict[str, Any]:
+        redactor = self.redactor
+        assert redactor is not None
+
+        def text(value: str) -> str:
+            as_json = redactor.json_text(value)
+            return as_json if as_json is not None else redactor(value)
+
+        redacted, _ = redact_document(document, text, redactor.names, redactor.json_paths)
+        return redacted  # type: ignore[no-any-return]
+
+
+def production_error(api: Api, status: int, body: bytes) -> dict[str, Any]:
+    """``{status, type, message}`` from a provider's error body (OpenAI ``{"error": {...}}``, Anthropic
+    ``{"type": "error", "error": {...}}``); the body's start as the message when it is neither."""
+    document = _json_object(body)
+    found = document.get("error") if document is not None else None
+    if isinstance(found, dict):
+        kind = found.get("type") or found.get("code")
+        message = found.get("message")
+        return {
+            "status": status,
+            "type": str(kind) if kind is not None else None,
+            "message": _cut(str(message)) if message is not None else None,
+        }
+    text = body[:MAX_ERROR_MESSAGE_CHARS].decode("utf-8", errors="replace").strip()
+    return {"status": status, "type": None, "message": text or None}
+
+
+def _json_object(data: bytes) -> dict[str, Any] | None:
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MAX_ERROR_MESSAGE_CHARS else text[:MAX_ERROR_MESSAGE_CHARS] + "…"
+
+
+def _rfc3339(epoch_s: float) -> str:
+    return datetime.fromtimestamp(epoch_s, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

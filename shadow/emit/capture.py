@@ -1,0 +1,191 @@
+"""What the hooks record of one sampled HTTP exchange, and the tee that records a response body.
+
+On the request path the emitter only appends: the request's bytes (already built by the SDK), the
+response's status and content type, then every body chunk with the moment it arrived
+(``time.perf_counter``), up to ``max_capture_bytes``. Everything else — parsing, assembling a streamed
+answer, redaction, serialization — happens later, in the publisher's thread
+(:mod:`shadow.emit.build`).
+
+The tee replaces ``response.stream``. It hands every chunk to the caller as it comes, untouched and
+unbuffered, and when the body ends or the caller closes the response it gives the exchange to the
+emitter. A failure of its own bookkeeping is counted and swallowed; the stream's own errors (a read
+timeout, a dropped connection) reach the caller unchanged.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from time import perf_counter
+from typing import Any
+
+from shadow.emit.context import CallContext
+from shadow.events.models import Api
+
+__all__ = ["Exchange", "async_tee", "sync_tee"]
+
+# How the response body ended, as the tee saw it.
+OPEN = "open"
+COMPLETE = "complete"  # the server ended the body (the stream was read to its end)
+ABANDONED = "abandoned"  # the caller closed the response before its end
+FAILED = "failed"  # reading the body raised (read timeout, connection dropped)
+
+
+@dataclass(slots=True, eq=False)
+class Exchange:
+    """One sampled HTTP exchange: what the request hook knew, then what the response brought."""
+
+    api: Api
+    event_id: str
+    context: CallContext  # merged with the emitter's defaults: workflow is set
+    subject: str | None  # as sampled: redacted when redaction at the source is on
+    started: float  # perf_counter() when the request hook ran
+    started_wall: float  # time.time() at the same moment
+    request_body: bytes
+    retries: int  # attempts before this one (the SDKs' x-stainless-retry-count)
+    limit: int  # max_capture_bytes
+    size: int = 0  # bytes held: the request and the response body so far
+    status: int = 0
+    content_type: str = ""
+    chunks: list[tuple[float, bytes]] = field(default_factory=list)
+    ended: float = 0.0  # perf_counter() when the body ended or the response was closed
+    outcome: str = OPEN
+    failure: str = ""  # the exception that ended a FAILED body (its type and message)
+    overflow: bool = False  # the exchange outgrew ``limit``: nothing more recorded, dropped as too_large
+    finished: bool = False  # accounted for (sent, or dropped for one reason): guarded by the emitter's lock
+
+    def record(self, chunk: bytes) -> None:
+        if self.overflow:
+            return
+        size = self.size + len(chunk)
+        if size > self.limit:
+            self.overflow = True
+            self.chunks = []  # released at once: only the caller still holds the bytes
+            return
+        self.size = size
+        self.chunks.append((perf_counter(), chunk))
+
+    def end(self, outcome: str, failure: str = "") -> bool:
+        """Mark how the body ended; True the first time (the exchange is then handed over)."""
+        if self.outcome != OPEN:
+            return False
+        self.ended = perf_counter()
+        self.outcome = outcome
+        self.failure = failure
+        return True
+
+
+Deliver = Callable[[Exchange], None]
+Fault = Callable[[BaseException], None]
+
+
+class _SyncTee:
+    """A sync byte stream that passes chunks through and records them (mixed into the stream base of the
+    response's own httpx module: ``httpx`` and ``httpx2`` each check for their own class)."""
+
+    def __init__(self, inner: Any, exchange: Exchange, deliver: Deliver, fault: Fault) -> None:
+        self._inner = inner
+        self._exchange = exchange
+        self._deliver = deliver
+        self._fault = fault
+
+    def __iter__(self) -> Iterator[bytes]:
+        exchange = self._exchange
+        try:
+            for chunk in self._inner:
+                try:
+                    exchange.record(chunk)
+                except Exception as exc:  # noqa: BLE001 - the emitter's fault must never reach the caller
+                    self._fault(exc)
+                yield chunk
+        except GeneratorExit:
+            self._end(ABANDONED)
+            raise
+        except BaseException as exc:
+            self._end(FAILED, f"{type(exc).__name__}: {exc}")
+            raise
+        self._end(COMPLETE)
+
+    def close(self) -> None:
+        try:
+            self._inner.close()
+        finally:
+            self._end(ABANDONED)
+
+    def _end(self, outcome: str, failure: str = "") -> None:
+        try:
+            if self._exchange.end(outcome, failure):
+                self._deliver(self._exchange)
+        except Exception as exc:  # noqa: BLE001 - the emitter's fault must never reach the caller
+            self._fault(exc)
+
+
+class _AsyncTee:
+    """The async twin of :class:`_SyncTee`."""
+
+    def __init__(self, inner: Any, exchange: Exchange, deliver: Deliver, fault: Fault) -> None:
+        self._inner = inner
+        self._exchange = exchange
+        self._deliver = deliver
+        self._fault = fault
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        exchange = self._exchange
+        try:
+            async for chunk in self._inner:
+                try:
+                    exchange.record(chunk)
+                except Exception as exc:  # noqa: BLE001 - the emitter's fault must never reach the caller
+                    self._fault(exc)
+                yield chunk
+        except GeneratorExit:
+            self._end(ABANDONED)
+            raise
+        except BaseException as exc:
+            self._end(FAILED, f"{type(exc).__name__}: {exc}")
+            raise
+        self._end(COMPLETE)
+
+    async def aclose(self) -> None:
+        try:
+            await self._inner.aclose()
+        finally:
+            self._end(ABANDONED)
+
+    def _end(self, outcome: str, failure: str = "") -> None:
+        try:
+            if self._exchange.end(outcome, failure):
+                self._deliver(self._exchange)
+        except Exception as exc:  # noqa: BLE001 - the emitter's fault must never reach the caller
+            self._fault(exc)
+
+
+_SYNC_TEES: dict[type, type] = {}
+_ASYNC_TEES: dict[type, type] = {}
+
+
+def _stream_base(response: Any, name: str) -> type:
+    """``SyncByteStream``/``AsyncByteStream`` of the module the response comes from (httpx, httpx2, ...)."""
+    module = sys.modules[type(response).__module__.split(".", 1)[0]]
+    base = getattr(module, name)
+    assert isinstance(base, type)
+    return base
+
+
+def sync_tee(response: Any, exchange: Exchange, deliver: Deliver, fault: Fault) -> Any:
+    """A tee over ``response.stream`` of the response's own httpx flavour."""
+    kind = type(response)
+    cls = _SYNC_TEES.get(kind)
+    if cls is None:
+        cls = _SYNC_TEES[kind] = type("ShadowSyncTee", (_SyncTee, _stream_base(response, "SyncByteStream")), {})
+    return cls(response.stream, exchange, deliver, fault)
+
+
+def async_tee(response: Any, exchange: Exchange, deliver: Deliver, fault: Fault) -> Any:
+    """The async twin of :func:`sync_tee`."""
+    kind = type(response)
+    cls = _ASYNC_TEES.get(kind)
+    if cls is None:
+        cls = _ASYNC_TEES[kind] = type("ShadowAsyncTee", (_AsyncTee, _stream_base(response, "AsyncByteStream")), {})
+    return cls(response.stream, exchange, deliver, fault)

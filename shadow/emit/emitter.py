@@ -1,0 +1,364 @@
+"""The emitter: sampling and capture on the request path, a bounded buffer, counters, shutdown.
+
+What a call pays on the request path: reading the context, one hash to sample, for a sampled call a
+uuid and a few appends, then one append to the buffer under a lock. A full buffer drops the exchange
+(``buffer_full``) instead of waiting; nothing on the request path waits on Kafka or raises.
+
+Accounting. Every exchange on a mirrored path is ``seen``; it is then ``sampled_out``, ``retried``
+(an attempt the SDK retries, see :mod:`shadow.emit.hooks`), dropped before the buffer (``buffer_full``,
+``too_large``, ``closed``: submitted after close()), or ``queued``. A queued exchange ends exactly
+once as ``sent`` or dropped after the buffer (``send_failed``, ``at_close``, ``unusable``: it could not
+become a valid event), and until then it is ``pending``, so at every moment::
+
+    queued == sent + send_failed + at_close + unusable + pending
+
+Memory is bounded by ``max_buffer_events`` and ``max_buffer_bytes`` for the buffer, by
+``max_capture_bytes`` per exchange, and by ``max_in_flight`` events of at most ``max_event_bytes`` in
+the producer.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import secrets
+import threading
+import time
+import uuid
+import weakref
+from collections import deque
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from shadow.emit.build import EventBuilder
+from shadow.emit.capture import Exchange
+from shadow.emit.context import CallContext, current_context
+from shadow.emit.hooks import instrument
+from shadow.emit.publisher import ProducerFactory, Publisher, kafka_producer
+from shadow.emit.sampling import SourceSampler
+from shadow.emit.settings import EmitterSettings
+from shadow.events.models import Api
+from shadow.redaction import KEY_ENV, Redactor, redaction_key
+
+__all__ = ["AFTER_QUEUE", "BEFORE_QUEUE", "Emitter", "EmitterStats"]
+
+log = logging.getLogger(__name__)
+
+BEFORE_QUEUE = ("buffer_full", "too_large", "closed")
+AFTER_QUEUE = ("send_failed", "at_close", "unusable")
+RETRY_HEADER = "x-stainless-retry-count"
+
+
+@dataclass(frozen=True, slots=True)
+class EmitterStats:
+    """A snapshot of the emitter's counters (see the module docstring for how they add up)."""
+
+    seen: int = 0
+    sampled_out: int = 0
+    retried: int = 0
+    queued: int = 0
+    sent: int = 0
+    pending: int = 0
+    dropped: dict[str, int] = field(default_factory=lambda: dict.fromkeys((*BEFORE_QUEUE, *AFTER_QUEUE), 0))
+    hook_errors: int = 0
+    connected: bool = False
+
+    @property
+    def dropped_total(self) -> int:
+        return sum(self.dropped.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "seen": self.seen,
+            "sampled_out": self.sampled_out,
+            "retried": self.retried,
+            "queued": self.queued,
+            "sent": self.sent,
+            "pending": self.pending,
+            "dropped": dict(self.dropped),
+            "hook_errors": self.hook_errors,
+            "connected": self.connected,
+        }
+
+
+class Outbox:
+    """The bounded buffer between the hooks and the publisher, and the counters; one lock guards both."""
+
+    def __init__(self, max_events: int, max_bytes: int) -> None:
+        self._lock = threading.Lock()
+        self._buffer: deque[Exchange] = deque()
+        self._bytes = 0
+        self._taken: set[Exchange] = set()
+        self._max_events = max_events
+        self._max_bytes = max_bytes
+        self._idle = False
+        self.closed = False
+        self.counts: dict[str, int] = dict.fromkeys(
+            ("seen", "sampled_out", "retried", "queued", "sent", "hook_errors", *BEFORE_QUEUE, *AFTER_QUEUE), 0
+        )
+
+    def count(self, name: str) -> None:
+        with self._lock:
+            self.counts[name] += 1
+
+    def put(self, exchange: Exchange) -> bool:
+        """Queue an exchange unless a bound or close() refuses it; True when the publisher must be woken."""
+        with self._lock:
+            counts = self.counts
+            if self.closed:
+                counts["closed"] += 1
+                return False
+            if exchange.overflow:
+                counts["too_large"] += 1
+                return False
+            if len(self._buffer) >= self._max_events or self._bytes + exchange.size > self._max_bytes:
+                counts["buffer_full"] += 1
+                return False
+            self._buffer.append(exchange)
+            self._bytes += exchange.size
+            counts["queued"] += 1
+            wake, self._idle = self._idle, False
+            return wake
+
+    def take(self, limit: int) -> list[Exchange]:
+        with self._lock:
+            taken: list[Exchange] = []
+            while self._buffer and len(taken) < limit:
+                exchange = self._buffer.popleft()
+                self._bytes -= exchange.size
+                taken.append(exchange)
+            self._taken.update(taken)
+            return taken
+
+    def idle(self) -> bool:
+        """Mark the publisher idle if nothing is buffered (the next put wakes it); True when marked."""
+        with self._lock:
+            self._idle = not self._buffer
+            return self._idle
+
+    def finish(self, exchange: Exchange, outcome: str) -> None:
+        """``outcome`` (sent, send_failed, unusable, at_close) for a taken exchange; once only."""
+        with self._lock:
+            if exchange.finished:
+                return
+            exchange.finished = True
+            self._taken.discard(exchange)
+            self.counts[outcome] += 1
+
+    def abandon(self) -> int:
+        """Drop everything still pending as ``at_close`` (after the close deadline); how many."""
+        with self._lock:
+            pending = [e for e in (*self._buffer, *self._taken) if not e.finished]
+            for exchange in pending:
+                exchange.finished = True
+            self._buffer.clear()
+            self._bytes = 0
+            self._taken.clear()
+            self.counts["at_close"] += len(pending)
+            return len(pending)
+
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._buffer) + len(self._taken)
+
+    def snapshot(self, connected: bool) -> EmitterStats:
+        with self._lock:
+            c = dict(self.counts)
+            pending = len(self._buffer) + len(self._taken)
+        return EmitterStats(
+            seen=c["seen"],
+            sampled_out=c["sampled_out"],
+            retried=c["retried"],
+            queued=c["queued"],
+            sent=c["sent"],
+            pending=pending,
+            dropped={reason: c[reason] for reason in (*BEFORE_QUEUE, *AFTER_QUEUE)},
+            hook_errors=c["hook_errors"],
+            connected=connected,
+        )
+
+
+class Emitter:
+    """Mirrors a service's LLM calls to Kafka as mirror events v1, off the request path.
+
+    Create one per process, hook it on the clients (:func:`shadow.emit.instrument`,
+    :func:`shadow.emit.httpx_hooks`), label calls with :func:`shadow.emit.context`, and ``close()`` it
+    at shutdown (it is also closed at interpreter exit).
+
+    Args:
+        settings: the settings; or give them as keyword arguments (``service=...``, ``kafka={...}``).
+        sampler: rates to sample with (default: from the settings).
+        redactor: the redaction to apply (default: from ``settings.redaction`` when ``settings.redact``,
+            keyed with ``SHADOW_REDACTION_KEY`` or ``redaction.key_file``).
+        producer_factory: builds the producer (default: aiokafka); tests pass an in-memory one.
+    """
+
+    def __init__(
+        self,
+        settings: EmitterSettings | None = None,
+        *,
+        sampler: SourceSampler | None = None,
+        redactor: Redactor | None = None,
+        producer_factory: ProducerFactory | None = None,
+        **overrides: Any,
+    ) -> None:
+        if settings is None:
+            settings = EmitterSettings(**overrides)
+        elif overrides:
+            settings = settings.model_copy(update=overrides)
+        self.settings = settings
+        self.sampler = sampler or settings.sampler()
+        self.redactor = redactor if redactor is not None else _redactor(settings)
+        self._redact_subject = self.redactor is not None and self.redactor.active
+        self._subject_token = lru_cache(maxsize=4096)(self._redact_text)
+        self._outbox = Outbox(settings.max_buffer_events, settings.max_buffer_bytes)
+        self._defaults = CallContext(workflow=settings.workflow)
+        builder = EventBuilder(settings.service, settings.environment, self.redactor)
+        self._publisher = Publisher(settings, self._outbox, builder, producer_factory or kafka_producer)
+        self._closed = False
+        self._fault_logged = False
+        self._publisher.start()
+        self._atexit = _weak_close(self)
+        atexit.register(self._atexit)
+
+    # --- the service's side ---------------------------------------------------------------------
+
+    def stats(self) -> EmitterStats:
+        """The counters now (safe from any thread)."""
+        return self._outbox.snapshot(self._publisher.connected)
+
+    def flush(self, timeout_s: float = 5.0) -> bool:
+        """Wait until nothing is pending (sent or dropped), at most ``timeout_s``; True when nothing is."""
+        deadline = time.monotonic() + timeout_s
+        while self._outbox.pending():
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.005)
+        return True
+
+    def close(self, timeout_s: float | None = None) -> EmitterStats:
+        """Stop taking calls, send what is pending within ``timeout_s`` (default ``close_timeout_s``),
+        drop the rest as ``at_close``; the final counters. Idempotent."""
+        if not self._closed:
+            self._closed = True
+            atexit.unregister(self._atexit)
+            with self._outbox._lock:
+                self._outbox.closed = True
+            timeout = self.settings.close_timeout_s if timeout_s is None else timeout_s
+            self._publisher.close(timeout)
+            abandoned = self._outbox.abandon()
+            if abandoned:
+                log.warning("shadow.emit: %d events not sent by close(): dropped (at_close)", abandoned)
+        return self.stats()
+
+    def __enter__(self) -> Emitter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def instrument(self, client: Any) -> Any:
+        """Hook this emitter on an SDK or httpx client (see :func:`shadow.emit.instrument`)."""
+        return instrument(client, self)
+
+    # --- the hooks' side (request path: cheap, never raises) --------------------------------------
+
+    def _open(self, api: Api, request: Any) -> Exchange | None:
+        """The exchange to record for a request about to be sent, or None (sampled out, too large)."""
+        started = time.perf_counter()
+        wall = time.time()
+        outbox = self._outbox
+        outbox.count("seen")
+        ctx = current_context()
+        workflow = ctx.workflow or self.settings.workflow
+        subject = ctx.subject
+        if subject and self._redact_subject:
+            subject = self._subject_token(subject)
+        event_id = None
+        rate = self.sampler.rate(workflow)
+        if rate < 1.0:
+            if not subject:
+                event_id = str(uuid.uuid4())
+            if not self.sampler.sampled(workflow, subject or event_id or ""):
+                outbox.count("sampled_out")
+                return None
+        body = request.content
+        limit = self.settings.max_capture_bytes
+        exchange = Exchange(
+            api=api,
+            event_id=event_id or str(uuid.uuid4()),
+            context=ctx if ctx.workflow else CallContext(workflow, ctx.tenant, ctx.subject, ctx.tags),
+            subject=subject,
+            started=started,
+            started_wall=wall,
+            request_body=body,
+            retries=_retries(request.headers.get(RETRY_HEADER)),
+            limit=limit,
+            size=len(body),
+        )
+        if exchange.size > limit:
+            exchange.overflow = True
+            exchange.request_body = b""
+            outbox.count("too_large")
+            return None
+        return exchange
+
+    def _submit(self, exchange: Exchange) -> None:
+        if self._outbox.put(exchange):
+            self._publisher.wake()
+
+    def _retried(self) -> None:
+        self._outbox.count("retried")
+
+    def _fault(self, exc: BaseException) -> None:
+        """A fault of the emitter's own (never the caller's): counted, logged once."""
+        try:
+            self._outbox.count("hook_errors")
+            if not self._fault_logged:
+                self._fault_logged = True
+                log.warning("shadow.emit: a hook failed (the call went on unaffected): %r", exc)
+        except Exception:  # noqa: BLE001 - counting must not fail the call either
+            return
+
+    def _redact_text(self, text: str) -> str:
+        assert self.redactor is not None
+        return self.redactor(text)
+
+
+def _retries(value: str | None) -> int:
+    if not value:
+        return 0
+    try:
+        return max(0, int(value))
+    except ValueError:
+        return 0
+
+
+def _redactor(settings: EmitterSettings) -> Redactor | None:
+    """The workers' redaction, keyed like theirs; without a configured key, a key of this process only
+    (the service's environment is left alone) and a warning: tokens then differ from the workers'."""
+    if not settings.redact or not settings.redaction.enabled:
+        return None
+    key = redaction_key(settings.redaction, os.environ)
+    if key is None:
+        log.warning(
+            "shadow.emit: %s is not set: redaction tokens use a key of this process only and will not "
+            "match the workers' (set the workers' key in the service)",
+            KEY_ENV,
+        )
+        return Redactor.from_settings(settings.redaction, {KEY_ENV: secrets.token_hex(32)})
+    return Redactor.from_settings(settings.redaction, {KEY_ENV: key.decode()})
+
+
+def _weak_close(emitter: Emitter) -> Any:
+    """An exit handler that closes the emitter without keeping it alive."""
+    ref = weakref.ref(emitter)
+
+    def close() -> None:
+        found = ref()
+        if found is not None:
+            found.close()
+
+    return close
