@@ -12,6 +12,7 @@
 --             workflow, tenant ('' = all); limit UInt64 (0 = no limit).
 -- candidate_loop_lag_ms: how late the worker's event loop was during the candidate's call; a high one
 -- means the worker's own saturation inflated candidate_latency_ms (the gate's max_loop_lag_ms).
+-- production_ttft_ms, candidate_ttft_ms: time to first token of streamed calls (NULL: not streamed).
 SELECT
     event_id,
     occurred_at,
@@ -38,6 +39,8 @@ SELECT
     production_latency_ms,
     candidate_latency_ms,
     candidate_loop_lag_ms,
+    production_ttft_ms,
+    candidate_ttft_ms,
     production_output_tokens,
     candidate_output_tokens,
     production_cost_usd,

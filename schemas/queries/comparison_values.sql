@@ -7,6 +7,7 @@
 -- candidate_loop_lag_ms: how late the worker's event loop was during the candidate's call (NULL: no
 -- call, or rows older than migration 0007); a high one means the worker's own saturation inflated
 -- candidate_latency_ms (the gate's max_loop_lag_ms leaves such latencies out).
+-- production_ttft_ms, candidate_ttft_ms: time to first token of streamed calls (NULL: not streamed).
 SELECT
     event_id,
     workflow,
@@ -32,6 +33,8 @@ SELECT
     production_latency_ms,
     candidate_latency_ms,
     candidate_loop_lag_ms,
+    production_ttft_ms,
+    candidate_ttft_ms,
     production_output_tokens,
     candidate_output_tokens,
     production_cost_usd,

@@ -11,6 +11,9 @@
 -- Rows skipped while a candidate's circuit breaker was open (status 'skipped') are not comparisons:
 -- they are counted in `skipped` only, never in `compared` or any rate; last_compared_at is the
 -- newest row of either kind (what the rollups' staleness check compares).
+-- Streamed calls: *_ttft_p50/p95/p99_ms are time-to-first-token quantiles over the rows where that side
+-- was streamed (NULL when none was); *_tokens_per_s is output tokens over generation time (latency less
+-- TTFT) of those rows.
 SELECT
     candidate,
     workflow,
@@ -59,6 +62,14 @@ SELECT
     if(length(candidate_latency_q) = 3, candidate_latency_q[1], NULL) AS candidate_latency_p50_ms,
     if(length(candidate_latency_q) = 3, candidate_latency_q[2], NULL) AS candidate_latency_p95_ms,
     if(length(candidate_latency_q) = 3, candidate_latency_q[3], NULL) AS candidate_latency_p99_ms,
+    if(length(production_ttft_q) = 3 AND NOT isNaN(production_ttft_q[1]), production_ttft_q[1], NULL) AS production_ttft_p50_ms,
+    if(length(production_ttft_q) = 3 AND NOT isNaN(production_ttft_q[2]), production_ttft_q[2], NULL) AS production_ttft_p95_ms,
+    if(length(production_ttft_q) = 3 AND NOT isNaN(production_ttft_q[3]), production_ttft_q[3], NULL) AS production_ttft_p99_ms,
+    if(length(candidate_ttft_q) = 3 AND NOT isNaN(candidate_ttft_q[1]), candidate_ttft_q[1], NULL) AS candidate_ttft_p50_ms,
+    if(length(candidate_ttft_q) = 3 AND NOT isNaN(candidate_ttft_q[2]), candidate_ttft_q[2], NULL) AS candidate_ttft_p95_ms,
+    if(length(candidate_ttft_q) = 3 AND NOT isNaN(candidate_ttft_q[3]), candidate_ttft_q[3], NULL) AS candidate_ttft_p99_ms,
+    if(production_stream_seconds_sum > 0, production_stream_tokens_sum / production_stream_seconds_sum, NULL) AS production_tokens_per_s,
+    if(candidate_stream_seconds_sum > 0, candidate_stream_tokens_sum / candidate_stream_seconds_sum, NULL) AS candidate_tokens_per_s,
     if(production_tokens_n > 0, production_tokens_sum / production_tokens_n, NULL) AS production_output_tokens_per_request,
     if(candidate_tokens_n > 0, candidate_tokens_sum / candidate_tokens_n, NULL) AS candidate_output_tokens_per_request,
     if(production_cost_n > 0, production_cost_sum / production_cost_n, NULL) AS production_cost_per_request_usd,
@@ -106,6 +117,12 @@ FROM
         quantilesExactInclusiveIf(0.5, 0.9)(assumeNotNull(length_ratio), status = 'ok' AND length_ratio IS NOT NULL) AS length_ratio_q,
         quantilesExactInclusiveIf(0.5, 0.95, 0.99)(production_latency_ms, status = 'ok') AS production_latency_q,
         quantilesExactInclusiveIf(0.5, 0.95, 0.99)(candidate_latency_ms, status = 'ok') AS candidate_latency_q,
+        quantilesExactInclusiveIf(0.5, 0.95, 0.99)(toFloat64(assumeNotNull(production_ttft_ms)), status = 'ok' AND production_ttft_ms IS NOT NULL) AS production_ttft_q,
+        quantilesExactInclusiveIf(0.5, 0.95, 0.99)(toFloat64(assumeNotNull(candidate_ttft_ms)), status = 'ok' AND candidate_ttft_ms IS NOT NULL) AS candidate_ttft_q,
+        sumIf(toFloat64(ifNull(production_output_tokens, 0)), status = 'ok' AND production_ttft_ms IS NOT NULL AND production_output_tokens IS NOT NULL AND production_latency_ms > production_ttft_ms) AS production_stream_tokens_sum,
+        sumIf((production_latency_ms - ifNull(production_ttft_ms, 0)) / 1000, status = 'ok' AND production_ttft_ms IS NOT NULL AND production_output_tokens IS NOT NULL AND production_latency_ms > production_ttft_ms) AS production_stream_seconds_sum,
+        sumIf(toFloat64(ifNull(candidate_output_tokens, 0)), status = 'ok' AND candidate_ttft_ms IS NOT NULL AND candidate_output_tokens IS NOT NULL AND candidate_latency_ms > candidate_ttft_ms) AS candidate_stream_tokens_sum,
+        sumIf((candidate_latency_ms - ifNull(candidate_ttft_ms, 0)) / 1000, status = 'ok' AND candidate_ttft_ms IS NOT NULL AND candidate_output_tokens IS NOT NULL AND candidate_latency_ms > candidate_ttft_ms) AS candidate_stream_seconds_sum,
         sumIf(toFloat64(ifNull(production_output_tokens, 0)), status = 'ok' AND production_output_tokens IS NOT NULL) AS production_tokens_sum,
         countIf(status = 'ok' AND production_output_tokens IS NOT NULL) AS production_tokens_n,
         sumIf(toFloat64(ifNull(candidate_output_tokens, 0)), status = 'ok' AND candidate_output_tokens IS NOT NULL) AS candidate_tokens_sum,

@@ -45,6 +45,7 @@ COMPARISON_COLUMNS: tuple[str, ...] = (
     "production_text", "candidate_text", "production_output", "candidate_output", "request_context",
     "comparator_version", "row_version",
     "request_changes", "caps", "candidate_loop_lag_ms",
+    "production_ttft_ms", "candidate_ttft_ms",
 )  # fmt: skip
 
 INGEST_COLUMNS: tuple[str, ...] = (
@@ -282,6 +283,9 @@ def build_comparison_row(
         "candidate_latency_ms": float(result.latency_ms),
         # How much of candidate_latency_ms may be this worker's own saturation (NULL: no call, or no loop watch).
         "candidate_loop_lag_ms": result.loop_lag_ms,
+        # Time to first token: production's when its call was streamed, the candidate's when called streaming.
+        "production_ttft_ms": event.ttft_ms,
+        "candidate_ttft_ms": result.ttft_ms,
         "production_text": shared.production_text,
         "candidate_text": candidate_text,
         "production_output": shared.production_output,

@@ -138,7 +138,8 @@ def test_migration_0007_adds_the_loop_lag_to_a_store_with_rows(clickhouse_settin
         with monkeypatch.context() as patch:
             patch.setattr(migrations, "load_migrations", lambda directory=None: [m for m in every if m.version < 7])
             migrations.migrate(store)
-        old_columns = [c for c in COMPARISON_COLUMNS if c != "candidate_loop_lag_ms"]
+        later = {"candidate_loop_lag_ms", "production_ttft_ms", "candidate_ttft_ms"}  # added by 0007 and 0009
+        old_columns = [c for c in COMPARISON_COLUMNS if c not in later]
         old = comparison_row("e_old", candidate="c")
         store.insert("comparisons", [[old[c] for c in old_columns]], old_columns)
 

@@ -425,8 +425,9 @@ def _quantile_rule(
 
 
 def _latency_rows(rows: list[Row], metric: Metric, ctx: RuleContext) -> tuple[list[Row], int]:
-    """Rows whose candidate latency the worker did not inflate, and how many were left out."""
-    if not metric.candidate.endswith("latency_ms") or ctx.max_loop_lag_ms is None:
+    """Rows whose candidate latency (or time to first token) the worker did not inflate, and how many were left
+    out."""
+    if not metric.candidate.endswith(("latency_ms", "ttft_ms")) or ctx.max_loop_lag_ms is None:
         return rows, 0
     limit = ctx.max_loop_lag_ms
     kept = [r for r in rows if (r.get("candidate_loop_lag_ms") or 0.0) <= limit]

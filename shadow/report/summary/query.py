@@ -220,6 +220,10 @@ def _relative_changes(row: dict[str, Any]) -> None:
         row[f"latency_{quantile}_change"] = _relative(
             row[f"candidate_latency_{quantile}_ms"], row[f"production_latency_{quantile}_ms"]
         )
+    for quantile in ("p50", "p95"):
+        row[f"ttft_{quantile}_change"] = _relative(
+            row.get(f"candidate_ttft_{quantile}_ms"), row.get(f"production_ttft_{quantile}_ms")
+        )
     row["cost_per_request_change"] = _relative(
         row["candidate_cost_per_request_usd"], row["production_cost_per_request_usd"]
     )

@@ -84,7 +84,7 @@ class Figure:
 # agreement over the rows with tool calls, JSON, schema and refusals over the successful ones (the
 # rows where JSON was in play are not counted apart: ``ok`` is an upper bound, so the test leans
 # towards flagging). Quantiles come without their values: similarity counts as worse by more than
-# 0.02, p95 latency and cost by more than 10% (two runs of the same model differ that much).
+# 0.02, p95 latency, p95 TTFT and cost by more than 10% (two runs of the same model differ that much).
 CONFIDENCE = 0.95
 _SIMILARITY, _SPREAD = 0.02, 0.10
 FIGURES: tuple[Figure, ...] = (
@@ -97,12 +97,13 @@ FIGURES: tuple[Figure, ...] = (
     Figure("similarity_p50", "sim p50", _two_decimals, False, tolerance=_SIMILARITY),
     Figure("candidate_refusal_rate", "refusals", format_rate, True, n="ok"),
     Figure("candidate_latency_p95_ms", "p95 ms", format_ms, True, tolerance=_SPREAD, relative=True),
+    Figure("candidate_ttft_p95_ms", "TTFT p95", format_ms, True, tolerance=_SPREAD, relative=True),
     Figure("candidate_cost_per_request_usd", "$/1k req", format_usd_per_1k, True, tolerance=_SPREAD, relative=True),
 )
 _LEGEND = (
     f"{FLAG} marks a candidate's figure worse than its workflow's control lane (production's model replayed "
     "against itself: the noise floor) beyond noise: rates significantly (one-sided, 95%), similarity by more "
-    "than 0.02, p95 latency and cost by more than 10%."
+    "than 0.02, p95 latency, p95 time to first token (streamed calls) and cost by more than 10%."
 )
 
 

@@ -37,6 +37,8 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("refusals", "refusals\nprod→cand"),
     ("latency", "latency p95 ms\nprod→cand (Δ)"),
     ("latency99", "p50 / p99\ncand ms"),
+    ("ttft", "TTFT p95 ms\nprod→cand (Δ)"),
+    ("tps", "tokens/s\nprod→cand"),
     ("cost", "cost $/1k requests\nprod→cand (Δ)"),
 )
 
@@ -74,6 +76,9 @@ def cells(row: dict[str, Any]) -> dict[str, str]:
         f"({format_change(row['latency_p95_change'])})",
         "latency99": _slash(row, "candidate_latency_p50_ms", "candidate_latency_p99_ms", format_ms),
         "cost": f"{cost} ({format_change(row['cost_per_request_change'])})",
+        "ttft": f"{_arrow(row, 'production_ttft_p95_ms', 'candidate_ttft_p95_ms', format_ms)} "
+        f"({format_change(row.get('ttft_p95_change'))})",
+        "tps": _arrow(row, "production_tokens_per_s", "candidate_tokens_per_s", format_ms),
     }
 
 
