@@ -36,6 +36,7 @@ from make_demo_data import (
     PROD_OPENAI,
     RECORDINGS_PATH,
     START,
+    STREAMED_WORKFLOWS,
     WORKFLOWS,
     recording_key,
     user_texts,
@@ -105,7 +106,10 @@ def check() -> None:
     ts_re, id_re = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"), re.compile(r"^evt_[0-9A-HJKMNP-TV-Z]{26}$")
     for e in events:
         where, wf = e.get("event_id"), e["workflow"]
-        need(list(e) == EVENT_FIELDS, f"{where}: fields {list(e)}")
+        streamed = wf in STREAMED_WORKFLOWS and e.get("response") is not None
+        need(list(e) == EVENT_FIELDS + (["stream", "ttft_ms"] if streamed else []), f"{where}: fields {list(e)}")
+        if streamed:
+            need(e["stream"] is True and 0 < e["ttft_ms"] < e["latency_ms"], f"{where}: stream/ttft_ms")
         need(e["schema_version"] == 1, f"{where}: schema_version")
         need(bool(id_re.match(e["event_id"])) and e["event_id"] not in ids, f"{where}: bad or duplicate event_id")
         ids.add(e["event_id"])
@@ -302,7 +306,9 @@ def check_answer(model: str, e: dict, ans: dict, need, validate, st: Counter) ->
         st["fault:" + ans["fault"]] += 1
         return
     need(ans.get("kind") == "ok", f"{where}: kind")
-    need(set(ans) == {"kind", "text", "tool_calls", "finish_reason", "usage", "latency_ms"}, f"{where}: answer keys")
+    keys = {"kind", "text", "tool_calls", "finish_reason", "usage", "latency_ms", "ttft_ms"}
+    need(set(ans) == keys, f"{where}: answer keys")
+    need(isinstance(ans["ttft_ms"], int) and 0 < ans["ttft_ms"] < ans["latency_ms"], f"{where}: ttft_ms")
     text, calls, u = ans["text"], ans["tool_calls"], ans["usage"]
     need(text is None or isinstance(text, str), f"{where}: text")
     need(ans["finish_reason"] in ("stop", "length", "tool_calls"), f"{where}: finish_reason")

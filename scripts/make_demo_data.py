@@ -972,7 +972,26 @@ def generate() -> tuple[list[dict], dict, dict]:
     for c in cases:
         for model in (MINI, HAIKU, PROD_OPENAI if c["api"] == API_OPENAI else PROD_ANTHROPIC):
             models[model][c["key"]] = candidate_answer(model, c, plan[model].get(c["idx"]), cand_rng)
+    add_streaming(events, models, sub_rng("streaming"))
     return events, {"version": 1, "models": models}, {"cases": cases, "plan": plan}
+
+
+STREAMED_WORKFLOWS = ("support_chat", "kb_answer")
+"""Chat UIs stream their answers: their events say so and carry production's time to first token."""
+
+
+def add_streaming(events: list[dict], models: dict, rng: random.Random) -> None:
+    """Streamed production calls (ttft_ms on the event) and every recorded answer's time to first token.
+
+    Drawn from their own stream after everything else, so the rest of the sample does not move."""
+    for event in events:
+        if event["workflow"] in STREAMED_WORKFLOWS and event["response"] is not None:
+            event["stream"] = True
+            event["ttft_ms"] = int(event["latency_ms"] * rng.uniform(0.12, 0.3))
+    for answers in models.values():
+        for answer in answers.values():
+            if answer.get("kind") == "ok":
+                answer["ttft_ms"] = max(1, int(answer["latency_ms"] * rng.uniform(0.1, 0.3)))
 
 
 def dump_recordings(recordings: dict) -> str:
