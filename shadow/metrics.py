@@ -20,6 +20,13 @@ REPLAY_LATENCY = Histogram(
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64),
     registry=REGISTRY,
 )
+REPLAY_TTFT = Histogram(
+    "shadow_replay_ttft_seconds",
+    "Time to first token of successful streamed candidate calls (candidates with stream: true)",
+    ["candidate"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32),
+    registry=REGISTRY,
+)
 CIRCUIT_STATE = Gauge(
     "shadow_candidate_circuit_state",
     "A candidate's circuit breaker: 0 closed, 1 half-open (probing), 2 open (calls skipped)",

@@ -29,7 +29,7 @@ from shadow.events.ndjson import NdjsonSource
 from shadow.events.records import PartitionId, Position, Source, SourceRecord
 from shadow.health import HealthServer
 from shadow.loopwatch import LoopWatch, off_loop, settle_worker_process
-from shadow.metrics import CANDIDATE_SKIPPED, RECORDS, REPLAY_LATENCY, REPLAYS
+from shadow.metrics import CANDIDATE_SKIPPED, RECORDS, REPLAY_LATENCY, REPLAY_TTFT, REPLAYS
 from shadow.redaction import KEY_ENV
 from shadow.replay.client import CandidateClient
 from shadow.replay.fanout import Replayer
@@ -321,6 +321,8 @@ class Pipeline:
             REPLAYS.labels(result.candidate, outcome, result.error_kind or "").inc()
             if result.ok:
                 REPLAY_LATENCY.labels(result.candidate).observe(result.latency_ms / 1000)
+                if result.ttft_ms is not None:
+                    REPLAY_TTFT.labels(result.candidate).observe(result.ttft_ms / 1000)
 
     def _candidate_skips(self, skips: dict[str, ScopeSkip]) -> dict[str, ScopeSkip]:
         """Every candidate not sent the event, with why (candidates disabled in the config too), counted."""
