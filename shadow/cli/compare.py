@@ -37,12 +37,14 @@ def _detect_api(body: Any, forced: str | None, what: str) -> Any:
     from shadow.events.models import Api
 
     if forced:
-        return Api.OPENAI_CHAT if forced == "openai" else Api.ANTHROPIC_MESSAGES
+        return {"openai": Api.OPENAI_CHAT, "responses": Api.OPENAI_RESPONSES}.get(forced, Api.ANTHROPIC_MESSAGES)
     if isinstance(body, dict) and "choices" in body:
         return Api.OPENAI_CHAT
+    if isinstance(body, dict) and (isinstance(body.get("output"), list) or body.get("object") == "response"):
+        return Api.OPENAI_RESPONSES
     if isinstance(body, dict) and isinstance(body.get("content"), list):
         return Api.ANTHROPIC_MESSAGES
-    raise ConfigError(f"{what}: cannot tell the API (no 'choices' and no 'content' array); pass --api")
+    raise ConfigError(f"{what}: cannot tell the API (no 'choices', 'output' or 'content' array); pass --api")
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
@@ -94,16 +96,21 @@ def register(sub: Subparsers) -> None:
         sub,
         "diff",
         help="compare two saved provider responses and print every metric as JSON",
-        description="Compare a production response with a candidate response (OpenAI chat completion or Anthropic "
-        "message bodies, or whole mirror events) and print the metrics of every diff family as JSON. The request "
-        "(or a mirror event) supplies the response schema and tool schemas to validate against.",
+        description="Compare a production response with a candidate response (OpenAI chat completion, OpenAI "
+        "Responses or Anthropic message bodies, or whole mirror events) and print the metrics of every diff family "
+        "as JSON. The request (or a mirror event) supplies the response schema and tool schemas to validate against.",
     )
     add_common_options(diff)
     diff.add_argument("production", metavar="PROD.json", help="production's response body (or a mirror event)")
     diff.add_argument("candidate", metavar="CAND.json", help="the candidate's response body (or a mirror event)")
-    diff.add_argument("--request", metavar="REQ.json", help="the request body (response_format, tools)")
+    diff.add_argument("--request", metavar="REQ.json", help="the request body (response_format or text, tools)")
     diff.add_argument("--schema", metavar="SCHEMA.json", help="JSON Schema the answer must follow")
-    diff.add_argument("--api", choices=["openai", "anthropic"], help="wire format of both files (default: detect)")
+    diff.add_argument(
+        "--api",
+        choices=["openai", "responses", "anthropic"],
+        help="wire format of both files: OpenAI chat completions, OpenAI Responses, Anthropic messages "
+        "(default: detect)",
+    )
     diff.add_argument("--production-latency-ms", type=float, help="production latency")
     diff.add_argument("--candidate-latency-ms", type=float, help="candidate latency")
     diff.set_defaults(handler=cmd_diff)

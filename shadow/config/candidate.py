@@ -29,6 +29,9 @@ class ScopeSkip(StrEnum):
     """Outside its sample: the workflow's (``sampling``), or its own ``sample_rate`` / ``tenant_rates``."""
 
 
+_STATEFUL = ("previous_response_id", "conversation", "prompt")
+"""Responses parameters that point at state stored at OpenAI: a replay refuses them (never allowed)."""
+
 # Header names that carry credentials: their values belong in the environment (secret_headers_env).
 CREDENTIAL_HEADER = re.compile(r"^(authorization|proxy-authorization|cookie)$|api[-_]?key|token|secret|password",
                                re.IGNORECASE)  # fmt: skip
@@ -39,6 +42,13 @@ class CandidateSettings(_Section):
 
     name: str = Field(description="unique label stored in every row")
     provider: Literal["openai", "anthropic"] = Field(description="wire format of the candidate endpoint")
+    api: Api | None = Field(
+        default=None,
+        description="the API the candidate is sent (not the production APIs it replays: see apis): "
+        "openai.chat.completions or openai.responses for provider openai, anthropic.messages for anthropic; "
+        "null = openai.chat.completions (openai) or anthropic.messages (anthropic). A Responses candidate is "
+        "always sent store: false",
+    )
     base_url: str = Field(description="e.g. https://api.openai.com/v1 or https://api.anthropic.com")
     model: str | None = Field(default=None, description="model name; null replays production's own model (control)")
     role: Literal["candidate", "control"] = Field(
@@ -195,13 +205,14 @@ class CandidateSettings(_Section):
     max_output_tokens: int = Field(
         default=4096,
         gt=0,
-        description="output limit of every replayed request: a larger max_tokens / max_completion_tokens is "
-        "capped to it, a request without one gets it",
+        description="output limit of every replayed request: a larger max_tokens / max_completion_tokens / "
+        "max_output_tokens is capped to it, a request without one gets it",
     )
     allow_params: list[str] = Field(
         default_factory=list,
         description="request parameters passed on beyond the built-in allow-list, e.g. service_tier, "
-        "reasoning_effort, logprobs, thinking (same-API replays; server_tools keeps Anthropic server tools)",
+        "reasoning_effort, logprobs, thinking (same-API replays; server_tools keeps Anthropic server tools and "
+        "Responses built-in tools, reasoning_items Responses reasoning input items)",
     )
     remote_urls: Literal["keep", "drop", "reject"] = Field(
         default="keep",
@@ -282,10 +293,26 @@ class CandidateSettings(_Section):
             raise ValueError("control_models is only for a control lane with model: null")
         return self
 
+    @property
+    def wire_api(self) -> Api:
+        """The API this candidate is sent: ``api``, else its provider's default."""
+        if self.api is not None:
+            return self.api
+        return Api.OPENAI_CHAT if self.provider == "openai" else Api.ANTHROPIC_MESSAGES
+
+    @model_validator(mode="after")
+    def _api_of_provider(self) -> CandidateSettings:
+        if self.api is not None and (self.api is Api.ANTHROPIC_MESSAGES) != (self.provider == "anthropic"):
+            spoken = (
+                "anthropic.messages" if self.provider == "anthropic" else "openai.chat.completions or openai.responses"
+            )
+            raise ValueError(f"api {self.api.value} is not spoken by provider {self.provider} (it speaks {spoken})")
+        return self
+
     @model_validator(mode="after")
     def _request_guards(self) -> CandidateSettings:
-        # Only one whole answer is read: more choices or a stream would be paid for and thrown away.
-        harmless: dict[str, Any] = {"n": 1, "stream": False, "stream_options": None}
+        # Only one whole answer is read: more choices, a stream or a background run would be paid for and thrown away.
+        harmless: dict[str, Any] = {"n": 1, "stream": False, "stream_options": None, "background": False}
         never = [
             key
             for key, value in harmless.items()
@@ -293,10 +320,23 @@ class CandidateSettings(_Section):
         ]
         if never:
             raise ValueError(f"{', '.join(never)} cannot be allowed or overridden: one whole answer is read")
-        for key in ("max_tokens", "max_completion_tokens"):
+        for key in ("max_tokens", "max_completion_tokens", "max_output_tokens"):
             value = self.overrides.get(key)
             if isinstance(value, int | float) and value > self.max_output_tokens:
                 raise ValueError(f"overrides.{key} ({value}) is above max_output_tokens ({self.max_output_tokens})")
+        if self.wire_api is Api.OPENAI_RESPONSES:
+            # Replays never leave data at OpenAI, nor lean on state stored there (see shadow.replay.responses).
+            stored = [key for key in ("store", *_STATEFUL) if key in self.allow_params]
+            stored += [
+                f"overrides.{key}"
+                for key in ("store", "previous_response_id", "conversation")
+                if self.overrides.get(key) not in (None, False)
+            ]
+            if stored:
+                raise ValueError(
+                    f"{', '.join(stored)} cannot be allowed or set for an openai.responses candidate: it is always "
+                    "sent store: false, and production's stored state is not replayed"
+                )
         return self
 
     def replays(self, workflow: str, api: Api) -> bool:

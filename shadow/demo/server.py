@@ -2,8 +2,8 @@
 
 Used by ``shadow demo``, ``shadow candidate-server`` (docker-compose) and the tests.
 It listens on 127.0.0.1 only. An :class:`Answer` is provider-neutral and is rendered
-into whichever wire format was called: ``POST /v1/chat/completions`` (OpenAI) or
-``POST /v1/messages`` (Anthropic).
+into whichever wire format was called: ``POST /v1/chat/completions`` (OpenAI),
+``POST /v1/responses`` (OpenAI Responses) or ``POST /v1/messages`` (Anthropic).
 """
 
 from __future__ import annotations
@@ -24,6 +24,10 @@ from aiohttp import web
 
 from shadow.demo.sse import stream_events
 from shadow.events.models import Api
+from shadow.events.stream import StreamAssembler
+
+TRICKLE_STEPS = 8
+"""A streamed answer after its first event is written in this many pieces (timed apart), not event by event."""
 
 FAULTS = ("timeout", "rate_limit", "server_error", "invalid_body", "bad_request", "disconnect")
 
@@ -87,9 +91,16 @@ class Answer:
 
 
 def user_texts(api: Api, request: dict[str, Any]) -> list[str]:
-    """The texts of the user turns of a request, in order (system prompts and tool results excluded)."""
+    """The texts of the user turns of a request, in order (system prompts and tool results excluded).
+
+    Chat and Anthropic ``messages``, or Responses ``input`` (a string is one user turn; message items
+    with role user, their ``input_text`` parts).
+    """
     texts: list[str] = []
-    for message in request.get("messages") or ():
+    turns = request.get("input") if api is Api.OPENAI_RESPONSES else request.get("messages")
+    if isinstance(turns, str):
+        return [turns]
+    for message in turns if isinstance(turns, list) else ():
         if not isinstance(message, dict) or message.get("role") != "user":
             continue
         content = message.get("content")
@@ -99,7 +110,9 @@ def user_texts(api: Api, request: dict[str, Any]) -> list[str]:
             texts.extend(
                 part["text"]
                 for part in content
-                if isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str)
+                if isinstance(part, dict)
+                and part.get("type") in ("text", "input_text")
+                and isinstance(part.get("text"), str)
             )
     return texts
 
@@ -107,8 +120,8 @@ def user_texts(api: Api, request: dict[str, Any]) -> list[str]:
 def recording_key(api: Api, request: dict[str, Any]) -> str:
     """The key recordings are stored under: sha256 of the user texts joined by newlines, 16 hex chars.
 
-    User texts survive translation between OpenAI and Anthropic formats, so the same
-    recording answers a candidate whatever wire format it speaks.
+    User texts survive translation between chat completions, Responses and Anthropic formats, so the
+    same recording answers a candidate whatever wire format it speaks.
     """
     return hashlib.sha256("\n".join(user_texts(api, request)).encode()).hexdigest()[:16]
 
@@ -143,7 +156,8 @@ _ANTHROPIC_FINISH = {"stop": "end_turn", "length": "max_tokens", "tool_calls": "
 
 
 def _short_id(request: dict[str, Any], salt: str) -> str:
-    return hashlib.sha1(orjson.dumps(request.get("messages")) + salt.encode()).hexdigest()[:24]
+    turns = request.get("messages", request.get("input"))
+    return hashlib.sha1(orjson.dumps(turns) + salt.encode()).hexdigest()[:24]
 
 
 def render_openai(answer: Answer, request: dict[str, Any]) -> dict[str, Any]:
@@ -203,8 +217,74 @@ def render_anthropic(answer: Answer, request: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def render_responses(answer: Answer, request: dict[str, Any]) -> dict[str, Any]:
+    """An OpenAI Responses ``response`` body for an ok answer: a message item with the text, one
+    ``function_call`` item per tool call; a length answer is ``incomplete`` (``max_output_tokens``), a
+    content-filtered one ``incomplete`` (``content_filter``)."""
+    reason = {"length": "max_output_tokens", "content_filter": "content_filter"}.get(answer.finish_reason)
+    status = "incomplete" if reason else "completed"
+    output: list[dict[str, Any]] = []
+    if answer.text:
+        text = {"type": "output_text", "text": answer.text, "annotations": [], "logprobs": []}
+        output.append(
+            {
+                "id": f"msg_{_short_id(request, 'msg')}",
+                "type": "message",
+                "role": "assistant",
+                "status": status,
+                "content": [text],
+            }
+        )
+    for i, call in enumerate(answer.tool_calls):
+        output.append(
+            {
+                "id": f"fc_{_short_id(request, f'fc{i}')}",
+                "type": "function_call",
+                "call_id": f"call_{_short_id(request, str(i))}",
+                "name": call.name,
+                "arguments": call.arguments_text(),
+                "status": "completed",
+            }
+        )
+    text_config = request.get("text") if isinstance(request.get("text"), dict) else {"format": {"type": "text"}}
+    return {
+        "id": f"resp_{_short_id(request, 'id')}",
+        "object": "response",
+        "created_at": int(time.time()),
+        "status": status,
+        "error": None,
+        "incomplete_details": {"reason": reason} if reason else None,
+        "instructions": request.get("instructions"),
+        "max_output_tokens": request.get("max_output_tokens"),
+        "model": request.get("model"),
+        "output": output,
+        "parallel_tool_calls": request.get("parallel_tool_calls", True),
+        "previous_response_id": None,
+        "reasoning": {"effort": None, "summary": None},
+        "store": request.get("store", True),
+        "temperature": request.get("temperature", 1.0),
+        "text": text_config,
+        "tool_choice": request.get("tool_choice", "auto"),
+        "tools": request.get("tools", []),
+        "top_p": request.get("top_p", 1.0),
+        "truncation": "disabled",
+        "usage": {
+            "input_tokens": answer.input_tokens,
+            "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+            "output_tokens": answer.output_tokens,
+            "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": answer.input_tokens + answer.output_tokens,
+        },
+        "user": None,
+        "metadata": {},
+    }
+
+
+_RENDERERS = {Api.OPENAI_CHAT: render_openai, Api.OPENAI_RESPONSES: render_responses}
+
+
 def _error_body(api: Api, kind: str, message: str) -> bytes:
-    if api is Api.OPENAI_CHAT:
+    if api is not Api.ANTHROPIC_MESSAGES:
         return orjson.dumps({"error": {"message": message, "type": kind, "param": None, "code": kind}})
     return orjson.dumps({"type": "error", "error": {"type": kind, "message": message}})
 
@@ -246,6 +326,7 @@ class CandidateServer:
     async def start(self) -> str:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_post("/v1/chat/completions", self._openai)
+        app.router.add_post("/v1/responses", self._responses)
         app.router.add_post("/v1/messages", self._anthropic)
         app.router.add_get("/healthz", self._health)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
@@ -271,6 +352,9 @@ class CandidateServer:
     async def _anthropic(self, request: web.Request) -> web.StreamResponse:
         return await self._answer(Api.ANTHROPIC_MESSAGES, request)
 
+    async def _responses(self, request: web.Request) -> web.StreamResponse:
+        return await self._answer(Api.OPENAI_RESPONSES, request)
+
     async def _answer(self, api: Api, request: web.Request) -> web.StreamResponse:
         raw = await request.read()
         try:
@@ -293,7 +377,7 @@ class CandidateServer:
             await asyncio.sleep(wait_ms * self.latency_scale / 1000)
         if answer.kind == "fault":
             return await self._fault(api, answer.fault or "server_error", request)
-        rendered = render_openai(answer, body) if api is Api.OPENAI_CHAT else render_anthropic(answer, body)
+        rendered = _RENDERERS.get(api, render_anthropic)(answer, body)
         if streamed:
             trickle_ms = (
                 max(0.0, answer.latency_ms - wait_ms) * self.latency_scale if answer.ttft_ms is not None else 0.0
@@ -312,11 +396,17 @@ class CandidateServer:
         events = list(stream_events(api, rendered, include_usage=include_usage))
         response = web.StreamResponse(headers={"content-type": "text/event-stream", "cache-control": "no-cache"})
         await response.prepare(request)
-        pause = trickle_ms / 1000 / max(1, len(events) - 1)
-        for number, event in enumerate(events):
-            if number and pause:
-                await asyncio.sleep(pause)
-            await response.write(event)
+        # The events up to the first token go out at once; the rest follows in up to TRICKLE_STEPS writes spread
+        # over trickle_ms.
+        first = StreamAssembler(api)
+        head = next((n + 1 for n, event in enumerate(events) if first.feed(event)), 1)
+        await response.write(b"".join(events[:head]))
+        rest = events[head:]
+        steps = min(TRICKLE_STEPS, len(rest))
+        for step in range(steps):
+            if trickle_ms:
+                await asyncio.sleep(trickle_ms / 1000 / steps)
+            await response.write(b"".join(rest[step * len(rest) // steps : (step + 1) * len(rest) // steps]))
         await response.write_eof()
         return response
 

@@ -56,12 +56,19 @@ class DiffContext:
         prices: Mapping[str, Price] | None = None,
         limits: DiffLimits = DEFAULT_LIMITS,
     ) -> DiffContext:
-        """Context from a request body: OpenAI ``response_format`` json_schema wins over the workflow schema."""
+        """Context from a request body: a declared JSON schema (chat ``response_format``, Responses ``text.format``)
+        wins over the workflow schema."""
         request = request or {}
         schema: dict[str, Any] | None = workflow_schema
         response_format = request.get("response_format")
         if isinstance(response_format, dict) and response_format.get("type") == "json_schema":
             declared = (response_format.get("json_schema") or {}).get("schema")
+            if isinstance(declared, dict):
+                schema = declared
+        text = request.get("text")
+        text_format = text.get("format") if isinstance(text, dict) else None
+        if isinstance(text_format, dict) and text_format.get("type") == "json_schema":
+            declared = text_format.get("schema")
             if isinstance(declared, dict):
                 schema = declared
         return cls(

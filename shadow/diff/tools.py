@@ -329,7 +329,8 @@ _NO_CALLS = ToolComparison(
 
 
 def tool_schemas(request: dict[str, Any]) -> dict[str, bytes]:
-    """Parameter schemas the request declared, by tool name (OpenAI ``tools`` or Anthropic ``input_schema``)."""
+    """Parameter schemas the request declared, by tool name (OpenAI chat ``tools``, flat Responses function tools'
+    ``parameters`` or Anthropic ``input_schema``)."""
     out: dict[str, bytes] = {}
     for tool in request.get("tools") or ():
         if not isinstance(tool, dict):
@@ -337,6 +338,8 @@ def tool_schemas(request: dict[str, Any]) -> dict[str, bytes]:
         if isinstance(tool.get("function"), dict):
             function = tool["function"]
             name, schema = function.get("name"), function.get("parameters")
+        elif tool.get("type") == "function":
+            name, schema = tool.get("name"), tool.get("parameters")
         else:
             name, schema = tool.get("name"), tool.get("input_schema")
         if isinstance(name, str):

@@ -1,4 +1,4 @@
-"""Read provider response bodies (OpenAI chat completions, Anthropic messages) into :class:`Output`.
+"""Read provider response bodies (OpenAI chat completions and Responses, Anthropic messages) into :class:`Output`.
 
 Pure functions; a body that does not have the documented shape raises
 :class:`~shadow.errors.ResponseFormatError` naming the field at fault.
@@ -68,6 +68,8 @@ def parse_response(api: Api, body: Any, *, output_limit: int | None = None) -> O
     """
     if api is Api.OPENAI_CHAT:
         return parse_openai_response(body, output_limit=output_limit)
+    if api is Api.OPENAI_RESPONSES:
+        return parse_responses_response(body, output_limit=output_limit)
     return parse_anthropic_response(body, output_limit=output_limit)
 
 
@@ -259,8 +261,182 @@ def parse_anthropic_response(body: Any, *, output_limit: int | None = None) -> O
     )
 
 
+_RESPONSES_INCOMPLETE = {
+    "max_output_tokens": FinishReason.LENGTH,
+    "content_filter": FinishReason.CONTENT_FILTER,
+}
+_RESPONSES_STATUS = {"failed": FinishReason.ERROR, "cancelled": FinishReason.OTHER}
+
+
+def _responses_message(item: dict[str, Any], where: str, texts: list[str], refusals: list[str]) -> None:
+    content = item.get("content")
+    if not isinstance(content, list):
+        raise ResponseFormatError(f"{where}.content must be an array of content parts")
+    for j, part in enumerate(content):
+        if not isinstance(part, dict):
+            raise ResponseFormatError(f"{where}.content[{j}] must be an object")
+        kind = part.get("type")
+        if kind == "output_text":
+            if not isinstance(part.get("text"), str):
+                raise ResponseFormatError(f"{where}.content[{j}].text must be a string")
+            texts.append(part["text"])
+        elif kind == "refusal":
+            if not isinstance(part.get("refusal"), str):
+                raise ResponseFormatError(f"{where}.content[{j}].refusal must be a string")
+            refusals.append(part["refusal"])
+
+
+def parse_responses_response(body: Any, *, output_limit: int | None = None) -> Output:
+    """Normalize an OpenAI Responses API ``response`` object.
+
+    Text is the ``output_text`` parts of the ``message`` items, joined as the SDK's ``output_text`` joins
+    them; ``refusal`` parts are the refusal; ``function_call`` and ``custom_tool_call`` items are the
+    tool calls (the built-in tools' items, such as ``web_search_call``, ran on OpenAI's side and are
+    not). Reasoning is hidden output: ``output_tokens_details.reasoning_tokens``, or of unknown size when
+    reasoning items came without that count. The finish reason follows ``status``: ``completed`` is a
+    stop (tool calls when the answer holds function calls), ``incomplete`` says why in
+    ``incomplete_details.reason`` (``max_output_tokens``: length, ``content_filter``), ``failed`` is an
+    error; the raw finish reason is that reason, else the status.
+    """
+    if not isinstance(body, dict):
+        raise ResponseFormatError(f"response body must be a JSON object, got {type(body).__name__}")
+    if body.get("error") is not None and "output" not in body:
+        raise ResponseFormatError(f"response is an error body: {str(body['error'])[:200]}")
+    output = body.get("output")
+    if not isinstance(output, list):
+        raise ResponseFormatError("response.output must be an array of output items")
+    texts: list[str] = []
+    refusals: list[str] = []
+    calls: list[ToolCall] = []
+    reasoning = False
+    for i, item in enumerate(output):
+        where = f"response.output[{i}]"
+        if not isinstance(item, dict) or not isinstance(item.get("type"), str):
+            raise ResponseFormatError(f"{where}.type must be a string")
+        kind = item["type"]
+        if kind == "message":
+            _responses_message(item, where, texts, refusals)
+        elif kind in ("function_call", "custom_tool_call"):
+            if not isinstance(item.get("name"), str):
+                raise ResponseFormatError(f"{where}.name must be a string")
+            arguments = item.get("arguments") if kind == "function_call" else item.get("input")
+            call_id = item.get("call_id")
+            calls.append(
+                ToolCall(item["name"], _arguments_text(arguments), call_id if isinstance(call_id, str) else None)
+            )
+        elif kind == "reasoning":
+            reasoning = True
+
+    status = body.get("status")
+    details = body.get("incomplete_details")
+    reason = details.get("reason") if isinstance(details, dict) else None
+    if status == "incomplete" or (status is None and isinstance(reason, str)):
+        finish = (
+            _RESPONSES_INCOMPLETE.get(reason, FinishReason.OTHER) if isinstance(reason, str) else FinishReason.OTHER
+        )
+        raw_finish = reason if isinstance(reason, str) else status
+    elif status in (None, "completed"):
+        finish = FinishReason.TOOL_CALLS if calls else FinishReason.STOP
+        raw_finish = status
+    else:
+        finish = _RESPONSES_STATUS.get(status, FinishReason.OTHER) if isinstance(status, str) else FinishReason.OTHER
+        raw_finish = status if isinstance(status, str) else None
+
+    usage = body.get("usage") or {}
+    if not isinstance(usage, dict):
+        raise ResponseFormatError("response.usage must be an object")
+    reasoning_tokens = _detail_count(usage.get("output_tokens_details"), "reasoning_tokens")
+    text = "".join(texts)
+    refusal = "".join(refusals) or None
+    return Output(
+        text=text,
+        tool_calls=tuple(calls),
+        finish_reason=finish,
+        raw_finish_reason=raw_finish,
+        usage=plausible_usage(
+            _int_or_none(usage.get("input_tokens"), "response.usage.input_tokens"),
+            _int_or_none(usage.get("output_tokens"), "response.usage.output_tokens"),
+            visible=visible_chars(text, calls, refusal),
+            hidden=Hidden(reasoning_tokens, unbounded=reasoning and not reasoning_tokens),
+            output_limit=output_limit,
+        ),
+        model=body.get("model") if isinstance(body.get("model"), str) else None,
+        refusal=refusal,
+        raw=body,
+    )
+
+
+_ROLES = ("user", "assistant", "system", "developer")
+# Input items with required string fields beyond their type (others are judged when replayed).
+_ITEM_STRINGS = {
+    "function_call": ("call_id", "name", "arguments"),
+    "function_call_output": ("call_id",),
+    "item_reference": ("id",),
+}
+# Requests whose context lives on OpenAI's side: their input may be empty (replay then says why it cannot).
+_STATEFUL = ("previous_response_id", "conversation", "prompt")
+
+
+def _check_responses_item(item: Any, where: str) -> None:
+    if not isinstance(item, dict):
+        raise ResponseFormatError(f"{where} must be an object")
+    kind = item.get("type")
+    if kind is not None and not isinstance(kind, str):
+        raise ResponseFormatError(f"{where}.type must be a string")
+    if kind is None and "role" not in item and isinstance(item.get("id"), str):
+        return  # an item_reference, its type left out
+    if kind in (None, "message"):
+        if item.get("role") not in _ROLES:
+            raise ResponseFormatError(f"{where}.role must be one of {', '.join(_ROLES)}")
+        content = item.get("content")
+        if isinstance(content, list):
+            for j, part in enumerate(content):
+                if not isinstance(part, dict) or not isinstance(part.get("type"), str):
+                    raise ResponseFormatError(f"{where}.content[{j}].type must be a string")
+        elif not isinstance(content, str):
+            raise ResponseFormatError(f"{where}.content must be a string or an array of content parts")
+        return
+    for key in _ITEM_STRINGS.get(kind, ()):
+        if not isinstance(item.get(key), str):
+            raise ResponseFormatError(f"{where}.{key} must be a string")
+    if kind == "function_call_output" and not isinstance(item.get("output"), str | list):
+        raise ResponseFormatError(f"{where}.output must be a string or an array of content parts")
+
+
+def _check_responses_request(request: dict[str, Any]) -> None:
+    """A Responses request: ``input`` a non-empty string or array of items (absent only when production's
+    context is stored on OpenAI's side), ``instructions`` a string, ``tools`` an array of typed tools."""
+    value = request.get("input")
+    if value is None and any(request.get(key) is not None for key in _STATEFUL):
+        pass
+    elif isinstance(value, str):
+        if not value:
+            raise ResponseFormatError("request.input must not be empty")
+    elif isinstance(value, list) and value:
+        for i, item in enumerate(value):
+            _check_responses_item(item, f"request.input[{i}]")
+    else:
+        raise ResponseFormatError("request.input must be a non-empty string or a non-empty array of input items")
+    if request.get("instructions") is not None and not isinstance(request["instructions"], str):
+        raise ResponseFormatError("request.instructions must be a string")
+    tools = request.get("tools")
+    if tools is not None and not isinstance(tools, list):
+        raise ResponseFormatError("request.tools must be an array")
+    for i, tool in enumerate(tools or ()):
+        if not isinstance(tool, dict) or not isinstance(tool.get("type"), str):
+            raise ResponseFormatError(f"request.tools[{i}].type must be a string")
+        if tool["type"] == "function" and not isinstance(tool.get("name"), str):
+            raise ResponseFormatError(f"request.tools[{i}].name must be a string")
+    text = request.get("text")
+    if text is not None and not (isinstance(text, dict) and isinstance(text.get("format", {}), dict)):
+        raise ResponseFormatError("request.text must be an object whose format is an object")
+
+
 def check_request(api: Api, request: dict[str, Any]) -> None:
     """Reject requests shadow cannot replay, naming the field at fault."""
+    if api is Api.OPENAI_RESPONSES:
+        _check_responses_request(request)
+        return
     messages = request.get("messages")
     if not isinstance(messages, list) or not messages:
         raise ResponseFormatError("request.messages must be a non-empty array")

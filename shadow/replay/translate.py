@@ -6,9 +6,11 @@ parameters of that API's allow-list (:data:`ALLOWED_PARAMS`) plus those the cand
 ``allow_params`` names; a cross-API replay translates messages, system prompts, tools, tool
 choice, tool results and the common sampling parameters, and drops what the target cannot
 express (OpenAI ``seed`` has no Anthropic counterpart). ``n`` is never sent (one choice is
-read); ``stream`` never (answers are read whole). Every request carries an output limit of at
-most the candidate's ``max_output_tokens``. Whatever was dropped, capped or added is listed in
-:attr:`CandidateRequest.changes`, which each comparison row stores as ``request_changes``.
+read); ``stream`` and ``background`` never (answers are read whole). Every request carries an
+output limit of at most the candidate's ``max_output_tokens``. Whatever was dropped, capped or
+added is listed in :attr:`CandidateRequest.changes`, which each comparison row stores as
+``request_changes``. OpenAI Responses requests (their stored state, built-in tools, reasoning
+items, ``store: false``, and their translation) are :mod:`shadow.replay.responses`' part.
 
 Event content is never copied recursively (an event may nest 1,000 levels deep): the body
 shares nested values with the request, which is never modified.
@@ -27,105 +29,67 @@ from shadow.config import CandidateSettings
 from shadow.errors import TranslationError
 from shadow.events.models import Api
 from shadow.replay.remote import guard_remote_urls
+from shadow.replay.responses import (
+    MIN_OUTPUT_TOKENS,
+    RESPONSES_ALLOWED,
+    RESPONSES_GUARDED,
+    RESPONSES_TRANSLATED,
+    chat_to_responses,
+    check_replayable,
+    filter_responses,
+    guard_remote_input,
+    responses_to_chat,
+)
 
 ALLOWED_PARAMS: dict[Api, frozenset[str]] = {
-    Api.OPENAI_CHAT: frozenset(
-        {
-            "messages",
-            "max_tokens",
-            "max_completion_tokens",
-            "temperature",
-            "top_p",
-            "frequency_penalty",
-            "presence_penalty",
-            "stop",
-            "seed",
-            "logit_bias",
-            "response_format",
-            "tools",
-            "tool_choice",
-            "parallel_tool_calls",
-            "functions",
-            "function_call",
-        }
-    ),
-    Api.ANTHROPIC_MESSAGES: frozenset(
-        {
-            "messages",
-            "system",
-            "max_tokens",
-            "temperature",
-            "top_p",
-            "top_k",
-            "stop_sequences",
-            "tools",
-            "tool_choice",
-        }
-    ),
-}
+    Api.OPENAI_CHAT: frozenset({
+        "messages", "max_tokens", "max_completion_tokens", "temperature", "top_p", "frequency_penalty",
+        "presence_penalty", "stop", "seed", "logit_bias", "response_format", "tools", "tool_choice",
+        "parallel_tool_calls", "functions", "function_call",
+    }),
+    Api.ANTHROPIC_MESSAGES: frozenset({
+        "messages", "system", "max_tokens", "temperature", "top_p", "top_k", "stop_sequences", "tools", "tool_choice",
+    }),
+    Api.OPENAI_RESPONSES: RESPONSES_ALLOWED,
+}  # fmt: skip
 """Parameters a same-API replay passes on: the ones that define the task and shape the answer, and change
 neither the price per token nor how the provider handles the data. Everything else production sent is
 dropped unless the candidate's ``allow_params`` names it."""
 
 GUARDED_PARAMS: dict[Api, tuple[str, ...]] = {
     Api.OPENAI_CHAT: (
-        "service_tier",
-        "store",
-        "metadata",
-        "user",
-        "safety_identifier",
-        "prompt_cache_key",
-        "reasoning_effort",
-        "verbosity",
-        "logprobs",
-        "top_logprobs",
-        "prediction",
-        "audio",
-        "modalities",
-        "web_search_options",
+        "service_tier", "store", "metadata", "user", "safety_identifier", "prompt_cache_key", "reasoning_effort",
+        "verbosity", "logprobs", "top_logprobs", "prediction", "audio", "modalities", "web_search_options",
     ),
-    Api.ANTHROPIC_MESSAGES: (
-        "service_tier",
-        "metadata",
-        "thinking",
-        "container",
-        "mcp_servers",
-        "context_management",
-    ),
-}
+    Api.ANTHROPIC_MESSAGES: ("service_tier", "metadata", "thinking", "container", "mcp_servers", "context_management"),
+    Api.OPENAI_RESPONSES: RESPONSES_GUARDED,
+}  # fmt: skip
 """Known parameters that change price or data handling: dropped like unknown ones, unless allowed (documentation
 and config validation; the allow-list alone decides)."""
 
-NEVER_SENT = frozenset({"n", "stream", "stream_options"})
-"""Never passed on, whatever the config: one choice is read, and answers are read whole."""
+NEVER_SENT = frozenset({"n", "stream", "stream_options", "background"})
+"""Never passed on, whatever the config: one choice is read, and answers are read whole (a background run
+answers before it has an answer)."""
 
-OUTPUT_LIMITS = ("max_tokens", "max_completion_tokens")
-"""Request parameters that bound the answer's length (OpenAI: both; Anthropic: max_tokens)."""
+OUTPUT_LIMITS = ("max_tokens", "max_completion_tokens", "max_output_tokens")
+"""Request parameters that bound the answer's length (chat: the first two; Anthropic: max_tokens; Responses: the
+last)."""
+_LIMIT_KEYS = {Api.OPENAI_CHAT: OUTPUT_LIMITS[:2], Api.ANTHROPIC_MESSAGES: OUTPUT_LIMITS[:1]}
 
 # Anthropic server tools run (and bill) on the provider's side: web search, web fetch, code execution.
 _SERVER_TOOL_PREFIXES = ("web_search_", "web_fetch_", "code_execution_")
 SERVER_TOOLS = "server_tools"
-"""The ``allow_params`` entry that lets Anthropic server tools (web search, web fetch, code execution) through."""
+"""The ``allow_params`` entry that lets Anthropic server tools (web search, web fetch, code execution) and Responses
+built-in tools through."""
 
 # A dropped parameter with one of these values changes nothing, so it is not listed as a change.
-_NO_OP_VALUES: dict[str, Any] = {"n": 1, "stream": False, "logprobs": False, "store": False}
+_NO_OP_VALUES: dict[str, Any] = {"n": 1, "stream": False, "logprobs": False, "store": False, "background": False}
 
 # What each translator reads; every other parameter of the source request is dropped (and listed).
-_OPENAI_TRANSLATED = frozenset(
-    {
-        "model",
-        "messages",
-        "response_format",
-        "max_tokens",
-        "max_completion_tokens",
-        "temperature",
-        "top_p",
-        "stop",
-        "tools",
-        "tool_choice",
-        "parallel_tool_calls",
-    }
-)
+_OPENAI_TRANSLATED = frozenset({
+    "model", "messages", "response_format", "max_tokens", "max_completion_tokens", "temperature", "top_p", "stop",
+    "tools", "tool_choice", "parallel_tool_calls",
+})  # fmt: skip
 _ANTHROPIC_TRANSLATED = frozenset(
     {"model", "system", "messages", "max_tokens", "temperature", "top_p", "stop_sequences", "tools", "tool_choice"}
 )
@@ -214,20 +178,25 @@ def _cap_output(
     """Every request leaves with an output limit of at most ``max_output_tokens``.
 
     A limit above the cap (or one that is not a number) becomes the cap; a request without a
-    limit gets one: OpenAI ``max_completion_tokens`` = the cap, Anthropic (where it is required)
-    ``max_tokens`` = ``default_max_tokens`` within the cap. ``limit_set`` says whether production's
-    request or the overrides set a limit, so that a translator's default counts as added.
+    limit gets one: OpenAI ``max_completion_tokens`` (Responses ``max_output_tokens``) = the cap,
+    Anthropic (where it is required) ``max_tokens`` = ``default_max_tokens`` within the cap. A
+    Responses limit below the API's minimum (16) is raised to it. ``limit_set`` says whether
+    production's request or the overrides set a limit, so that a translator's default counts as added.
     """
-    keys = OUTPUT_LIMITS if target is Api.OPENAI_CHAT else OUTPUT_LIMITS[:1]
+    keys = _LIMIT_KEYS.get(target, OUTPUT_LIMITS[2:])
     present = [key for key in keys if body.get(key) is not None]
     for key in present:
         value = body[key]
         if not _is_count(value) or value > max_output_tokens:
             body[key] = max_output_tokens
             changes.append(f"{key}:capped")
-    if target is Api.OPENAI_CHAT and not present:
-        body["max_completion_tokens"] = max_output_tokens
-        changes.append("max_completion_tokens:added")
+    if target is not Api.ANTHROPIC_MESSAGES and not present:
+        key = "max_completion_tokens" if target is Api.OPENAI_CHAT else "max_output_tokens"
+        body[key] = max_output_tokens
+        changes.append(f"{key}:added")
+    elif target is Api.OPENAI_RESPONSES and body["max_output_tokens"] < MIN_OUTPUT_TOKENS <= max_output_tokens:
+        body["max_output_tokens"] = MIN_OUTPUT_TOKENS
+        changes.append("max_output_tokens:raised")
     elif target is Api.ANTHROPIC_MESSAGES:
         if not present:
             body["max_tokens"] = min(default_max_tokens, max_output_tokens)
@@ -259,8 +228,9 @@ def rewrite_request(
 ) -> CandidateRequest:
     """The request to send to a candidate, and what differs from production's.
 
-    Steps: keep the allow-listed parameters (same API) or translate (cross-API); set the model;
-    apply the overrides; cap or add the output limit.
+    Steps: refuse a Responses request that leans on stored state; keep the allow-listed parameters
+    (same API) or translate (cross-API; Responses ⇄ Anthropic through chat completions); set the model;
+    apply the overrides; cap or add the output limit; a Responses target gets ``store: false``.
 
     Args:
         request: production's request body (never modified).
@@ -270,7 +240,8 @@ def rewrite_request(
         overrides: parameters to set (``None`` removes); configuration, applied after the allow-list.
         max_output_tokens: the largest output limit the candidate may be asked for.
         allow_params: parameters passed on beyond the allow-list (same-API replays only; ``server_tools``
-            keeps Anthropic server tools). ``n``, ``stream`` and ``stream_options`` are never passed on.
+            keeps Anthropic server tools and Responses built-in tools, ``reasoning_items`` Responses reasoning
+            items). ``n``, ``stream``, ``stream_options`` and ``background`` are never passed on.
         default_max_tokens: the Anthropic ``max_tokens`` (required there) when the request sets no limit.
         remote_urls: "keep", "drop" or "reject" content parts that point at a remote URL (see
             :func:`shadow.replay.remote.guard_remote_urls`).
@@ -280,9 +251,23 @@ def rewrite_request(
             URL and ``remote_urls`` is "reject".
     """
     changes: list[str] = []
+    allow = allow_params if isinstance(allow_params, frozenset) else frozenset(allow_params)
+    if source is Api.OPENAI_RESPONSES:
+        check_replayable(request, builtin_tools=target is source and SERVER_TOOLS in allow)
     if source is target:
-        allow = allow_params if isinstance(allow_params, frozenset) else frozenset(allow_params)
         body = _filtered(request, target, allow, changes)
+        if target is Api.OPENAI_RESPONSES:
+            filter_responses(body, allow, changes)
+    elif source is Api.OPENAI_RESPONSES:
+        body = responses_to_chat(request, changes, target=target)
+        if target is Api.ANTHROPIC_MESSAGES:
+            body = openai_to_anthropic(body, default_max_tokens=min(default_max_tokens, max_output_tokens))
+        _untranslated(request, RESPONSES_TRANSLATED, changes)
+    elif target is Api.OPENAI_RESPONSES:
+        body = chat_to_responses(request if source is Api.OPENAI_CHAT else anthropic_to_openai(request))
+        # Chat's stop (Anthropic's stop_sequences) has no Responses counterpart: listed as dropped.
+        read = _OPENAI_TRANSLATED if source is Api.OPENAI_CHAT else _ANTHROPIC_TRANSLATED
+        _untranslated(request, read - {"stop", "stop_sequences"}, changes)
     elif source is Api.OPENAI_CHAT:
         body = openai_to_anthropic(request, default_max_tokens=min(default_max_tokens, max_output_tokens))
         _untranslated(request, _OPENAI_TRANSLATED, changes)
@@ -291,7 +276,8 @@ def rewrite_request(
         _untranslated(request, _ANTHROPIC_TRANSLATED, changes)
     body["model"] = model
     if remote_urls != "keep":
-        guard_remote_urls(body, drop=remote_urls == "drop", changes=changes)
+        guard = guard_remote_input if target is Api.OPENAI_RESPONSES else guard_remote_urls
+        guard(body, drop=remote_urls == "drop", changes=changes)
     merge_overrides(body, overrides)
     limit_set = any(request.get(key) is not None for key in OUTPUT_LIMITS) or (
         bool(overrides) and any(overrides.get(key) is not None for key in OUTPUT_LIMITS)
@@ -304,6 +290,8 @@ def rewrite_request(
         limit_set=limit_set,
         changes=changes,
     )
+    if target is Api.OPENAI_RESPONSES:
+        body["store"] = False  # replays leave nothing stored at OpenAI, whatever production or the overrides said
     return CandidateRequest(body, tuple(dict.fromkeys(changes)) if changes else ())
 
 
@@ -314,13 +302,16 @@ def output_limit(body: dict[str, Any]) -> int | None:
 
 
 def candidate_api(settings: CandidateSettings) -> Api:
-    """The wire format a candidate is sent."""
-    return Api.OPENAI_CHAT if settings.provider == "openai" else Api.ANTHROPIC_MESSAGES
+    """The wire format a candidate is sent: its ``api``, else its provider's default."""
+    return settings.wire_api
 
 
 def endpoint_url(settings: CandidateSettings) -> str:
-    """The full URL: OpenAI SDK style ``…/v1`` + ``/chat/completions``; Anthropic ``…`` + ``/v1/messages``."""
+    """The full URL: OpenAI SDK style ``…/v1`` + ``/chat/completions`` or ``/responses``; Anthropic ``…`` +
+    ``/v1/messages``."""
     base = settings.base_url
+    if settings.wire_api is Api.OPENAI_RESPONSES:
+        return f"{base}/responses"
     if settings.provider == "openai":
         return f"{base}/chat/completions"
     return f"{base}/messages" if base.endswith("/v1") else f"{base}/v1/messages"

@@ -198,7 +198,7 @@ def test_bad_env_value_names_the_field(monkeypatch: pytest.MonkeyPatch, config_f
         pytest.param(with_candidate(timeout=5), ["candidates.0.timeout", "Extra inputs"], id="unknown-candidate-key"),
         pytest.param(with_candidate(model=None), ["candidates.0", "model is required", "control"], id="model-null"),
         pytest.param(with_candidate(model=...), ["candidates.0", "model is required"], id="model-missing"),
-        pytest.param(with_candidate(apis=["openai.responses"]), ["candidates.0.apis.0"], id="unknown-api"),
+        pytest.param(with_candidate(apis=["openai.realtime"]), ["candidates.0.apis.0"], id="unknown-api"),
         pytest.param({**BASE_CONFIG, "kafka": {"topicc": "typo"}}, ["kafka.topicc", "Extra inputs"], id="kafka-typo"),
         pytest.param({**BASE_CONFIG, "kafak": {}}, ["kafak", "Extra inputs"], id="top-level-typo"),
         pytest.param({**BASE_CONFIG, "workflows": {"support_chat": {"sample_rate": 1.5}}},
