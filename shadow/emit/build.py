@@ -140,9 +140,11 @@ class EventBuilder:
             kind = found.get("type") or found.get("code") or "stream_error"
             message = found.get("message")
             return None, {"status": status, "type": str(kind), "message": _cut(str(message or ""))}, ttft_ms
+        # A stream whose final event arrived is complete, whatever happened after it (the SDKs drain or
+        # close the rest of the body after the final event; a failure there is not production's).
         if exchange.outcome == ABANDONED and not assembler.complete:
             raise UnusableExchangeError("the caller closed the stream before its end: production's answer is unknown")
-        if exchange.outcome == FAILED:
+        if exchange.outcome == FAILED and not assembler.complete:
             return None, {"status": status, "type": "stream_interrupted", "message": _cut(exchange.failure)}, ttft_ms
         try:
             return assembler.body(), None, ttft_ms

@@ -167,10 +167,12 @@ _ASYNC_TEES: dict[type, type] = {}
 
 def _stream_base(response: Any, name: str) -> type:
     """``SyncByteStream``/``AsyncByteStream`` of the module the response comes from (httpx, httpx2, ...)."""
-    module = sys.modules[type(response).__module__.split(".", 1)[0]]
-    base = getattr(module, name)
-    assert isinstance(base, type)
-    return base
+    for kind in type(response).__mro__:
+        module = sys.modules.get(kind.__module__.split(".", 1)[0])
+        base = getattr(module, name, None)
+        if isinstance(base, type):
+            return base
+    raise TypeError(f"{type(response).__name__} is not an httpx response")
 
 
 def sync_tee(response: Any, exchange: Exchange, deliver: Deliver, fault: Fault) -> Any:

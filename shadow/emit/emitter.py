@@ -207,7 +207,7 @@ class Emitter:
         if settings is None:
             settings = EmitterSettings(**overrides)
         elif overrides:
-            settings = settings.model_copy(update=overrides)
+            settings = EmitterSettings(**{**settings.model_dump(), **overrides})
         self.settings = settings
         self.sampler = sampler or settings.sampler()
         self.redactor = redactor if redactor is not None else _redactor(settings)

@@ -27,13 +27,15 @@ class PublishedRecord:
 
 @dataclass
 class MemoryProducer:
-    """Records every send. ``fail_start``/``fail_send`` raise ``ConnectionError``; ``hold`` keeps sends
-    unacknowledged until :meth:`release` (or forever)."""
+    """Records every send. ``fail_start``/``fail_send`` raise ``ConnectionError``; ``hang_start`` never
+    returns from ``start`` (a broker that never answers); ``hold`` keeps sends unacknowledged until
+    :meth:`release` (or forever)."""
 
     records: list[PublishedRecord] = field(default_factory=list)
     fail_start: bool = False
     fail_send: bool = False
     hold: bool = False
+    hang_start: bool = False
     starts: int = 0
     _held: list[asyncio.Future[Any]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -44,6 +46,8 @@ class MemoryProducer:
 
     async def start(self) -> None:
         self.starts += 1
+        if self.hang_start:
+            await asyncio.Event().wait()  # a broker that accepts and never answers
         if self.fail_start:
             raise ConnectionError("memory producer: start refused")
 
@@ -53,11 +57,21 @@ class MemoryProducer:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         with self._lock:
             self.records.append(PublishedRecord(topic, key, value))
-        if self.hold:
-            self._held.append(future)
-        else:
+            held = self.hold
+            if held:
+                self._held.append(future)
+        if not held:
             future.set_result(None)
         return future
+
+    def release(self) -> int:
+        """Acknowledge every held send (from any thread); how many."""
+        with self._lock:
+            held, self._held = self._held, []
+            self.hold = False
+        for future in held:
+            future.get_loop().call_soon_threadsafe(_acknowledge, future)
+        return len(held)
 
     async def flush(self) -> None:
         while self.hold and any(not f.done() for f in self._held):  # noqa: ASYNC110 - a test stand-in
@@ -69,3 +83,8 @@ class MemoryProducer:
     def values(self) -> list[bytes]:
         with self._lock:
             return [r.value for r in self.records]
+
+
+def _acknowledge(future: asyncio.Future[Any]) -> None:
+    if not future.done():
+        future.set_result(None)
