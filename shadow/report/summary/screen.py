@@ -121,7 +121,7 @@ def render_table(
         summary: what ``query_summary`` returns.
         window: the window asked for, described in the first line.
         width: characters per line; None is the terminal's width (80 when there is no terminal)
-            for the compact layout, 250 for the wide one.
+            for the compact layout, 300 for the wide one.
         color: ANSI colours and bold; off, flags still show as ``!``.
         layout: ``"compact"``, the on-call screen fitted to ``width``; ``"wide"``, every column of
             the scorecard in one wide table per section.
@@ -176,7 +176,7 @@ def _worse_in(name: str, flags: dict[tuple[str, str], list[str]]) -> Text:
 
 def _figures_with_data(rows: list[dict[str, Any]]) -> list[Figure]:
     # A figure no row has (no JSON asked for, no tool calls) is left out.
-    return [f for f in FIGURES if any(finite(row[f.key]) is not None for row in rows)]
+    return [f for f in FIGURES if any(finite(row.get(f.key)) is not None for row in rows)]
 
 
 def _candidates(

@@ -122,9 +122,9 @@ def ordered_workflow_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
 def render_wide(summary: dict[str, Any], window: Window, width: int | None = None, color: bool = True) -> str:
     """Every column: candidates, candidates × workflow beside the control lane, coverage, paths.
 
-    ``width`` defaults to 250 characters, what the widest table needs without wrapping.
+    ``width`` defaults to 300 characters, what the widest table needs without wrapping.
     """
-    console = Console(file=StringIO(), width=width or 250, force_terminal=color, color_system="auto" if color else None)
+    console = Console(file=StringIO(), width=width or 300, force_terminal=color, color_system="auto" if color else None)
     read = summary["window"]["read"]
     source = "hourly rollups" if read["query"] == "scorecard_rollup" else "comparison rows"
     console.print(f"[bold]shadow summary[/bold] — {window.describe()} (read from {source})")

@@ -38,6 +38,10 @@ def score(candidate: str, workflow: str = "", role: str = "candidate", **figures
         "production_cost_per_request_usd": 0.00229, "candidate_cost_per_request_usd": 0.00231,
         "last_compared_at": LAST, "latency_p50_change": 0.033, "latency_p95_change": 0.033,
         "latency_p99_change": 0.03, "cost_per_request_change": 0.0087, "output_tokens_change": -0.022,
+        # Nothing streamed: no time to first token, no tokens per second (the columns stay off the screen).
+        **{f"{side}_ttft_{q}_ms": None for side in ("production", "candidate") for q in ("p50", "p95", "p99")},
+        "production_tokens_per_s": None, "candidate_tokens_per_s": None, "ttft_p50_change": None,
+        "ttft_p95_change": None,
     }  # fmt: skip
     row.update(figures)
     if workflow:
