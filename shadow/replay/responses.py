@@ -18,9 +18,10 @@ Decisions, each a ``TranslationError`` (a ``translation_error`` row naming the f
   still make sense without them); otherwise, and always across APIs, they are refused.
 - **Reasoning input items** are the previous turns' hidden reasoning, encrypted for (or stored by)
   production's organization and model: another one rejects or ignores them. They are dropped and listed
-  (``input:reasoning``); a same-API replay keeps them when ``allow_params`` names ``reasoning_items``
-  (a control lane in production's organization). Their text was never part of the conversation, so
-  dropping them loses nothing another API could express.
+  (``input:reasoning``), and the output items they went with lose the ids that tie them to them; a
+  same-API replay keeps them when ``allow_params`` names ``reasoning_items`` (a control lane in
+  production's organization). Their text was never part of the conversation, so dropping them loses
+  nothing another API could express.
 - **``store: false``** is set on every Responses request a candidate receives (Responses stores answers
   for 30 days unless told otherwise): replays leave no data at OpenAI. It is not listed as a change.
 - ``text.verbosity`` is guarded like chat's ``verbosity`` (``allow_params: [verbosity]``); chat's ``stop``
@@ -137,13 +138,31 @@ def check_replayable(request: dict[str, Any], *, builtin_tools: bool) -> None:
             )
 
 
+def _unlinked(item: Any) -> Any:
+    """An output item passed back without its id: OpenAI refuses a function call or message whose id ties it to
+    a reasoning item the input no longer holds ("provided without its required 'reasoning' item")."""
+    if not isinstance(item, dict) or "id" not in item or item.get("type") not in ("function_call", "message"):
+        return item
+    if item["type"] == "function_call":
+        return {key: value for key, value in item.items() if key != "id"}
+    if item.get("role") != "assistant" or not isinstance(item.get("content"), list):
+        return item
+    parts = item["content"]
+    text = "".join(p.get("text") or p.get("refusal") or "" for p in parts if isinstance(p, dict))
+    return {"type": "message", "role": "assistant", "content": text}
+
+
 def filter_responses(body: dict[str, Any], allow: frozenset[str], changes: list[str]) -> None:
-    """What a same-API replay keeps of ``body``'s input and text beyond the allow-list (``body`` is the copy)."""
+    """What a same-API replay keeps of ``body``'s input and text beyond the allow-list (``body`` is the copy).
+
+    Reasoning items are dropped unless allowed; the assistant messages and function calls they went with are
+    then passed back without their ids (an assistant message as its text), which is what links them.
+    """
     items = body.get("input")
     if isinstance(items, list) and REASONING_ITEMS not in allow:
         kept = [item for item in items if not (isinstance(item, dict) and item.get("type") == "reasoning")]
         if len(kept) < len(items):
-            body["input"] = kept
+            body["input"] = [_unlinked(item) for item in kept]
             changes.append("input:reasoning")
     text = body.get("text")
     if isinstance(text, dict) and text.get("verbosity") is not None and "verbosity" not in allow:

@@ -106,6 +106,20 @@ async def test_a_responses_candidate_is_called_at_responses_with_store_false(ser
     assert result.request_changes == ("store", "metadata", "max_output_tokens:added")
 
 
+async def test_a_streaming_responses_candidate_gives_the_unstreamed_answer(server_factory, client_factory) -> None:
+    answer = Answer(text="Ships tomorrow, 明天发货.", tool_calls=(RecordedToolCall("track", {"order": "A-1"}),),
+                    finish_reason="tool_calls", input_tokens=40, output_tokens=20)  # fmt: skip
+    server, base_url = await server_factory(always(answer))
+    streamed = await client_factory(base_url, name="s", api="openai.responses", stream=True).replay(responses_event())
+    whole = await client_factory(base_url, name="w", api="openai.responses").replay(responses_event())
+    assert [r.body.get("stream") for r in server.received] == [True, None]
+    assert streamed.output is not None and whole.output is not None
+    assert (streamed.output.text, streamed.output.finish_reason, streamed.output.usage) == (
+        whole.output.text, whole.output.finish_reason, whole.output.usage
+    )  # fmt: skip
+    assert [(c.name, c.arguments) for c in streamed.output.tool_calls] == [("track", '{"order":"A-1"}')]
+
+
 @pytest.mark.parametrize("source", ["openai.chat.completions", "anthropic.messages"])
 async def test_chat_and_anthropic_events_are_translated_for_a_responses_candidate(
     server_factory, client_factory, source: str

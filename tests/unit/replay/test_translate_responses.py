@@ -161,6 +161,11 @@ def test_reasoning_items_are_dropped_unless_allowed(responses_conversation: dict
         None,
     ]
     assert "input:reasoning" in sent.changes
+    # The output items they went with lose the ids that tie them to a reasoning item no longer sent.
+    assert sent.body["input"][1] == {"type": "message", "role": "assistant", "content": "Checking both."}
+    call = responses_conversation["input"][3]
+    assert sent.body["input"][2] == {key: value for key, value in call.items() if key != "id"}
+    assert all("id" not in item for item in sent.body["input"])
     kept = rewrite(responses_conversation, Api.OPENAI_RESPONSES, Api.OPENAI_RESPONSES, allow_params=["reasoning_items"])
     assert kept.body["input"] is responses_conversation["input"] and "input:reasoning" not in kept.changes
 
