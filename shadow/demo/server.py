@@ -24,6 +24,10 @@ from aiohttp import web
 
 from shadow.demo.sse import stream_events
 from shadow.events.models import Api
+from shadow.events.stream import StreamAssembler
+
+TRICKLE_STEPS = 8
+"""A streamed answer after its first event is written in this many pieces (timed apart), not event by event."""
 
 FAULTS = ("timeout", "rate_limit", "server_error", "invalid_body", "bad_request", "disconnect")
 
@@ -392,11 +396,17 @@ class CandidateServer:
         events = list(stream_events(api, rendered, include_usage=include_usage))
         response = web.StreamResponse(headers={"content-type": "text/event-stream", "cache-control": "no-cache"})
         await response.prepare(request)
-        pause = trickle_ms / 1000 / max(1, len(events) - 1)
-        for number, event in enumerate(events):
-            if number and pause:
-                await asyncio.sleep(pause)
-            await response.write(event)
+        # The events up to the first token go out at once; the rest follows in up to TRICKLE_STEPS writes spread
+        # over trickle_ms.
+        first = StreamAssembler(api)
+        head = next((n + 1 for n, event in enumerate(events) if first.feed(event)), 1)
+        await response.write(b"".join(events[:head]))
+        rest = events[head:]
+        steps = min(TRICKLE_STEPS, len(rest))
+        for step in range(steps):
+            if trickle_ms:
+                await asyncio.sleep(trickle_ms / 1000 / steps)
+            await response.write(b"".join(rest[step * len(rest) // steps : (step + 1) * len(rest) // steps]))
         await response.write_eof()
         return response
 
