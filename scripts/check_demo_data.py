@@ -25,6 +25,7 @@ from collections import Counter, defaultdict
 from make_demo_data import (
     API_ANTHROPIC,
     API_OPENAI,
+    API_RESPONSES,
     CJK,
     EVENTS_PATH,
     FAULTS,
@@ -35,6 +36,7 @@ from make_demo_data import (
     PROD_ANTHROPIC,
     PROD_OPENAI,
     RECORDINGS_PATH,
+    RESPONSES_WORKFLOWS,
     START,
     STREAMED_WORKFLOWS,
     WORKFLOWS,
@@ -120,7 +122,8 @@ def check() -> None:
         prev_ts = e["occurred_at"]
         service, api, model, _ = WORKFLOWS.get(wf, (None, None, None, 0))
         need(e["service"] == service and e["environment"] == "prod", f"{where}: service/environment")
-        need(e["api"] == api and e["request"].get("model") == model, f"{where}: api/model for {wf}")
+        published = API_RESPONSES if wf in RESPONSES_WORKFLOWS else api
+        need(e["api"] == published and e["request"].get("model") == model, f"{where}: api/model for {wf}")
         need(isinstance(e["tenant"], str) and isinstance(e["subject"], str), f"{where}: tenant/subject")
         tags_ok = isinstance(e["tags"], dict) and all(
             isinstance(k, str) and isinstance(v, str) for k, v in e["tags"].items()
@@ -138,7 +141,10 @@ def check() -> None:
         key = recording_key(e["api"], e["request"])
         need(key not in keys, f"{where}: duplicate recording key {key} (also {keys.get(key, {}).get('event_id')})")
         keys[key] = e
-        (check_openai if api == API_OPENAI else check_anthropic)(e, need, validate)
+        if e["api"] == API_RESPONSES:
+            check_responses(e, need, validate)
+        else:
+            (check_openai if api == API_OPENAI else check_anthropic)(e, need, validate)
 
     # ---------------------------------------------------------------- recordings
     need(recordings.get("version") == 1, "recordings.version")
@@ -146,7 +152,7 @@ def check() -> None:
     expected_keys = {
         MINI: set(keys),
         HAIKU: set(keys),
-        PROD_OPENAI: {k for k, e in keys.items() if e["api"] == API_OPENAI},
+        PROD_OPENAI: {k for k, e in keys.items() if e["api"] in (API_OPENAI, API_RESPONSES)},
         PROD_ANTHROPIC: {k for k, e in keys.items() if e["api"] == API_ANTHROPIC},
     }
     need(set(models) == set(expected_keys), f"recorded models {sorted(models)}")
@@ -183,6 +189,8 @@ def check() -> None:
 
 def _tool_schemas(event: dict) -> dict:
     tools = event["request"].get("tools", [])
+    if event["api"] == API_RESPONSES:
+        return {t["name"]: t["parameters"] for t in tools}
     if event["api"] == API_OPENAI:
         return {t["function"]["name"]: t["function"]["parameters"] for t in tools}
     return {t["name"]: t["input_schema"] for t in tools}
@@ -264,6 +272,65 @@ def check_openai(e: dict, need, validate) -> None:
             need(not errs, f"{where}: production arguments invalid: {errs}")
 
 
+def chat_view(e: dict) -> dict:
+    """A Responses event read back as the chat completions call it was written from (to be checked as one)."""
+    req, messages = e["request"], []
+    if "instructions" in req:
+        messages.append({"role": "system", "content": req["instructions"]})
+    for item in req["input"]:
+        kind = item.get("type", "message")
+        if kind == "function_call":
+            call = {"id": item["call_id"], "type": "function",
+                    "function": {"name": item["name"], "arguments": item["arguments"]}}  # fmt: skip
+            if messages and messages[-1]["role"] == "assistant":
+                messages[-1].setdefault("tool_calls", []).append(call)
+            else:
+                messages.append({"role": "assistant", "content": None, "tool_calls": [call]})
+        elif kind == "function_call_output":
+            messages.append({"role": "tool", "tool_call_id": item["call_id"], "content": item["output"]})
+        else:
+            content = item["content"]
+            if isinstance(content, list):
+                content = [{"type": "text", "text": p["text"]} for p in content if p["type"] == "input_text"]
+            messages.append({"role": item["role"], "content": content})
+    chat = {key: value for key, value in req.items() if key not in ("input", "instructions", "tools")}
+    chat["messages"] = messages
+    if "tools" in req:
+        chat["tools"] = [{"type": "function", "function": {k: v for k, v in t.items() if k != "type"}}
+                         for t in req["tools"]]  # fmt: skip
+    response = None
+    if (r := e["response"]) is not None:
+        texts = [p["text"] for item in r["output"] if item["type"] == "message" for p in item["content"]]
+        calls = [{"id": item["call_id"], "type": "function",
+                  "function": {"name": item["name"], "arguments": item["arguments"]}}
+                 for item in r["output"] if item["type"] == "function_call"]  # fmt: skip
+        message = {"role": "assistant", "content": "".join(texts) if texts else None, "refusal": None}
+        if calls:
+            message["tool_calls"] = calls
+        finish = "tool_calls" if calls else "length" if r["status"] == "incomplete" else "stop"
+        u = r["usage"]
+        response = {
+            "id": "chatcmpl-" + r["id"].removeprefix("resp_"), "object": "chat.completion", "created": r["created_at"],
+            "model": r["model"], "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+            "usage": {"prompt_tokens": u["input_tokens"], "completion_tokens": u["output_tokens"],
+                      "total_tokens": u["total_tokens"]},
+        }  # fmt: skip
+    return {**e, "api": API_OPENAI, "request": chat, "response": response}
+
+
+def check_responses(e: dict, need, validate) -> None:
+    """The Responses wire shape, then every check of a chat completions event on the call it was written from."""
+    where, req = e["event_id"], e["request"]
+    need(isinstance(req.get("instructions"), str) and isinstance(req.get("input"), list), f"{where}: input")
+    need("messages" not in req and all("function" not in t for t in req.get("tools", [])), f"{where}: chat fields")
+    if (r := e["response"]) is not None:
+        need(r["object"] == "response" and r["id"].startswith("resp_"), f"{where}: response envelope")
+        need(r["status"] in ("completed", "incomplete") and r["model"] == req["model"], f"{where}: status/model")
+        u = r["usage"]
+        need(u["total_tokens"] == u["input_tokens"] + u["output_tokens"], f"{where}: usage totals")
+    check_openai(chat_view(e), need, validate)
+
+
 def check_anthropic(e: dict, need, validate) -> None:
     where, req = e["event_id"], e["request"]
     need(isinstance(req.get("max_tokens"), int) and isinstance(req.get("system"), str), f"{where}: max_tokens/system")
@@ -336,7 +403,9 @@ def check_answer(model: str, e: dict, ans: dict, need, validate, st: Counter) ->
         st["refusal"] += 1
         return
     prod_text = None
-    if e["response"] is not None and e["api"] == API_OPENAI:
+    if e["response"] is not None and e["api"] == API_RESPONSES:
+        prod_text = chat_view(e)["response"]["choices"][0]["message"]["content"]
+    elif e["response"] is not None and e["api"] == API_OPENAI:
         prod_text = e["response"]["choices"][0]["message"]["content"]
     elif e["response"] is not None:
         prod_text = "".join(b["text"] for b in e["response"]["content"] if b["type"] == "text") or None

@@ -48,6 +48,10 @@ DEPLOY_AT = dt.datetime(2026, 11, 23, 8, 40, 0, tzinfo=dt.UTC)  # events before 
 PROD_OPENAI, PROD_ANTHROPIC = "gpt-4o-2024-08-06", "claude-3-5-sonnet-20241022"
 MINI, HAIKU = "gpt-4.1-mini", "claude-haiku-4-5"
 API_OPENAI, API_ANTHROPIC = "openai.chat.completions", "anthropic.messages"
+API_RESPONSES = "openai.responses"
+RESPONSES_WORKFLOWS = ("travel_agent",)
+"""Workflows whose service calls OpenAI's Responses API: their calls are made as chat completions, then written
+in the Responses wire format (``as_responses``), so the sample has all three APIs."""
 WORKFLOWS = {  # workflow -> (service, api, production model, number of events)
     "support_chat": ("support-api", API_OPENAI, PROD_OPENAI, 72),
     "invoice_extraction": ("billing-extractor", API_OPENAI, PROD_OPENAI, 50),
@@ -88,15 +92,18 @@ RNG = random.Random(SEED)
 
 def user_texts(api: str, request: dict) -> list[str]:
     """Texts of all user-role messages, in order: string content, or the text parts / text blocks of a list (so
-    ``tool_result`` blocks are ignored). Same rule for both wire formats; system and ``tool`` messages never count."""
-    del api
+    ``tool_result`` blocks are ignored). Same rule for every wire format (Responses: the ``input`` items, or the
+    ``input`` string); system and ``tool`` messages never count."""
+    turns = request.get("input", []) if api == API_RESPONSES else request.get("messages", [])
+    if isinstance(turns, str):
+        return [turns]
     texts: list[str] = []
-    for message in request.get("messages", []):
+    for message in turns:
         content = message.get("content") if message.get("role") == "user" else None
         if isinstance(content, str):
             texts.append(content)
         for p in content if isinstance(content, list) else []:
-            if isinstance(p, dict) and p.get("type") == "text" and isinstance(p.get("text"), str):
+            if isinstance(p, dict) and p.get("type") in ("text", "input_text") and isinstance(p.get("text"), str):
                 texts.append(p["text"])
     return texts
 
@@ -972,8 +979,95 @@ def generate() -> tuple[list[dict], dict, dict]:
     for c in cases:
         for model in (MINI, HAIKU, PROD_OPENAI if c["api"] == API_OPENAI else PROD_ANTHROPIC):
             models[model][c["key"]] = candidate_answer(model, c, plan[model].get(c["idx"]), cand_rng)
+    for event in events:
+        if event["workflow"] in RESPONSES_WORKFLOWS:
+            as_responses(event)
     add_streaming(events, models, sub_rng("streaming"))
     return events, {"version": 1, "models": models}, {"cases": cases, "plan": plan}
+
+
+def responses_request(chat: dict) -> dict:
+    """A chat completions request as a Responses service sends it: the system prompt as ``instructions``, turns as
+    input items (tool calls as ``function_call``, their results as ``function_call_output``), flat tools."""
+    items: list[dict] = []
+    out: dict = {"model": chat["model"]}
+    for m in chat["messages"]:
+        if m["role"] == "system":
+            out["instructions"] = m["content"]
+        elif m["role"] == "user":
+            content = m["content"]
+            if isinstance(content, list):
+                content = [{"type": "input_text", "text": p["text"]} for p in content]
+            items.append({"role": "user", "content": content})
+        elif m["role"] == "assistant":
+            if m.get("content"):
+                items.append({"role": "assistant", "content": m["content"]})
+            for tc in m.get("tool_calls") or []:
+                call = {"call_id": tc["id"], "name": tc["function"]["name"], "arguments": tc["function"]["arguments"]}
+                items.append({"type": "function_call"} | call)
+        else:  # tool
+            items.append({"type": "function_call_output", "call_id": m["tool_call_id"], "output": m["content"]})
+    out["input"] = items
+    if "tools" in chat:
+        out["tools"] = [
+            {"type": "function", "name": t["function"]["name"], "description": t["function"].get("description", ""),
+             "parameters": t["function"]["parameters"], "strict": t["function"].get("strict", False)}
+            for t in chat["tools"]
+        ]  # fmt: skip
+    for key in ("tool_choice", "parallel_tool_calls", "temperature", "top_p"):
+        if key in chat:
+            out[key] = chat[key]
+    if "max_tokens" in chat or "max_completion_tokens" in chat:
+        out["max_output_tokens"] = chat.get("max_completion_tokens", chat.get("max_tokens"))
+    return out
+
+
+def responses_body(chat: dict, request: dict) -> dict:
+    """A ``chat.completion`` body as the Responses API answers the same call (a ``response`` object)."""
+    message, finish = chat["choices"][0]["message"], chat["choices"][0]["finish_reason"]
+    suffix = chat["id"].removeprefix("chatcmpl-")
+    output: list[dict] = []
+    if message.get("content"):
+        part = {"type": "output_text", "text": message["content"], "annotations": [], "logprobs": []}
+        output.append({"type": "message", "id": "msg_" + suffix, "status": "completed", "role": "assistant",
+                       "content": [part]})  # fmt: skip
+    for i, tc in enumerate(message.get("tool_calls") or []):
+        output.append({"type": "function_call", "id": f"fc_{i}{suffix}", "call_id": tc["id"],
+                       "name": tc["function"]["name"], "arguments": tc["function"]["arguments"],
+                       "status": "completed"})  # fmt: skip
+    usage = chat["usage"]
+    cached = usage.get("prompt_tokens_details", {}).get("cached_tokens", 0)
+    return {
+        "id": "resp_" + suffix,
+        "object": "response",
+        "created_at": chat["created"],
+        "status": "incomplete" if finish == "length" else "completed",
+        "error": None,
+        "incomplete_details": {"reason": "max_output_tokens"} if finish == "length" else None,
+        "instructions": request.get("instructions"),
+        "model": chat["model"],
+        "output": output,
+        "parallel_tool_calls": request.get("parallel_tool_calls", True),
+        "temperature": request.get("temperature"),
+        "tool_choice": request.get("tool_choice", "auto"),
+        "tools": request.get("tools", []),
+        "top_p": request.get("top_p"),
+        "usage": {
+            "input_tokens": usage["prompt_tokens"],
+            "input_tokens_details": {"cached_tokens": cached, "cache_write_tokens": 0},
+            "output_tokens": usage["completion_tokens"],
+            "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": usage["total_tokens"],
+        },
+    }
+
+
+def as_responses(event: dict) -> None:
+    """Rewrite a chat completions event of a Responses workflow in the Responses wire format."""
+    event["api"] = API_RESPONSES
+    event["request"] = responses_request(event["request"])
+    if event["response"] is not None:
+        event["response"] = responses_body(event["response"], event["request"])
 
 
 STREAMED_WORKFLOWS = ("support_chat", "kb_answer")
