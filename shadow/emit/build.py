@@ -11,7 +11,8 @@ Steps, in order:
    an unstreamed answer is its parsed body (a body that is not JSON is production's error too);
 3. redaction, when on: every string of request, response and error message through the workers'
    rules (JSON texts inside strings — tool arguments, JSON answers — stay valid JSON), configured JSON
-   paths replaced, tenant and tags redacted (the subject was redacted when it was sampled);
+   paths replaced, tenant and tags redacted (the subject was redacted when it was sampled); each text is
+   redacted once and kept in a bounded cache, as calls repeat their system prompt, history and tools;
 4. validation against :class:`shadow.events.models.MirrorEvent`, then serialization.
 
 ``latency_ms`` runs from the request hook to the end of the body, ``occurred_at`` is that end.
@@ -19,6 +20,8 @@ Steps, in order:
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -49,6 +52,7 @@ class EventBuilder:
         self.service = service
         self.environment = environment
         self.redactor = redactor if redactor is not None and redactor.active else None
+        self._texts = _TextCache(self._redact_text) if self.redactor is not None else None
 
     def __call__(self, exchange: Exchange) -> bytes:
         """The event's JSON bytes.
@@ -151,16 +155,51 @@ class EventBuilder:
         except ResponseFormatError as exc:
             return None, {"status": status, "type": "incomplete_stream", "message": str(exc)}, ttft_ms
 
-    def _redact_json(self, document: dict[str, Any]) -> dict[str, Any]:
+    def _redact_text(self, value: str) -> str:
         redactor = self.redactor
         assert redactor is not None
+        as_json = redactor.json_text(value)  # tool arguments, JSON answers: redacted as JSON, stay JSON
+        return as_json if as_json is not None else redactor(value)
 
-        def text(value: str) -> str:
-            as_json = redactor.json_text(value)
-            return as_json if as_json is not None else redactor(value)
-
-        redacted, _ = redact_document(document, text, redactor.names, redactor.json_paths)
+    def _redact_json(self, document: dict[str, Any]) -> dict[str, Any]:
+        redactor, texts = self.redactor, self._texts
+        assert redactor is not None and texts is not None
+        redacted, _ = redact_document(document, texts, redactor.names, redactor.json_paths)
         return redacted  # type: ignore[no-any-return]
+
+
+class _TextCache:
+    """Redacted texts by their original, the least recently used dropped first.
+
+    Calls repeat most of their texts — the system prompt, the history of the conversation, the tools, every
+    key — so each is redacted once. Bounded in entries and characters; texts longer than
+    ``MAX_CACHED_CHARS`` are not kept. Used by the publisher's thread only.
+    """
+
+    MAX_ENTRIES = 8192
+    MAX_CHARS = 4_000_000
+    MAX_CACHED_CHARS = 64 * 1024
+
+    def __init__(self, redact: Callable[[str], str]) -> None:
+        self._redact = redact
+        self._entries: OrderedDict[str, str] = OrderedDict()
+        self._chars = 0
+
+    def __call__(self, text: str) -> str:
+        entries = self._entries
+        found = entries.get(text)
+        if found is not None:
+            entries.move_to_end(text)
+            return found
+        redacted = self._redact(text)
+        size = len(text) + len(redacted)
+        if len(text) <= self.MAX_CACHED_CHARS:
+            entries[text] = redacted
+            self._chars += size
+            while len(entries) > self.MAX_ENTRIES or self._chars > self.MAX_CHARS:
+                old, old_redacted = entries.popitem(last=False)
+                self._chars -= len(old) + len(old_redacted)
+        return redacted
 
 
 def production_error(api: Api, status: int, body: bytes) -> dict[str, Any]:

@@ -56,15 +56,14 @@ class Exchange:
     finished: bool = False  # accounted for (sent, or dropped for one reason): guarded by the emitter's lock
 
     def record(self, chunk: bytes) -> None:
-        if self.overflow:
-            return
         size = self.size + len(chunk)
-        if size > self.limit:
+        if size <= self.limit:
+            self.size = size
+            self.chunks.append((perf_counter(), chunk))
+        elif not self.overflow:
             self.overflow = True
             self.chunks = []  # released at once: only the caller still holds the bytes
-            return
-        self.size = size
-        self.chunks.append((perf_counter(), chunk))
+            self.size = self.limit + 1
 
     def end(self, outcome: str, failure: str = "") -> bool:
         """Mark how the body ended; True the first time (the exchange is then handed over)."""
@@ -92,10 +91,11 @@ class _SyncTee:
 
     def __iter__(self) -> Iterator[bytes]:
         exchange = self._exchange
+        record = exchange.record
         try:
             for chunk in self._inner:
                 try:
-                    exchange.record(chunk)
+                    record(chunk)
                 except Exception as exc:  # noqa: BLE001 - the emitter's fault must never reach the caller
                     self._fault(exc)
                 yield chunk
@@ -132,10 +132,11 @@ class _AsyncTee:
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         exchange = self._exchange
+        record = exchange.record
         try:
             async for chunk in self._inner:
                 try:
-                    exchange.record(chunk)
+                    record(chunk)
                 except Exception as exc:  # noqa: BLE001 - the emitter's fault must never reach the caller
                     self._fault(exc)
                 yield chunk

@@ -47,6 +47,10 @@ TAKE_BATCH = 64
 """Exchanges taken from the buffer at once."""
 IDLE_WAIT_S = 1.0
 """Longest sleep of an idle publisher (a submission wakes it at once)."""
+IDLE_AFTER_S = 1.0
+"""A publisher that found the buffer empty this long goes idle: the next submission wakes it. Until then
+it looks every ``publish_interval_ms``, so a steady stream of calls never pays for waking it up, and its
+work does not start at the tail of the call that handed an exchange over."""
 
 
 class EventProducer(Protocol):
@@ -211,16 +215,24 @@ class Publisher:
         slots = asyncio.Semaphore(self.settings.max_in_flight)
         topic = self.settings.kafka.topic
         outbox = self._outbox
+        interval_s = self.settings.publish_interval_ms / 1000
+        empty_since: float | None = None
         while True:
             taken = outbox.take(TAKE_BATCH)
             if not taken:
                 if self._closing:
                     return
+                now = time.monotonic()
+                empty_since = empty_since or now
+                if now - empty_since < IDLE_AFTER_S:
+                    await self._sleep(interval_s)  # busy: look again soon, unwoken
+                    continue
                 self._wakeup.clear()
-                if outbox.idle():  # no submission slipped in between: sleep until woken
+                if outbox.idle():  # no submission slipped in between: sleep until one wakes it
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wakeup.wait(), IDLE_WAIT_S)
                 continue
+            empty_since = None
             for exchange in taken:
                 await self._send(producer, topic, exchange, slots)
 

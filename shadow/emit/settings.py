@@ -67,6 +67,13 @@ class EmitterSettings(BaseSettings):
         description="largest event sent (the producer's max_request_size; the workers' pipeline.max_event_bytes)",
     )
     max_in_flight: int = Field(default=1000, gt=0, description="events handed to the producer and not acknowledged")
+    publish_interval_ms: int = Field(
+        default=20,
+        gt=0,
+        le=1000,
+        description="how often a busy publisher takes exchanges from the buffer (a call never wakes it then); "
+        "after a second without any, it sleeps until the next call hands one over",
+    )
     acks: Literal[0, 1, "all"] = Field(default=1, description="acknowledgements the producer waits for")
     linger_ms: int = Field(default=5, ge=0, description="how long the producer waits to fill a batch")
     send_timeout_s: float = Field(

@@ -168,3 +168,27 @@ def test_the_invariant_holds_under_concurrent_callers(emitter_factory, provider:
     assert final.seen == 100 and final.pending == 0
     assert final.queued + final.dropped["buffer_full"] == 100
     assert final.sent + final.dropped_total == 100
+
+
+def test_event_ids_are_unique_and_redrawn_in_a_forked_child() -> None:
+    import os
+    import warnings
+
+    from shadow.emit.emitter import _EventIds
+
+    ids = _EventIds()
+    seen = {ids.next() for _ in range(1000)}
+    assert len(seen) == 1000 and all(len(i) == 36 for i in seen)
+    read, write = os.pipe()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork in a threaded process (3.12+ warns)
+        pid = os.fork()
+    if pid == 0:  # the child: the id its next call would get
+        os.write(write, ids.next().encode())
+        os._exit(0)
+    os.close(write)
+    child = os.read(read, 100).decode()
+    os.waitpid(pid, 0)
+    os.close(read)
+    mine = ids.next()
+    assert child != mine and child[:23] != mine[:23]  # another random prefix, not the same counter
