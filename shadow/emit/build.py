@@ -2,7 +2,8 @@
 
 Steps, in order:
 
-1. the request bytes parsed (a body that is not a JSON object cannot be replayed: unusable);
+1. the request bytes parsed (a body that is not a JSON object cannot be replayed: unusable); the response's
+   Content-Encoding undone (the tee records the body as it travels: gzip'd when the provider gzipped it);
 2. the answer: an error status gives ``error`` {status, type, message} from the provider's error body;
    a streamed answer (``text/event-stream``) is fed, chunk by chunk with the moments they arrived, to
    :class:`shadow.events.stream.StreamAssembler`, which gives the final body (the unstreamed shape)
@@ -20,6 +21,8 @@ Steps, in order:
 
 from __future__ import annotations
 
+import importlib
+import zlib
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -64,6 +67,9 @@ class EventBuilder:
         request = _json_object(exchange.request_body)
         if request is None:
             raise UnusableExchangeError("the request body is not a JSON object")
+        if exchange.content_encoding:
+            exchange.chunks = decoded_chunks(exchange.content_encoding, exchange.chunks, exchange.limit)
+            exchange.content_encoding = ""
         streamed = exchange.content_type.startswith("text/event-stream")
         response, error, ttft_ms = self._answer(exchange, streamed)
         context = exchange.context
@@ -200,6 +206,79 @@ class _TextCache:
                 old, old_redacted = entries.popitem(last=False)
                 self._chars -= len(old) + len(old_redacted)
         return redacted
+
+
+def decoded_chunks(content_encoding: str, chunks: list[tuple[float, bytes]], limit: int) -> list[tuple[float, bytes]]:
+    """The chunks with their Content-Encoding undone, each keeping the moment it arrived (so a streamed
+    answer's first token keeps its time); never more than ``limit`` bytes decoded (a compression bomb costs
+    the limit, not its expansion). gzip and deflate always; br and zstd when the service has ``brotli`` /
+    ``zstandard`` (httpx only offers them to servers then).
+
+    Raises:
+        UnusableExchangeError: an encoding this process cannot undo, a body that does not decode, or one
+            that decodes larger than ``limit``.
+    """
+    found = (_decoding_step(coding.strip().lower()) for coding in reversed(content_encoding.split(",")))
+    steps: list[Callable[[bytes, int], bytes]] = [step for step in found if step is not None]
+    if not steps:
+        return chunks
+    decoded: list[tuple[float, bytes]] = []
+    size = 0
+    for arrived, chunk in chunks:
+        for step in steps:
+            chunk = step(chunk, limit - size)  # noqa: PLW2901 - each step decodes what the last one gave
+        size += len(chunk)
+        if size > limit:
+            raise UnusableExchangeError(f"the body decodes to more than max_capture_bytes ({limit})")
+        decoded.append((arrived, chunk))
+    return decoded
+
+
+def _decoding_step(coding: str) -> Callable[[bytes, int], bytes] | None:
+    if coding in ("", "identity"):
+        return None
+    if coding in ("gzip", "x-gzip", "deflate"):
+        decoder = zlib.decompressobj(16 + zlib.MAX_WBITS if coding != "deflate" else zlib.MAX_WBITS)
+        raw_deflate = [coding == "deflate"]  # "deflate" is a zlib stream, but some servers send it raw
+
+        def inflate(data: bytes, room: int) -> bytes:
+            nonlocal decoder
+            try:
+                out = decoder.decompress(data, max(room, 0) + 1)
+            except zlib.error as exc:
+                if not raw_deflate[0]:
+                    raise UnusableExchangeError(f"the body does not decode ({coding}): {exc}") from exc
+                decoder, raw_deflate[0] = zlib.decompressobj(-zlib.MAX_WBITS), False
+                return inflate(data, room)
+            raw_deflate[0] = False
+            if decoder.unconsumed_tail:
+                raise UnusableExchangeError("the body decodes to more than max_capture_bytes")
+            return out
+
+        return inflate
+    module_names = {"br": ("brotli", "brotlicffi"), "zstd": ("zstandard",)}.get(coding)
+    module = None
+    for name in module_names or ():
+        try:
+            module = importlib.import_module(name)
+            break
+        except ImportError:
+            continue
+    if module is None:
+        raise UnusableExchangeError(f"cannot undo Content-Encoding {coding!r} in this process")
+    if coding == "br":
+        brotli = module.Decompressor()
+        step = brotli.process if hasattr(brotli, "process") else brotli.decompress
+    else:
+        step = module.ZstdDecompressor().decompressobj().decompress
+
+    def decompress(data: bytes, room: int) -> bytes:
+        try:
+            return bytes(step(data))
+        except Exception as exc:  # each library has its own error type
+            raise UnusableExchangeError(f"the body does not decode ({coding}): {exc}") from exc
+
+    return decompress
 
 
 def production_error(api: Api, status: int, body: bytes) -> dict[str, Any]:

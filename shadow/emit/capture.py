@@ -48,6 +48,7 @@ class Exchange:
     size: int = 0  # bytes held: the request and the response body so far
     status: int = 0
     content_type: str = ""
+    content_encoding: str = ""  # the body's Content-Encoding: the tee records it as it travels, still encoded
     chunks: list[tuple[float, bytes]] = field(default_factory=list)
     ended: float = 0.0  # perf_counter() when the body ended or the response was closed
     outcome: str = OPEN

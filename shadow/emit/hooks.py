@@ -77,7 +77,9 @@ def _exchange_of(emitter: Emitter, response: Any) -> Exchange | None:
         emitter._retried()
         return None
     exchange.status = status
-    exchange.content_type = response.headers.get("content-type", "")
+    headers = response.headers
+    exchange.content_type = headers.get("content-type", "")
+    exchange.content_encoding = headers.get("content-encoding", "")
     return exchange  # type: ignore[no-any-return]
 
 

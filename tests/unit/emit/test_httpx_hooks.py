@@ -215,3 +215,49 @@ def test_an_error_event_inside_a_stream_is_productions_error(emitter_factory) ->
     (event,) = published(emitter, producer)
     assert event.event.error is not None
     assert (event.event.error.type, event.event.error.message) == ("overloaded_error", "Overloaded")
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["unstreamed", "streamed"])
+@pytest.mark.parametrize("coding", ["gzip", "deflate"])
+def test_a_compressed_body_is_decoded_off_the_request_path(
+    emitter_factory, provider: FakeProvider, streamed: bool, coding: str
+) -> None:
+    """Providers compress (gzip for JSON, often); the tee records the body as it travels, compressed."""
+    import zlib
+
+    emitter, producer = emitter_factory()
+    body = {**CHAT, "stream": streamed}
+    pieces = list(provider.handler(httpx)(httpx.Request("POST", URL, json=body)).iter_raw())
+    compressor = zlib.compressobj(wbits=16 + zlib.MAX_WBITS if coding == "gzip" else zlib.MAX_WBITS)
+    compressed = [compressor.compress(piece) + compressor.flush(zlib.Z_SYNC_FLUSH) for piece in pieces]
+    compressed.append(compressor.flush())
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        kind = "text/event-stream" if streamed else "application/json"
+        return httpx.Response(200, headers={"content-type": kind, "content-encoding": coding}, content=iter(compressed))
+
+    client = httpx.Client(transport=httpx.MockTransport(handler), event_hooks=httpx_hooks(emitter))
+    with client.stream("POST", URL, json=body) as response:
+        assert b"".join(response.iter_bytes()) == b"".join(pieces)  # the caller reads it decoded, as ever
+    (event,) = published(emitter, producer)
+    assert event.event.error is None and event.production is not None
+    assert event.production.tool_calls[0].name == "lookup_order"
+    assert (event.event.ttft_ms is not None) == streamed
+
+
+def test_a_compression_bomb_costs_the_cap_not_its_expansion(emitter_factory) -> None:
+    import gzip
+
+    emitter, producer = emitter_factory(max_capture_bytes=64 * 1024)
+    bomb = gzip.compress(b'{"pad": "' + b"0" * 10_000_000 + b'"}')  # 10 MB from about 10 KB
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        headers = {"content-type": "application/json", "content-encoding": "gzip"}
+        return httpx.Response(200, headers=headers, content=iter([bomb]))
+
+    client = httpx.Client(transport=httpx.MockTransport(handler), event_hooks=httpx_hooks(emitter))
+    with client.stream("POST", URL, json=CHAT) as response:
+        for _ in response.iter_raw():
+            pass
+    assert published(emitter, producer) == []
+    assert emitter.stats().dropped["unusable"] == 1
