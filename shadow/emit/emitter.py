@@ -213,16 +213,28 @@ class Emitter:
         self.redactor = redactor if redactor is not None else _redactor(settings)
         self._redact_subject = self.redactor is not None and self.redactor.active
         self._subject_token = lru_cache(maxsize=4096)(self._redact_text)
-        self._outbox = Outbox(settings.max_buffer_events, settings.max_buffer_bytes)
-        self._defaults = CallContext(workflow=settings.workflow)
-        builder = EventBuilder(settings.service, settings.environment, self.redactor)
-        self._publisher = Publisher(settings, self._outbox, builder, producer_factory or kafka_producer)
+        self._producer_factory = producer_factory or kafka_producer
         self._closed = False
         self._fault_logged = False
         self._ids = _EventIds()
-        self._publisher.start()
+        self._start()
         self._atexit = _weak_close(self)
         atexit.register(self._atexit)
+        os.register_at_fork(after_in_child=_weak_call(self, Emitter._after_fork_in_child))
+
+    def _start(self) -> None:
+        settings = self.settings
+        self._outbox = Outbox(settings.max_buffer_events, settings.max_buffer_bytes)
+        builder = EventBuilder(settings.service, settings.environment, self.redactor)
+        self._publisher = Publisher(settings, self._outbox, builder, self._producer_factory)
+        self._publisher.start()
+
+    def _after_fork_in_child(self) -> None:
+        """A forked child (a pre-forking server's worker) has no publisher thread: it gets its own, with its
+        own buffer and counters, and its own event ids."""
+        self._ids.draw()
+        if not self._closed:
+            self._start()
 
     # --- the service's side ---------------------------------------------------------------------
 
@@ -329,22 +341,15 @@ class Emitter:
 
 
 class _EventIds:
-    """Unique event ids without a system call per call: 80 random bits drawn per process (again after a
-    fork) and a counter, written like a UUID. ``uuid4()`` would read the kernel's random source per call
+    """Unique event ids without a system call per call: 80 random bits drawn per process (again in a forked
+    child) and a counter, written like a UUID. ``uuid4()`` would read the kernel's random source per call
     (a few µs, and a release of the GIL that lets another thread in)."""
 
     def __init__(self) -> None:
-        self._draw()
-        ref = weakref.ref(self)
+        self.draw()
 
-        def redraw() -> None:
-            ids = ref()
-            if ids is not None:
-                ids._draw()
-
-        os.register_at_fork(after_in_child=redraw)
-
-    def _draw(self) -> None:
+    def draw(self) -> None:
+        """A new random prefix (the emitter calls it again in a forked child)."""
         text = f"{secrets.randbits(80):020x}"
         self._prefix = f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-"
         self._counter = itertools.count(1)
@@ -376,6 +381,18 @@ def _redactor(settings: EmitterSettings) -> Redactor | None:
         )
         return Redactor.from_settings(settings.redaction, {KEY_ENV: secrets.token_hex(32)})
     return Redactor.from_settings(settings.redaction, {KEY_ENV: key.decode()})
+
+
+def _weak_call(emitter: Emitter, method: Any) -> Any:
+    """A callback that calls ``method`` on the emitter while it lives, without keeping it alive."""
+    ref = weakref.ref(emitter)
+
+    def call() -> None:
+        found = ref()
+        if found is not None:
+            method(found)
+
+    return call
 
 
 def _weak_close(emitter: Emitter) -> Any:

@@ -170,25 +170,40 @@ def test_the_invariant_holds_under_concurrent_callers(emitter_factory, provider:
     assert final.sent + final.dropped_total == 100
 
 
-def test_event_ids_are_unique_and_redrawn_in_a_forked_child() -> None:
+def test_event_ids_are_unique(emitter_factory) -> None:
+    emitter, _ = emitter_factory()
+    seen = {emitter._ids.next() for _ in range(1000)}
+    assert len(seen) == 1000 and all(len(i) == 36 for i in seen)
+
+
+def test_a_forked_child_gets_its_own_publisher_and_ids(emitter_factory, provider: FakeProvider) -> None:
+    """A pre-forking server (gunicorn --preload, celery) forks after the emitter started: the child's calls
+    are still sent, by a publisher of its own, under other event ids."""
     import os
     import warnings
 
-    from shadow.emit.emitter import _EventIds
-
-    ids = _EventIds()
-    seen = {ids.next() for _ in range(1000)}
-    assert len(seen) == 1000 and all(len(i) == 36 for i in seen)
+    emitter, producer = emitter_factory()
+    client = httpx.Client(transport=httpx.MockTransport(provider.handler(httpx)), event_hooks=httpx_hooks(emitter))
+    client.post("http://provider.test/v1/chat/completions", json=CHAT)
+    assert emitter.flush(5)
     read, write = os.pipe()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # fork in a threaded process (3.12+ warns)
         pid = os.fork()
-    if pid == 0:  # the child: the id its next call would get
-        os.write(write, ids.next().encode())
-        os._exit(0)
+    if pid == 0:  # the child
+        try:
+            client.post("http://provider.test/v1/chat/completions", json=CHAT)
+            flushed = emitter.flush(5)
+            stats = emitter.close(2)
+            last = producer.records[-1].key.decode()
+            os.write(write, f"{flushed} {stats.seen} {stats.sent} {last}".encode())
+        finally:
+            os._exit(0)
     os.close(write)
-    child = os.read(read, 100).decode()
+    answer = os.read(read, 200).decode().split()
     os.waitpid(pid, 0)
     os.close(read)
-    mine = ids.next()
-    assert child != mine and child[:23] != mine[:23]  # another random prefix, not the same counter
+    assert answer[:3] == ["True", "1", "1"]  # the child's own counters: its one call, sent
+    parent_id = producer.records[0].key.decode()
+    assert answer[3] != parent_id and answer[3][:23] != parent_id[:23]
+    assert emitter.stats().sent == 1  # the parent's counters are its own
