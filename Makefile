@@ -24,13 +24,13 @@ test: $(STAMP) ## run every test (starts a local Kafka from Maven Central jars w
 	$(BIN)/python -m pytest
 
 lint: $(STAMP) ## ruff and mypy --strict
-	$(BIN)/ruff check shadow tests benchmarks scripts deploy
-	$(BIN)/ruff format --check shadow tests benchmarks scripts deploy
+	$(BIN)/ruff check shadow tests benchmarks scripts deploy examples
+	$(BIN)/ruff format --check shadow tests benchmarks scripts deploy examples
 	$(BIN)/mypy
 
 format: $(STAMP) ## apply ruff's formatter and fixes
-	$(BIN)/ruff format shadow tests benchmarks scripts
-	$(BIN)/ruff check --fix shadow tests benchmarks scripts
+	$(BIN)/ruff format shadow tests benchmarks scripts deploy examples
+	$(BIN)/ruff check --fix shadow tests benchmarks scripts deploy examples
 
 schemas: $(STAMP) ## regenerate schemas/mirror_event.v1.schema.json from the model
 	$(BIN)/shadow schema > schemas/mirror_event.v1.schema.json
