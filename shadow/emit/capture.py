@@ -14,6 +14,7 @@ timeout, a dropped connection) reach the caller unchanged.
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
@@ -57,13 +58,19 @@ class Exchange:
     finished: bool = False  # accounted for (sent, or dropped for one reason): guarded by the emitter's lock
 
     def record(self, chunk: bytes) -> None:
+        """Keep ``chunk`` with the moment it arrived (the tees inline this; it is their per-chunk work)."""
         size = self.size + len(chunk)
         if size <= self.limit:
             self.size = size
             self.chunks.append((perf_counter(), chunk))
-        elif not self.overflow:
+        else:
+            self.outgrow()
+
+    def outgrow(self) -> None:
+        """The exchange passed ``limit``: nothing more is kept, and what was is released at once."""
+        if not self.overflow:
             self.overflow = True
-            self.chunks = []  # released at once: only the caller still holds the bytes
+            self.chunks = []  # only the caller still holds the bytes
             self.size = self.limit + 1
 
     def end(self, outcome: str, failure: str = "") -> bool:
@@ -92,11 +99,16 @@ class _SyncTee:
 
     def __iter__(self) -> Iterator[bytes]:
         exchange = self._exchange
-        record = exchange.record
+        limit = exchange.limit
         try:
             for chunk in self._inner:
-                try:
-                    record(chunk)
+                try:  # Exchange.record, inlined: this runs for every chunk of every sampled call
+                    size = exchange.size + len(chunk)
+                    if size <= limit:
+                        exchange.size = size
+                        exchange.chunks.append((perf_counter(), chunk))
+                    else:
+                        exchange.outgrow()
                 except Exception as exc:  # noqa: BLE001 - the emitter's fault must never reach the caller
                     self._fault(exc)
                 yield chunk
@@ -123,7 +135,9 @@ class _SyncTee:
 
 
 class _AsyncTee:
-    """The async twin of :class:`_SyncTee`."""
+    """The async twin of :class:`_SyncTee`. Its iterator is a class, not an async generator: an async
+    generator left suspended (the SDKs stop reading at the final event) is closed by a task the event loop
+    schedules for it, one more per call."""
 
     def __init__(self, inner: Any, exchange: Exchange, deliver: Deliver, fault: Fault) -> None:
         self._inner = inner
@@ -131,23 +145,8 @@ class _AsyncTee:
         self._deliver = deliver
         self._fault = fault
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        exchange = self._exchange
-        record = exchange.record
-        try:
-            async for chunk in self._inner:
-                try:
-                    record(chunk)
-                except Exception as exc:  # noqa: BLE001 - the emitter's fault must never reach the caller
-                    self._fault(exc)
-                yield chunk
-        except GeneratorExit:
-            self._end(ABANDONED)
-            raise
-        except BaseException as exc:
-            self._end(FAILED, f"{type(exc).__name__}: {exc}")
-            raise
-        self._end(COMPLETE)
+    def __aiter__(self) -> _AsyncTeeIterator:
+        return _AsyncTeeIterator(self, self._inner.__aiter__())
 
     async def aclose(self) -> None:
         try:
@@ -161,6 +160,42 @@ class _AsyncTee:
                 self._deliver(self._exchange)
         except Exception as exc:  # noqa: BLE001 - the emitter's fault must never reach the caller
             self._fault(exc)
+
+
+class _AsyncTeeIterator:
+    __slots__ = ("_exchange", "_inner", "_tee")
+
+    def __init__(self, tee: _AsyncTee, inner: AsyncIterator[bytes]) -> None:
+        self._tee = tee
+        self._inner = inner
+        self._exchange = tee._exchange
+
+    def __aiter__(self) -> _AsyncTeeIterator:
+        return self
+
+    async def __anext__(self) -> bytes:
+        try:
+            chunk = await self._inner.__anext__()
+        except StopAsyncIteration:
+            self._tee._end(COMPLETE)
+            raise
+        except asyncio.CancelledError:
+            self._tee._end(ABANDONED)  # the caller's task gave up on the call
+            raise
+        except BaseException as exc:
+            self._tee._end(FAILED, f"{type(exc).__name__}: {exc}")
+            raise
+        exchange = self._exchange
+        try:  # Exchange.record, inlined
+            size = exchange.size + len(chunk)
+            if size <= exchange.limit:
+                exchange.size = size
+                exchange.chunks.append((perf_counter(), chunk))
+            else:
+                exchange.outgrow()
+        except Exception as exc:  # noqa: BLE001 - the emitter's fault must never reach the caller
+            self._tee._fault(exc)
+        return chunk
 
 
 _SYNC_TEES: dict[type, type] = {}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from shadow.emit import Emitter, instrument
+from shadow.emit import Emitter, capture, instrument
 from shadow.emit.build import EventBuilder
 from shadow.emit.capture import Exchange
 from shadow.emit.emitter import Outbox
@@ -26,7 +26,7 @@ def _boom(*args, **kwargs):
 BREAKAGES = {
     "sampling": lambda emitter, mp: mp.setattr(emitter.sampler.__class__, "rate", _boom),
     "request hook": lambda emitter, mp: mp.setattr(Emitter, "_open", _boom),
-    "recording a chunk": lambda emitter, mp: mp.setattr(Exchange, "record", _boom),
+    "recording a chunk": lambda emitter, mp: mp.setattr(capture, "perf_counter", _boom),
     "handing over": lambda emitter, mp: mp.setattr(Outbox, "put", _boom),
     "marking the end": lambda emitter, mp: mp.setattr(Exchange, "end", _boom),
     "counting": lambda emitter, mp: mp.setattr(Outbox, "count", _boom),
