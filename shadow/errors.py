@@ -14,7 +14,8 @@ ShadowError
 │   ├── StoreBusyError       the embedded chDB directory is held by another process
 │   └── MigrationError       DDL could not be applied
 ├── SourceError              the Kafka consumer or the NDJSON input failed
-└── DeadLetterError          a dead letter could not be written (the record is not committed)
+├── DeadLetterError          a dead letter could not be written (the record is not committed)
+└── UnusableExchangeError    (shadow.emit.build) a recorded call cannot become a mirror event: dropped, counted
 
 Retries are decided where an error is caught, each in one place: the row
 batcher retries ``StoreError`` on writes, the pipeline retries ``DeadLetterError``,
