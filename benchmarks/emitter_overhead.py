@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -52,6 +52,10 @@ from shadow.emit.memory import MemoryProducer  # noqa: E402
 from shadow.events.models import Api  # noqa: E402
 
 GOAL_US = 100.0
+PAUSE_S = 0.002
+"""Untimed pause before each paced call (after the publisher finished the previous event)."""
+GAP_S = 0.0005
+"""Time between a paced stream's events (an async client's sleep is at least 1 ms: the event loop's tick)."""
 SYSTEM = (
     "You are the support assistant of an online shop. Answer briefly and politely, in the customer's language. "
     "Use lookup_order for any question about an order; never invent order details. " * 6
@@ -86,21 +90,44 @@ def _bodies(api: Api) -> tuple[bytes, list[bytes]]:
     return orjson.dumps(rendered), list(stream_events(api, rendered))
 
 
-def handler(module: Any, api: Api, *, is_async: bool = False) -> Callable[[Any], Any]:
+class Arrival:
+    """When the transport handed over the last event of a stream (``perf_counter``)."""
+
+    last = 0.0
+
+
+def handler(module: Any, api: Api, gap_s: float, arrival: Arrival, *, is_async: bool = False) -> Callable[[Any], Any]:
+    """A transport handler: the whole answer at once, or its events with ``gap_s`` before each (0: at once)."""
     whole, events = _bodies(api)
+    final = len(events) - 1
+
+    def pieces() -> Any:
+        for n, piece in enumerate(events):
+            if gap_s:
+                time.sleep(gap_s)  # the next event is on its way
+            if n == final:
+                arrival.last = time.perf_counter()
+            yield piece
+
+    async def async_pieces() -> Any:
+        for n, piece in enumerate(events):
+            if gap_s:
+                await asyncio.sleep(gap_s)
+            if n == final:
+                arrival.last = time.perf_counter()
+            yield piece
+
+    async def whole_async() -> Any:
+        yield whole
 
     def respond(request: Any) -> Any:
         streamed = b'"stream":true' in request.content.replace(b" ", b"")
-        pieces = events if streamed else [whole]
         kind = "text/event-stream" if streamed else "application/json"
         if is_async:
-
-            async def each() -> Any:
-                for piece in pieces:
-                    yield piece
-
-            return module.Response(200, headers={"content-type": kind}, content=each())
-        return module.Response(200, headers={"content-type": kind}, content=iter(pieces))
+            content: Any = async_pieces() if streamed else whole_async()
+        else:
+            content = pieces() if streamed else iter([whole])
+        return module.Response(200, headers={"content-type": kind}, content=content)
 
     if not is_async:
         return respond
@@ -117,76 +144,89 @@ def sdk_httpx(client_class: type) -> Any:
     return sys.modules[next(root for root in roots if root.startswith("httpx"))]
 
 
-# --- variants: (plain call, mirrored call); each returns when the caller has the whole answer -----------
+# --- variants ----------------------------------------------------------------------------------------
+# Each builds (plain call, mirrored call); a call returns when the caller has the whole answer, with the
+# moment (perf_counter) the caller had its first piece (a streamed call) or 0.0.
+
+Call = Callable[[], float]
 
 
-def raw_variant(emitter: Emitter, streamed: bool) -> tuple[Callable[[], None], Callable[[], None]]:
+def raw_variant(emitter: Emitter, streamed: bool, gap_s: float, arrival: Arrival) -> tuple[Call, Call]:
     body = {**CHAT, "stream": True} if streamed else CHAT
-    plain = httpx.Client(transport=httpx.MockTransport(handler(httpx, Api.OPENAI_CHAT)))
-    mirrored = httpx.Client(
-        transport=httpx.MockTransport(handler(httpx, Api.OPENAI_CHAT)), event_hooks=httpx_hooks(emitter)
-    )
 
-    def call(client: httpx.Client) -> None:
-        with client.stream("POST", URL, json=body) as response:
+    def client(hooks: Any) -> httpx.Client:
+        transport = httpx.MockTransport(handler(httpx, Api.OPENAI_CHAT, gap_s, arrival))
+        return httpx.Client(transport=transport, event_hooks=hooks)
+
+    plain, mirrored = client(None), client(httpx_hooks(emitter))
+
+    def call(c: httpx.Client) -> float:
+        first = 0.0
+        with c.stream("POST", URL, json=body) as response:
             for _ in response.iter_raw():
-                pass
+                first = first or time.perf_counter()
+        return first if streamed else 0.0
 
     return (lambda: call(plain)), _labelled(lambda: call(mirrored))
 
 
-def openai_variant(emitter: Emitter, streamed: bool) -> tuple[Callable[[], None], Callable[[], None]]:
+def openai_variant(emitter: Emitter, streamed: bool, gap_s: float, arrival: Arrival) -> tuple[Call, Call]:
     module = sdk_httpx(openai.OpenAI)
 
     def client() -> openai.OpenAI:
-        http = module.Client(transport=module.MockTransport(handler(module, Api.OPENAI_CHAT)))
+        http = module.Client(transport=module.MockTransport(handler(module, Api.OPENAI_CHAT, gap_s, arrival)))
         return openai.OpenAI(api_key="k", base_url="http://provider.test/v1", http_client=http, max_retries=0)
 
     plain, mirrored = client(), instrument(client(), emitter)
 
-    def call(c: openai.OpenAI) -> None:
-        if streamed:
-            for _ in c.chat.completions.create(**CHAT, stream=True):  # type: ignore[call-overload]
-                pass
-        else:
+    def call(c: openai.OpenAI) -> float:
+        if not streamed:
             c.chat.completions.create(**CHAT)  # type: ignore[call-overload]
+            return 0.0
+        first = 0.0
+        for _ in c.chat.completions.create(**CHAT, stream=True):  # type: ignore[call-overload]
+            first = first or time.perf_counter()
+        return first
 
     return (lambda: call(plain)), _labelled(lambda: call(mirrored))
 
 
-def anthropic_async_variant(emitter: Emitter, streamed: bool) -> tuple[Callable[[], None], Callable[[], None]]:
+def anthropic_async_variant(emitter: Emitter, streamed: bool, gap_s: float, arrival: Arrival) -> tuple[Call, Call]:
     module = sdk_httpx(anthropic.AsyncAnthropic)
     loop = asyncio.new_event_loop()
 
     def client() -> anthropic.AsyncAnthropic:
-        transport = module.MockTransport(handler(module, Api.ANTHROPIC_MESSAGES, is_async=True))
+        transport = module.MockTransport(handler(module, Api.ANTHROPIC_MESSAGES, gap_s, arrival, is_async=True))
         http = module.AsyncClient(transport=transport)
         return anthropic.AsyncAnthropic(api_key="k", base_url="http://provider.test", http_client=http, max_retries=0)
 
     plain, mirrored = client(), instrument(client(), emitter)
 
-    async def call(c: anthropic.AsyncAnthropic) -> None:
-        if streamed:
-            async for _ in await c.messages.create(**MESSAGES, stream=True):  # type: ignore[call-overload]
-                pass
-        else:
+    async def call(c: anthropic.AsyncAnthropic) -> float:
+        if not streamed:
             await c.messages.create(**MESSAGES)  # type: ignore[call-overload]
+            return 0.0
+        first = 0.0
+        async for _ in await c.messages.create(**MESSAGES, stream=True):  # type: ignore[call-overload]
+            first = first or time.perf_counter()
+        return first
 
     return (lambda: loop.run_until_complete(call(plain))), _labelled(lambda: loop.run_until_complete(call(mirrored)))
 
 
-def _labelled(call: Callable[[], None]) -> Callable[[], None]:
+def _labelled(call: Call) -> Call:
     turn = [0]
 
-    def labelled() -> None:
+    def labelled() -> float:
         turn[0] += 1
         with context(workflow="support_chat", tenant="acme", subject=f"conversation-{turn[0] % 64}"):
-            call()
+            return call()
 
     return labelled
 
 
-VARIANTS: dict[str, tuple[Callable[..., tuple[Callable[[], None], Callable[[], None]]], bool]] = {
+Build = Callable[[Emitter, bool, float, Arrival], tuple[Call, Call]]
+VARIANTS: dict[str, tuple[Build, bool]] = {
     "httpx, unstreamed": (raw_variant, False),
     "httpx, streamed (~60 events)": (raw_variant, True),
     "openai SDK, unstreamed": (openai_variant, False),
@@ -196,25 +236,37 @@ VARIANTS: dict[str, tuple[Callable[..., tuple[Callable[[], None], Callable[[], N
 }
 
 
+class Samples:
+    """Per-call µs of one client: the whole call, and for a streamed call the caller's first piece and the
+    tail (from the last event's arrival to the call's return)."""
+
+    def __init__(self) -> None:
+        self.whole: list[float] = []
+        self.first: list[float] = []
+        self.tail: list[float] = []
+
+
 def measure(
-    plain: Callable[[], None], mirrored: Callable[[], None], calls: int, settle: Callable[[], None]
-) -> tuple[list[float], list[float]]:
-    """Per-call µs without and with the emitter, interleaved; ``settle`` runs untimed after each pair."""
-    for _ in range(50):  # warm both paths
+    plain: Call, mirrored: Call, calls: int, settle: Callable[[], None], arrival: Arrival
+) -> tuple[Samples, Samples]:
+    """Both clients' samples, calls interleaved (plain, mirrored, mirrored, plain, …); ``settle`` runs untimed
+    before every call."""
+    for _ in range(30):  # warm both paths
         plain()
         mirrored()
-    settle()
-    gc.collect()
-    without: list[float] = []
-    with_: list[float] = []
-    clock = time.perf_counter_ns
+    without, with_ = Samples(), Samples()
+    clock = time.perf_counter
     for i in range(calls):
         pair = ((plain, without), (mirrored, with_)) if i % 2 else ((mirrored, with_), (plain, without))
         for call, samples in pair:
+            settle()
             start = clock()
-            call()
-            samples.append((clock() - start) / 1000)
-        settle()
+            first = call()
+            end = clock()
+            samples.whole.append((end - start) * 1e6)
+            if first:
+                samples.first.append((first - start) * 1e6)
+                samples.tail.append((end - arrival.last) * 1e6)
     return without, with_
 
 
@@ -228,7 +280,7 @@ def publisher_cpu_us(redact: bool, repeat: int) -> dict[str, float]:
     emitter = Emitter(service="bench", producer_factory=MemoryProducer().factory(), redact=redact)
     emitter._submit = captured.append  # type: ignore[method-assign]  # keep the exchanges instead of queueing them
     client = httpx.Client(
-        transport=httpx.MockTransport(handler(httpx, Api.OPENAI_CHAT)), event_hooks=httpx_hooks(emitter)
+        transport=httpx.MockTransport(handler(httpx, Api.OPENAI_CHAT, 0.0, Arrival())), event_hooks=httpx_hooks(emitter)
     )
     for body in (CHAT, {**CHAT, "stream": True}):
         with context(subject="conversation-1"), client.stream("POST", URL, json=body) as response:
@@ -252,29 +304,89 @@ def publisher_cpu_us(redact: bool, repeat: int) -> dict[str, float]:
     return figures
 
 
-def run_table(
-    title: str, emitter: Emitter, calls: int, settle: Callable[[], None], goals: list[GoalRow] | None
-) -> None:
-    """One table: every variant measured with ``settle`` between pairs; goal rows appended to ``goals``."""
-    print(f"\n{title}")
-    header = f"{'variant':34} {'without p50':>11} {'with p50':>9} {'added p50':>9} {'without p99':>11} "
-    header += f"{'with p99':>9} {'added p99':>9}"
+TABLES = {
+    "paced": "Paced (the goal's figures): every call after a pause; a stream's events {gap} ms apart",
+    "back to back": "Back to back: no pause, streams at once (CPU per call; the publisher's work overlaps the calls)",
+}
+
+
+def new_emitter(bootstrap: str | None) -> Emitter:
+    options: dict[str, Any] = {"service": "bench", "environment": "bench", "max_buffer_events": 10_000}
+    if bootstrap:
+        options["kafka"] = {"bootstrap_servers": bootstrap, "topic": f"bench.emit.{time.time_ns()}"}
+    else:
+        options["producer_factory"] = MemoryProducer().factory()
+    return Emitter(**options)  # redaction on (the default), with a key of this process
+
+
+def one_round(table: str, calls: int, bootstrap: str | None, build_first: int) -> dict[str, dict[str, list[float]]]:
+    """One round in this process: per variant and timed part, the samples without and with the emitter.
+    ``build_first`` 1 builds the mirrored client before the plain one (rounds alternate it)."""
+    emitter = new_emitter(bootstrap)
+    paced = table == "paced"
+
+    def pause() -> None:  # the publisher done with the last event, then a pause, as between a service's calls
+        emitter.flush(10)
+        time.sleep(PAUSE_S)
+
+    settle = pause if paced else (lambda: None)
+    gap_s = GAP_S if paced else 0.0
+    samples: dict[str, dict[str, list[float]]] = {}
+    for name, (build, streamed) in VARIANTS.items():
+        arrival = Arrival()
+        plain, mirrored = build(emitter, streamed, gap_s, arrival)
+        if build_first:  # a plain client built after the mirrored one
+            plain = build(emitter, streamed, gap_s, arrival)[0]
+        without, with_ = measure(plain, mirrored, calls, settle, arrival)
+        if streamed and gap_s:
+            samples[f"{name}|to the first piece"] = {"without": without.first, "with": with_.first}
+            samples[f"{name}|last event to return"] = {"without": without.tail, "with": with_.tail}
+        else:
+            samples[f"{name}|whole call"] = {"without": without.whole, "with": with_.whole}
+    stats = emitter.close(30)
+    if stats.dropped_total or stats.hook_errors or stats.sent != stats.queued:
+        raise SystemExit(f"the emitter lost events in the benchmark: {stats.as_dict()}")
+    return samples
+
+
+def run_rounds(table: str, rounds: int, calls: int, bootstrap: str | None) -> dict[str, list[dict[str, list[float]]]]:
+    """``rounds`` rounds, each in a fresh process (its own memory layout and interpreter state: one
+    process's figures can sit tens of µs off another's for identical clients), pooled per timed part."""
+    pooled: dict[str, list[dict[str, list[float]]]] = {}
+    for n in range(rounds):
+        command = [sys.executable, __file__, "--round", table, "--calls", str(calls), "--build-first", str(n % 2)]
+        if bootstrap:
+            command += ["--bootstrap", bootstrap]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise SystemExit(f"round {n + 1} failed:\n{done.stderr[-3000:]}")
+        for key, value in orjson.loads(done.stdout.strip().splitlines()[-1]).items():
+            pooled.setdefault(key, []).append(value)
+    return pooled
+
+
+def print_table(table: str, pooled: dict[str, list[dict[str, list[float]]]], goals: list[GoalRow] | None) -> None:
+    print("\n" + TABLES[table].format(gap=f"{GAP_S * 1e3:g}"))
+    header = f"{'variant':32} {'timed':21} {'without p50':>11} {'with p50':>9} {'added p50':>9} {'rounds':>15} "
+    header += f"{'without p99':>11} {'with p99':>9}"
     print(header)
     print("-" * len(header))
-    for name, (build, streamed) in VARIANTS.items():
-        plain, mirrored = build(emitter, streamed)
-        without, with_ = measure(plain, mirrored, calls, settle)
+    for key, rounds in pooled.items():
+        name, label = key.split("|")
+        without = [x for r in rounds for x in r["without"]]
+        with_ = [x for r in rounds for x in r["with"]]
         base50, fig50 = statistics.median(without), statistics.median(with_)
-        base99, fig99 = p99(without), p99(with_)
+        each = [statistics.median(r["with"]) - statistics.median(r["without"]) for r in rounds]
+        spread = f"{min(each):.0f}..{max(each):.0f}"
         print(
-            f"{name:34} {base50:9.1f}µs {fig50:7.1f}µs {fig50 - base50:7.1f}µs {base99:9.1f}µs {fig99:7.1f}µs "
-            f"{fig99 - base99:7.1f}µs"
+            f"{name:32} {label:21} {base50:9.1f}µs {fig50:7.1f}µs {fig50 - base50:7.1f}µs {spread:>15} "
+            f"{p99(without):9.1f}µs {p99(with_):7.1f}µs"
         )
         if goals is not None:
             goals.append(
                 bound_row(
                     "emitter",
-                    f"added latency per call, median: {name}",
+                    f"added latency per call, median: {name}, {label}",
                     figure=fig50 - base50,
                     unit="µs",
                     at_most=GOAL_US,
@@ -286,41 +398,29 @@ def run_table(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--calls", type=int, default=1000, help="pairs of calls per variant")
+    parser.add_argument("--calls", type=int, default=150, help="pairs of calls per variant and round")
+    parser.add_argument("--rounds", type=int, default=6, help="rounds per table, each in a fresh process")
     parser.add_argument("--bootstrap", help="a Kafka broker to publish to (default: an in-memory producer)")
-    parser.add_argument("--quick", action="store_true", help="400 pairs per variant")
+    parser.add_argument("--quick", action="store_true", help="3 rounds of 100 pairs")
+    parser.add_argument("--round", choices=sorted(TABLES), help=argparse.SUPPRESS)  # one round, in a child
+    parser.add_argument("--build-first", type=int, default=0, help=argparse.SUPPRESS)
     add_goals_argument(parser)
     args = parser.parse_args()
+    if args.round:
+        sys.stdout.write(orjson.dumps(one_round(args.round, args.calls, args.bootstrap, args.build_first)).decode())
+        return
     if args.quick:
-        args.calls = min(args.calls, 400)
-
-    options: dict[str, Any] = {"service": "bench", "environment": "bench", "max_buffer_events": 10_000}
-    if args.bootstrap:
-        options["kafka"] = {"bootstrap_servers": args.bootstrap, "topic": f"bench.emit.{time.time_ns()}"}
-    else:
-        options["producer_factory"] = MemoryProducer().factory()
-    emitter = Emitter(**options)  # redaction on (the default), with a key of this process
+        args.calls, args.rounds = min(args.calls, 100), min(args.rounds, 3)
     producer = f"Kafka at {args.bootstrap}" if args.bootstrap else "in memory"
-    print(f"{args.calls} interleaved pairs per variant and table; producer: {producer}; redaction on")
-    rows: list[GoalRow] = []
-    run_table(
-        "Paced: the publisher done between pairs (each pair starts after a pause: the goal's figures)",
-        emitter,
-        args.calls,
-        lambda: emitter.flush(10),
-        rows,
-    )
-    run_table(
-        "Back to back: no pause, the publisher's work overlapping the calls (a busy service)",
-        emitter,
-        args.calls,
-        lambda: None,
-        None,
-    )
-    stats = emitter.close(30)
     print(
-        f"\nemitter: {stats.queued} queued, {stats.sent} sent, dropped {stats.dropped}, hook errors {stats.hook_errors}"
+        f"{args.rounds} rounds (fresh processes) of {args.calls} interleaved pairs per variant and table; "
+        f"producer: {producer}; redaction on; 'rounds' is the spread of the rounds' own added p50"
     )
+    rows: list[GoalRow] = []
+    for table in TABLES:
+        print_table(
+            table, run_rounds(table, args.rounds, args.calls, args.bootstrap), rows if table == "paced" else None
+        )
     print("\npublisher CPU per event (off the request path), median µs:")
     for redact in (True, False):
         figures = publisher_cpu_us(redact, 300 if args.quick else 1000)

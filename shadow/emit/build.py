@@ -22,6 +22,8 @@ Steps, in order:
 from __future__ import annotations
 
 import importlib
+import time
+import uuid
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable
@@ -42,6 +44,8 @@ __all__ = ["EventBuilder", "UnusableExchangeError"]
 
 MAX_ERROR_MESSAGE_CHARS = 2000
 RETRIES_TAG = "shadow.retries"
+RETRY_HEADER = "x-stainless-retry-count"
+"""The SDKs' count of the attempts before this one, on each request they send."""
 
 
 class UnusableExchangeError(ShadowError):
@@ -51,8 +55,15 @@ class UnusableExchangeError(ShadowError):
 class EventBuilder:
     """Builds event bytes from exchanges with one service's identity and (optionally) a redactor."""
 
-    def __init__(self, service: str, environment: str, redactor: Redactor | None) -> None:
+    def __init__(
+        self,
+        service: str,
+        environment: str,
+        redactor: Redactor | None,
+        new_id: Callable[[], str] | None = None,
+    ) -> None:
         self.service = service
+        self.new_id = new_id or (lambda: str(uuid.uuid4()))  # event ids not drawn on the request path
         self.environment = environment
         self.redactor = redactor if redactor is not None and redactor.active else None
         self._texts = _TextCache(self._redact_text) if self.redactor is not None else None
@@ -67,15 +78,19 @@ class EventBuilder:
         request = _json_object(exchange.request_body)
         if request is None:
             raise UnusableExchangeError("the request body is not a JSON object")
-        if exchange.content_encoding:
-            exchange.chunks = decoded_chunks(exchange.content_encoding, exchange.chunks, exchange.limit)
-            exchange.content_encoding = ""
+        encoding = exchange.content_encoding
+        if encoding and not exchange.decoded:
+            exchange.chunks = decoded_chunks(encoding, exchange.chunks, exchange.limit)
+            exchange.decoded = True
         streamed = exchange.content_type.startswith("text/event-stream")
         response, error, ttft_ms = self._answer(exchange, streamed)
         context = exchange.context
         tags = dict(context.tags)
-        if exchange.retries:
-            tags[RETRIES_TAG] = str(exchange.retries)
+        retries = _retries(exchange.request_headers.get(RETRY_HEADER))
+        if retries:
+            tags[RETRIES_TAG] = str(retries)
+        if not exchange.event_id:
+            exchange.event_id = self.new_id()
         redactor = self.redactor
         tenant = context.tenant
         if redactor is not None:
@@ -89,10 +104,10 @@ class EventBuilder:
         event: dict[str, Any] = {
             "schema_version": 1,
             "event_id": exchange.event_id,
-            "occurred_at": _rfc3339(exchange.started_wall + latency_s),
+            "occurred_at": _rfc3339(time.time() - (time.perf_counter() - exchange.ended)),  # the answer's end
             "service": self.service,
             "environment": self.environment,
-            "workflow": context.workflow,
+            "workflow": exchange.workflow,
             "tenant": tenant,
             "subject": exchange.subject,
             "api": exchange.api.value,
@@ -312,3 +327,12 @@ def _cut(text: str) -> str:
 
 def _rfc3339(epoch_s: float) -> str:
     return datetime.fromtimestamp(epoch_s, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _retries(value: str | None) -> int:
+    if not value:
+        return 0
+    try:
+        return max(0, int(value))
+    except ValueError:
+        return 0

@@ -1,7 +1,7 @@
 """What the hooks record of one sampled HTTP exchange, and the tee that records a response body.
 
-On the request path the emitter only appends: the request's bytes (already built by the SDK), the
-response's status and content type, then every body chunk with the moment it arrived
+On the request path the emitter only keeps references and appends: the request (its bytes already
+built by the SDK), the response's status and headers, then every body chunk with the moment it arrived
 (``time.perf_counter``), up to ``max_capture_bytes``. Everything else — parsing, assembling a streamed
 answer, redaction, serialization — happens later, in the publisher's thread
 (:mod:`shadow.emit.build`).
@@ -15,8 +15,9 @@ timeout, a dropped connection) reach the caller unchanged.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from time import perf_counter
 from typing import Any
@@ -35,27 +36,52 @@ FAILED = "failed"  # reading the body raised (read timeout, connection dropped)
 
 @dataclass(slots=True, eq=False)
 class Exchange:
-    """One sampled HTTP exchange: what the request hook knew, then what the response brought."""
+    """One sampled HTTP exchange: what the response hook noted, then what the body brought.
+
+    The request path notes only what it must then (times, the context, the sampling decision) and keeps
+    references to the rest; the publisher reads the request's bytes and headers and the response's
+    headers from them, and gives the event its id."""
 
     api: Api
-    event_id: str
-    context: CallContext  # merged with the emitter's defaults: workflow is set
+    context: CallContext  # as the service set it (its workflow may be None: see ``workflow``)
+    workflow: str  # the context's, or the emitter's default
     subject: str | None  # as sampled: redacted when redaction at the source is on
     started: float  # perf_counter() when the request hook ran
-    started_wall: float  # time.time() at the same moment
-    request_body: bytes
-    retries: int  # attempts before this one (the SDKs' x-stainless-retry-count)
+    request: Any  # the httpx Request (its bytes are already built; its headers carry the SDKs' retry count)
     limit: int  # max_capture_bytes
-    size: int = 0  # bytes held: the request and the response body so far
-    status: int = 0
-    content_type: str = ""
-    content_encoding: str = ""  # the body's Content-Encoding: the tee records it as it travels, still encoded
+    size: int  # bytes held: the request and the response body so far
+    status: int
+    response_headers: Any  # the response's httpx Headers
+    event_id: str = ""  # given by the publisher (or by sampling, when it needed one on the request path)
     chunks: list[tuple[float, bytes]] = field(default_factory=list)
     ended: float = 0.0  # perf_counter() when the body ended or the response was closed
     outcome: str = OPEN
     failure: str = ""  # the exception that ended a FAILED body (its type and message)
     overflow: bool = False  # the exchange outgrew ``limit``: nothing more recorded, dropped as too_large
     finished: bool = False  # accounted for (sent, or dropped for one reason): guarded by the emitter's lock
+    decoded: bool = False  # the chunks were decoded from the Content-Encoding (by the publisher)
+
+    @property
+    def request_body(self) -> bytes:
+        return self.request.content if self.request is not None else b""
+
+    @property
+    def request_headers(self) -> Any:
+        return self.request.headers if self.request is not None else {}
+
+    def release(self) -> None:
+        """Let go of the bytes (the event holds them now, or was dropped)."""
+        self.chunks = []
+        self.request = None
+
+    @property
+    def content_type(self) -> str:
+        return str(self.response_headers.get("content-type", "")) if self.response_headers is not None else ""
+
+    @property
+    def content_encoding(self) -> str:
+        """The body's Content-Encoding: the tee records the body as it travels, still encoded."""
+        return str(self.response_headers.get("content-encoding", "")) if self.response_headers is not None else ""
 
     def record(self, chunk: bytes) -> None:
         """Keep ``chunk`` with the moment it arrived (the tees inline this; it is their per-chunk work)."""
@@ -135,24 +161,57 @@ class _SyncTee:
 
 
 class _AsyncTee:
-    """The async twin of :class:`_SyncTee`. Its iterator is a class, not an async generator: an async
-    generator left suspended (the SDKs stop reading at the final event) is closed by a task the event loop
-    schedules for it, one more per call."""
+    """The async twin of :class:`_SyncTee`. Its iterator is an async generator (the cheapest async
+    iteration step Python has: about half the cost of a class whose ``__anext__`` is a coroutine), closed
+    by ``aclose()``: httpx closes the response's stream when the body ends or the caller closes it (the
+    SDKs do, even when they stop reading at the final event), so the event loop never has a suspended
+    generator of ours to finalize."""
 
     def __init__(self, inner: Any, exchange: Exchange, deliver: Deliver, fault: Fault) -> None:
         self._inner = inner
         self._exchange = exchange
         self._deliver = deliver
         self._fault = fault
+        self._iterator: AsyncGenerator[bytes, None] | None = None
 
-    def __aiter__(self) -> _AsyncTeeIterator:
-        return _AsyncTeeIterator(self, self._inner.__aiter__())
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        self._iterator = self._records()
+        return self._iterator
+
+    async def _records(self) -> AsyncGenerator[bytes, None]:
+        exchange = self._exchange
+        limit = exchange.limit
+        try:
+            async for chunk in self._inner:
+                try:  # Exchange.record, inlined: this runs for every chunk of every sampled call
+                    size = exchange.size + len(chunk)
+                    if size <= limit:
+                        exchange.size = size
+                        exchange.chunks.append((perf_counter(), chunk))
+                    else:
+                        exchange.outgrow()
+                except Exception as exc:  # noqa: BLE001 - the emitter's fault must never reach the caller
+                    self._fault(exc)
+                yield chunk
+        except (GeneratorExit, asyncio.CancelledError):
+            self._end(ABANDONED)  # the caller closed the response, or its task gave up on the call
+            raise
+        except BaseException as exc:
+            self._end(FAILED, f"{type(exc).__name__}: {exc}")
+            raise
+        self._end(COMPLETE)
 
     async def aclose(self) -> None:
         try:
-            await self._inner.aclose()
+            iterator, self._iterator = self._iterator, None
+            if iterator is not None:
+                with contextlib.suppress(RuntimeError):  # being iterated elsewhere: the loop finalizes it
+                    await iterator.aclose()
         finally:
-            self._end(ABANDONED)
+            try:
+                await self._inner.aclose()
+            finally:
+                self._end(ABANDONED)
 
     def _end(self, outcome: str, failure: str = "") -> None:
         try:
@@ -160,42 +219,6 @@ class _AsyncTee:
                 self._deliver(self._exchange)
         except Exception as exc:  # noqa: BLE001 - the emitter's fault must never reach the caller
             self._fault(exc)
-
-
-class _AsyncTeeIterator:
-    __slots__ = ("_exchange", "_inner", "_tee")
-
-    def __init__(self, tee: _AsyncTee, inner: AsyncIterator[bytes]) -> None:
-        self._tee = tee
-        self._inner = inner
-        self._exchange = tee._exchange
-
-    def __aiter__(self) -> _AsyncTeeIterator:
-        return self
-
-    async def __anext__(self) -> bytes:
-        try:
-            chunk = await self._inner.__anext__()
-        except StopAsyncIteration:
-            self._tee._end(COMPLETE)
-            raise
-        except asyncio.CancelledError:
-            self._tee._end(ABANDONED)  # the caller's task gave up on the call
-            raise
-        except BaseException as exc:
-            self._tee._end(FAILED, f"{type(exc).__name__}: {exc}")
-            raise
-        exchange = self._exchange
-        try:  # Exchange.record, inlined
-            size = exchange.size + len(chunk)
-            if size <= exchange.limit:
-                exchange.size = size
-                exchange.chunks.append((perf_counter(), chunk))
-            else:
-                exchange.outgrow()
-        except Exception as exc:  # noqa: BLE001 - the emitter's fault must never reach the caller
-            self._tee._fault(exc)
-        return chunk
 
 
 _SYNC_TEES: dict[type, type] = {}

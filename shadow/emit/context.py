@@ -9,22 +9,26 @@ function the pool runs, or run it with ``contextvars.copy_context().run``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from contextvars import ContextVar, Token
+from types import MappingProxyType
+from typing import NamedTuple
 
 __all__ = ["CallContext", "context", "current_context"]
 
+_NO_TAGS: Mapping[str, str] = MappingProxyType({})
 
-@dataclass(frozen=True, slots=True)
-class CallContext:
-    """The labels of the calls made inside one :func:`context` (None: the emitter's default)."""
+
+class CallContext(NamedTuple):
+    """The labels of the calls made inside one :func:`context` (None: the emitter's default).
+
+    A named tuple rather than a dataclass: one is built per ``with context(...)`` on the service's request
+    path, and a tuple is the cheapest immutable record Python builds."""
 
     workflow: str | None = None
     tenant: str | None = None
     subject: str | None = None
-    tags: Mapping[str, str] = field(default_factory=dict)
+    tags: Mapping[str, str] = _NO_TAGS
 
 
 _EMPTY = CallContext()
@@ -36,19 +40,14 @@ def current_context() -> CallContext:
     return _CURRENT.get()
 
 
-@contextmanager
-def context(
-    *,
-    workflow: str | None = None,
-    tenant: str | None = None,
-    subject: str | None = None,
-    tags: Mapping[str, str] | None = None,
-) -> Iterator[CallContext]:
-    """Label the LLM calls made inside the block.
+class context:
+    """Label the LLM calls made inside the block: ``with context(workflow=..., subject=...) as labels:``.
 
     Nested blocks inherit what they do not set; their tags are added to the outer block's (a key set
     again wins). ``subject`` is the conversation or user key that makes sampling sticky: every call of
-    one subject is mirrored or none is.
+    one subject is mirrored or none is. The block yields the merged :class:`CallContext`. (A class, not a
+    generator-based context manager: entering and leaving costs about a fifth as much, on the service's
+    request path.)
 
     Args:
         workflow: unit of sampling, routing and gating (e.g. ``support_chat``); default: the emitter's.
@@ -56,15 +55,36 @@ def context(
         subject: conversation or user key (at most 256 characters).
         tags: free-form labels (e.g. ``prompt_version``); keys and values are strings.
     """
-    outer = _CURRENT.get()
-    merged = CallContext(
-        workflow=workflow if workflow is not None else outer.workflow,
-        tenant=tenant if tenant is not None else outer.tenant,
-        subject=subject if subject is not None else outer.subject,
-        tags={**outer.tags, **{str(k): str(v) for k, v in tags.items()}} if tags else outer.tags,
-    )
-    token = _CURRENT.set(merged)
-    try:
-        yield merged
-    finally:
-        _CURRENT.reset(token)
+
+    __slots__ = ("_subject", "_tags", "_tenant", "_token", "_workflow")
+
+    def __init__(
+        self,
+        *,
+        workflow: str | None = None,
+        tenant: str | None = None,
+        subject: str | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> None:
+        self._workflow = workflow
+        self._tenant = tenant
+        self._subject = subject
+        self._tags = tags
+        self._token: Token[CallContext] | None = None
+
+    def __enter__(self) -> CallContext:
+        outer = _CURRENT.get()
+        tags = self._tags
+        merged = CallContext(
+            outer.workflow if self._workflow is None else self._workflow,
+            outer.tenant if self._tenant is None else self._tenant,
+            outer.subject if self._subject is None else self._subject,
+            MappingProxyType({**outer.tags, **{str(k): str(v) for k, v in tags.items()}}) if tags else outer.tags,
+        )
+        self._token = _CURRENT.set(merged)
+        return merged
+
+    def __exit__(self, *exc_info: object) -> None:
+        token, self._token = self._token, None
+        if token is not None:
+            _CURRENT.reset(token)

@@ -1,10 +1,12 @@
 """The emitter: sampling and capture on the request path, a bounded buffer, counters, shutdown.
 
-What a call pays on the request path: reading the context, one hash to sample, for a sampled call a
-uuid and a few appends, then one append to the buffer under a lock. A full buffer drops the exchange
-(``buffer_full``) instead of waiting; nothing on the request path waits on Kafka or raises.
+What a call pays on the request path: a start time; then, when the answer's headers arrive, the
+context, one hash to sample (none at rate 1), for a sampled call an exchange holding references to the
+request and the response's headers and an append per body chunk, then one append to the buffer under
+a lock. A full buffer drops the exchange (``buffer_full``) instead of waiting; nothing on the request
+path waits on Kafka or raises.
 
-Accounting. Every exchange on a mirrored path is ``seen``; it is then ``sampled_out``, ``retried``
+Accounting. Every answered POST on a mirrored path is ``seen``; it is then ``sampled_out``, ``retried``
 (an attempt the SDK retries, see :mod:`shadow.emit.hooks`), dropped before the buffer (``buffer_full``,
 ``too_large``, ``closed``: submitted after close()), or ``queued``. A queued exchange ends exactly
 once as ``sent`` or dropped after the buffer (``send_failed``, ``at_close``, ``unusable``: it could not
@@ -34,8 +36,8 @@ from typing import Any
 
 from shadow.emit.build import EventBuilder
 from shadow.emit.capture import Exchange
-from shadow.emit.context import CallContext, current_context
-from shadow.emit.hooks import instrument
+from shadow.emit.context import _CURRENT
+from shadow.emit.hooks import RETRIED_STATUSES, instrument
 from shadow.emit.publisher import ProducerFactory, Publisher, kafka_producer
 from shadow.emit.sampling import SourceSampler
 from shadow.emit.settings import EmitterSettings
@@ -48,7 +50,6 @@ log = logging.getLogger(__name__)
 
 BEFORE_QUEUE = ("buffer_full", "too_large", "closed")
 AFTER_QUEUE = ("send_failed", "at_close", "unusable")
-RETRY_HEADER = "x-stainless-retry-count"
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,8 +97,11 @@ class Outbox:
         self._idle = False
         self.closed = False
         self.counts: dict[str, int] = dict.fromkeys(
-            ("seen", "sampled_out", "retried", "queued", "sent", "hook_errors", *BEFORE_QUEUE, *AFTER_QUEUE), 0
+            ("retried", "queued", "sent", "hook_errors", *BEFORE_QUEUE, *AFTER_QUEUE), 0
         )
+        # Counted on every call's path, without the lock: next() on an itertools.count is one atomic step.
+        self.seen = itertools.count()
+        self.sampled_out = itertools.count()
 
     def count(self, name: str) -> None:
         with self._lock:
@@ -168,8 +172,8 @@ class Outbox:
             c = dict(self.counts)
             pending = len(self._buffer) + len(self._taken)
         return EmitterStats(
-            seen=c["seen"],
-            sampled_out=c["sampled_out"],
+            seen=_peek(self.seen),
+            sampled_out=_peek(self.sampled_out),
             retried=c["retried"],
             queued=c["queued"],
             sent=c["sent"],
@@ -212,6 +216,9 @@ class Emitter:
         self.sampler = sampler or settings.sampler()
         self.redactor = redactor if redactor is not None else _redactor(settings)
         self._redact_subject = self.redactor is not None and self.redactor.active
+        self._workflow = settings.workflow
+        self._capture_limit = settings.max_capture_bytes
+        self._emit_retried = settings.emit_retriable_errors
         self._subject_token = lru_cache(maxsize=4096)(self._redact_text)
         self._producer_factory = producer_factory or kafka_producer
         self._closed = False
@@ -225,7 +232,7 @@ class Emitter:
     def _start(self) -> None:
         settings = self.settings
         self._outbox = Outbox(settings.max_buffer_events, settings.max_buffer_bytes)
-        builder = EventBuilder(settings.service, settings.environment, self.redactor)
+        builder = EventBuilder(settings.service, settings.environment, self.redactor, self._ids.next)
         self._publisher = Publisher(settings, self._outbox, builder, self._producer_factory)
         self._publisher.start()
 
@@ -245,10 +252,12 @@ class Emitter:
     def flush(self, timeout_s: float = 5.0) -> bool:
         """Wait until nothing is pending (sent or dropped), at most ``timeout_s``; True when nothing is."""
         deadline = time.monotonic() + timeout_s
+        if self._outbox.pending():
+            self._publisher.wake()  # look now rather than at its next tick
         while self._outbox.pending():
             if time.monotonic() >= deadline:
                 return False
-            time.sleep(0.005)
+            time.sleep(0.001)
         return True
 
     def close(self, timeout_s: float | None = None) -> EmitterStats:
@@ -278,52 +287,58 @@ class Emitter:
 
     # --- the hooks' side (request path: cheap, never raises) --------------------------------------
 
-    def _open(self, api: Api, request: Any) -> Exchange | None:
-        """The exchange to record for a request about to be sent, or None (sampled out, too large)."""
-        started = time.perf_counter()
-        wall = time.time()
+    def _open(self, response: Any, started: float) -> Exchange | None:
+        """The exchange to record for an answered POST, or None (another path, a redirect, a retried
+        attempt, sampled out, too large).
+
+        This runs on the service's request path (in the response hook), so it only notes what it must
+        then (the status, the context, the sampling decision) and keeps references to the rest: the
+        publisher reads the request's bytes and headers and the response's headers, and gives the event
+        its id."""
+        request = response.request
+        path = request.url.path
+        if path.endswith("/chat/completions"):
+            api = Api.OPENAI_CHAT
+        elif path.endswith("/messages"):
+            api = Api.ANTHROPIC_MESSAGES
+        elif path.endswith("/responses"):
+            api = Api.OPENAI_RESPONSES
+        else:
+            return None
         outbox = self._outbox
-        outbox.count("seen")
-        ctx = current_context()
-        workflow = ctx.workflow or self.settings.workflow
+        next(outbox.seen)
+        status = response.status_code
+        if 300 <= status < 400:
+            return None  # a redirect: the request that follows it is the attempt
+        if (status in RETRIED_STATUSES or status >= 500) and not self._emit_retried:
+            outbox.count("retried")
+            return None
+        ctx = _CURRENT.get()
+        workflow = ctx.workflow or self._workflow
         subject = ctx.subject
         if subject and self._redact_subject:
             subject = self._subject_token(subject)
-        event_id = None
-        rate = self.sampler.rate(workflow)
-        if rate < 1.0:
+        event_id = ""
+        if self.sampler.rate(workflow) < 1.0:
             if not subject:
                 event_id = self._ids.next()
-            if not self.sampler.sampled(workflow, subject or event_id or ""):
-                outbox.count("sampled_out")
+            if not self.sampler.sampled(workflow, subject or event_id):
+                next(outbox.sampled_out)
                 return None
-        body = request.content
-        limit = self.settings.max_capture_bytes
-        exchange = Exchange(
-            api=api,
-            event_id=event_id or self._ids.next(),
-            context=ctx if ctx.workflow else CallContext(workflow, ctx.tenant, ctx.subject, ctx.tags),
-            subject=subject,
-            started=started,
-            started_wall=wall,
-            request_body=body,
-            retries=_retries(request.headers.get(RETRY_HEADER)),
-            limit=limit,
-            size=len(body),
-        )
-        if exchange.size > limit:
-            exchange.overflow = True
-            exchange.request_body = b""
+        size = len(request.content)
+        if size > self._capture_limit:
             outbox.count("too_large")
             return None
+        exchange = Exchange(
+            api, ctx, workflow, subject, started, request, self._capture_limit, size, status, response.headers
+        )
+        if event_id:
+            exchange.event_id = event_id
         return exchange
 
     def _submit(self, exchange: Exchange) -> None:
         if self._outbox.put(exchange):
             self._publisher.wake()
-
-    def _retried(self) -> None:
-        self._outbox.count("retried")
 
     def _fault(self, exc: BaseException) -> None:
         """A fault of the emitter's own (never the caller's): counted, logged once."""
@@ -358,13 +373,10 @@ class _EventIds:
         return f"{self._prefix}{next(self._counter) & 0xFFFF_FFFF_FFFF:012x}"
 
 
-def _retries(value: str | None) -> int:
-    if not value:
-        return 0
-    try:
-        return max(0, int(value))
-    except ValueError:
-        return 0
+def _peek(counter: itertools.count[int]) -> int:
+    """How many times ``next()`` was called on ``counter`` (its repr is ``count(N)``; reading it takes
+    no step)."""
+    return int(repr(counter)[6:-1])
 
 
 def _redactor(settings: EmitterSettings) -> Redactor | None:

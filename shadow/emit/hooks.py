@@ -3,11 +3,17 @@
 The ``openai`` and ``anthropic`` SDKs send every call through an httpx client of their own (``httpx``
 or its fork ``httpx2``, which work alike); its event hooks see each HTTP exchange:
 
-1. the request hook picks the API from the URL path (``…/chat/completions``, ``…/messages``,
-   ``…/responses``; POST only — any other request passes untouched), takes the call's context,
-   samples, and for a sampled call notes the start time and the request's bytes (no parsing);
-2. the response hook replaces ``response.stream`` with a tee (:mod:`shadow.emit.capture`) that passes
-   every chunk on and records it; when the body ends, the exchange goes to the emitter's buffer.
+1. the request hook notes when a POST starts (``perf_counter``, in ``request.extensions``) and nothing
+   else;
+2. the response hook picks the API from the URL path (``…/chat/completions``, ``…/messages``,
+   ``…/responses``; any other request passes untouched), takes the call's context, samples, and for a
+   sampled exchange keeps references to the request and the response's headers (no parsing, no
+   copying) and replaces ``response.stream`` with a tee (:mod:`shadow.emit.capture`) that passes every
+   chunk on and records it; when the body ends, the exchange goes to the emitter's buffer.
+
+The request path does as little as it can because it is paid cold: a service's call comes after its
+thread waited on something else, and on a shared machine every line of Python then costs microseconds
+(``benchmarks/emitter_overhead.py``).
 
 Retries: each HTTP exchange is one production attempt. An attempt answered 408, 409, 429 or 5xx is
 one the SDKs retry (and most services calling the APIs directly do): it is not emitted, only counted
@@ -23,6 +29,7 @@ caller, whose request and response pass exactly as they would without the emitte
 
 from __future__ import annotations
 
+from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
 from shadow.emit.capture import COMPLETE, Exchange, async_tee, sync_tee
@@ -33,8 +40,8 @@ if TYPE_CHECKING:
 
 __all__ = ["api_for_path", "async_httpx_hooks", "httpx_hooks", "instrument"]
 
-STATE_KEY = "shadow.emit"
-"""Where a sampled request carries its :class:`Exchange` to the response hook (``request.extensions``)."""
+STARTED_KEY = "shadow.emit.started"
+"""Where the request hook leaves a POST's start time for the response hook (``request.extensions``)."""
 
 RETRIED_STATUSES = frozenset({408, 409, 429})
 """Statuses the SDKs retry, besides every 5xx."""
@@ -51,36 +58,13 @@ def api_for_path(path: str) -> Api | None:
     return None
 
 
-def _on_request(emitter: Emitter, request: Any) -> None:
+def _on_request(request: Any) -> None:
+    """Note when a POST starts; everything else waits for its answer (one attribute, one store)."""
     try:
-        if request.method != "POST":
-            return
-        api = api_for_path(request.url.path)
-        if api is None:
-            return
-        exchange = emitter._open(api, request)
-        if exchange is not None:
-            request.extensions[STATE_KEY] = exchange
-    except Exception as exc:  # noqa: BLE001 - the emitter's fault must never reach the caller
-        emitter._fault(exc)
-
-
-def _exchange_of(emitter: Emitter, response: Any) -> Exchange | None:
-    """The sampled exchange a response answers, with its status noted; None when it is not to be emitted."""
-    exchange = response.request.extensions.pop(STATE_KEY, None)
-    if exchange is None:
-        return None
-    status = response.status_code
-    if 300 <= status < 400:
-        return None  # a redirect: the request that follows it is the attempt
-    if (status in RETRIED_STATUSES or status >= 500) and not emitter.settings.emit_retriable_errors:
-        emitter._retried()
-        return None
-    exchange.status = status
-    headers = response.headers
-    exchange.content_type = headers.get("content-type", "")
-    exchange.content_encoding = headers.get("content-encoding", "")
-    return exchange  # type: ignore[no-any-return]
+        if request.method == "POST":
+            request.extensions[STARTED_KEY] = perf_counter()
+    except Exception:  # noqa: BLE001 - nothing here can fail on an httpx request; never the caller's problem
+        pass
 
 
 def _read_already(emitter: Emitter, exchange: Exchange, response: Any) -> bool:
@@ -94,20 +78,14 @@ def _read_already(emitter: Emitter, exchange: Exchange, response: Any) -> bool:
     return True
 
 
-def _on_response(emitter: Emitter, response: Any) -> None:
+def _on_response(emitter: Emitter, response: Any, tee: Any) -> None:
     try:
-        exchange = _exchange_of(emitter, response)
+        started = response.request.extensions.pop(STARTED_KEY, None)
+        if started is None:
+            return
+        exchange = emitter._open(response, started)
         if exchange is not None and not _read_already(emitter, exchange, response):
-            response.stream = sync_tee(response, exchange, emitter._submit, emitter._fault)
-    except Exception as exc:  # noqa: BLE001 - the emitter's fault must never reach the caller
-        emitter._fault(exc)
-
-
-def _on_async_response(emitter: Emitter, response: Any) -> None:
-    try:
-        exchange = _exchange_of(emitter, response)
-        if exchange is not None and not _read_already(emitter, exchange, response):
-            response.stream = async_tee(response, exchange, emitter._submit, emitter._fault)
+            response.stream = tee(response, exchange, emitter._submit, emitter._fault)
     except Exception as exc:  # noqa: BLE001 - the emitter's fault must never reach the caller
         emitter._fault(exc)
 
@@ -120,10 +98,10 @@ def httpx_hooks(emitter: Emitter) -> dict[str, list[Any]]:
     """
 
     def request_hook(request: Any) -> None:
-        _on_request(emitter, request)
+        _on_request(request)
 
     def response_hook(response: Any) -> None:
-        _on_response(emitter, response)
+        _on_response(emitter, response, sync_tee)
 
     request_hook.__shadow_emit__ = True  # type: ignore[attr-defined]
     return {"request": [request_hook], "response": [response_hook]}
@@ -133,10 +111,10 @@ def async_httpx_hooks(emitter: Emitter) -> dict[str, list[Any]]:
     """``event_hooks`` for an ``httpx.AsyncClient`` (its hooks must be coroutine functions)."""
 
     async def request_hook(request: Any) -> None:
-        _on_request(emitter, request)
+        _on_request(request)
 
     async def response_hook(response: Any) -> None:
-        _on_async_response(emitter, response)
+        _on_response(emitter, response, async_tee)
 
     request_hook.__shadow_emit__ = True  # type: ignore[attr-defined]
     return {"request": [request_hook], "response": [response_hook]}

@@ -112,7 +112,7 @@ class Publisher:
         self._started.wait(5)
 
     def wake(self) -> None:
-        """Called from any thread after a submission found the publisher idle."""
+        """Called from any thread: after a submission found the publisher idle, and by flush()."""
         with contextlib.suppress(RuntimeError):  # the loop is closed: nothing to wake
             self._loop.call_soon_threadsafe(self._wakeup.set)
 
@@ -249,8 +249,7 @@ class Publisher:
             self._log_once(f"build:{type(exc).__name__}", f"shadow.emit: building an event failed: {exc!r}")
             return
         finally:
-            exchange.chunks = []  # the bytes are in the event now (or dropped)
-            exchange.request_body = b""
+            exchange.release()  # the bytes are in the event now (or dropped)
         await slots.acquire()
         try:
             delivery = await producer.send(topic, value, key=exchange.event_id.encode())

@@ -3,6 +3,8 @@ same bytes in the same pieces; which exchanges become events (paths, methods, er
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import orjson
 import pytest
@@ -197,6 +199,76 @@ def test_a_stream_cut_by_the_network_is_productions_error(emitter_factory) -> No
     assert event.event.error is not None
     assert event.event.error.type == "stream_interrupted" and "connection reset" in event.event.error.message
     assert event.event.ttft_ms is not None  # the first token did arrive
+
+
+def _async_client(handler, emitter) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.MockTransport(handler), event_hooks=async_httpx_hooks(emitter))
+
+
+async def test_an_async_stream_the_caller_leaves_early_is_not_emitted(emitter_factory, provider: FakeProvider) -> None:
+    emitter, producer = emitter_factory()
+    async with (
+        _async_client(provider.async_handler(httpx), emitter) as client,
+        client.stream("POST", URL, json={**CHAT, "stream": True}) as response,
+    ):
+        pieces = response.aiter_raw()
+        first = await pieces.__anext__()
+        tee = response.stream._iterator  # the tee's generator, suspended at its first chunk
+        assert tee.ag_frame is not None  # suspended
+    assert first
+    # Closing the response closed the tee's generator: the event loop has nothing of ours to finalize.
+    assert tee.ag_frame is None
+    assert published(emitter, producer) == []
+    assert emitter.stats().dropped["unusable"] == 1
+
+
+async def test_an_async_stream_cut_by_the_network_is_productions_error(emitter_factory) -> None:
+    emitter, producer = emitter_factory()
+
+    async def pieces():
+        yield b'data: {"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"Hel"}}]}\n\n'
+        raise httpx.ReadError("connection reset")
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=pieces())
+
+    async with _async_client(handler, emitter) as client:
+        with pytest.raises(httpx.ReadError):
+            async with client.stream("POST", URL, json={**CHAT, "stream": True}) as response:
+                [piece async for piece in response.aiter_raw()]
+    (event,) = published(emitter, producer)
+    assert event.event.error is not None
+    assert event.event.error.type == "stream_interrupted" and "connection reset" in event.event.error.message
+
+
+async def test_an_async_stream_whose_task_is_cancelled_is_not_emitted(emitter_factory) -> None:
+    emitter, producer = emitter_factory()
+    first_read = asyncio.Event()
+
+    async def pieces():
+        yield b'data: {"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"Hel"}}]}\n\n'
+        first_read.set()
+        await asyncio.sleep(30)  # the provider stalls: the caller's task gives up
+        yield b"data: [DONE]\n\n"
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=pieces())
+
+    async def call() -> None:
+        async with (
+            _async_client(handler, emitter) as client,
+            client.stream("POST", URL, json={**CHAT, "stream": True}) as response,
+        ):
+            [piece async for piece in response.aiter_raw()]
+
+    task = asyncio.create_task(call())
+    await first_read.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert published(emitter, producer) == []
+    stats = emitter.stats()
+    assert stats.dropped["unusable"] == 1 and stats.hook_errors == 0
 
 
 def test_an_error_event_inside_a_stream_is_productions_error(emitter_factory) -> None:

@@ -3,6 +3,9 @@ becomes one mirror event that decodes as the worker decodes it (three APIs, sync
 
 from __future__ import annotations
 
+import gc
+import sys
+
 import orjson
 import pytest
 
@@ -155,3 +158,33 @@ def test_instrument_refuses_what_it_cannot_hook(emitter_factory) -> None:
     emitter, _ = emitter_factory()
     with pytest.raises(TypeError, match="cannot instrument"):
         instrument(object(), emitter)
+
+
+async def test_async_streams_leave_no_generator_of_ours_for_the_event_loop(
+    emitter_factory, provider: FakeProvider
+) -> None:
+    """The SDKs stop reading at a stream's final event and close the response: that closes the tee's
+    generator, so the event loop never has one of ours to finalize (a task per call)."""
+    emitter, producer = emitter_factory()
+    openai_client = instrument(provider.async_openai(), emitter)
+    anthropic_client = instrument(provider.async_anthropic(), emitter)
+    loop_hooks = sys.get_asyncgen_hooks()
+    finalized: list[str] = []
+
+    def finalizer(generator) -> None:  # what the loop is handed: generators dropped before they were closed
+        finalized.append(generator.__qualname__)
+        loop_hooks.finalizer(generator)
+
+    sys.set_asyncgen_hooks(firstiter=loop_hooks.firstiter, finalizer=finalizer)
+    try:
+        with _labels():
+            [c async for c in await openai_client.chat.completions.create(**CHAT, stream=True)]
+            [e async for e in await openai_client.responses.create(**RESPONSES, stream=True)]
+            [e async for e in await anthropic_client.messages.create(**MESSAGES, stream=True)]
+            async with anthropic_client.messages.stream(**MESSAGES) as stream:
+                [event async for event in stream]
+        gc.collect()
+    finally:
+        sys.set_asyncgen_hooks(*loop_hooks)
+    assert len(published(emitter, producer)) == 4
+    assert [name for name in finalized if "Tee" in name] == []
