@@ -2,13 +2,16 @@
 # Provision and run a real single-node Apache Kafka broker (KRaft, combined broker+controller)
 # from Maven Central jars: no Docker, no tarball. Needs `java` (17+) and, for `fetch`, `mvn`.
 #
-# Usage: scripts/kafka-local.sh {fetch|start|stop|status|logs [tail args]|version}
+# Usage: scripts/kafka-local.sh {fetch|start|resume|stop|kill|status|logs [tail args]|version}
 #
 #   fetch    resolve the broker jars into scripts/kafka/libs/ (no-op when already fetched)
 #   start    fetch if needed, format a fresh data dir, start the broker in the background,
 #            wait until it is ready; the LAST line on stdout is KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:<port>
 #            (all progress goes to stderr). Already running: prints the same line, exit 0.
+#   resume   like start, but keeps the data dir of the broker stopped or killed before (its topics,
+#            messages and committed offsets), as a restarted production broker does
 #   stop     SIGTERM, SIGKILL after KAFKA_STOP_TIMEOUT s (default 30); no-op when not running
+#   kill     SIGKILL at once (a crash: no clean shutdown); no-op when not running
 #   status   exit 0 if the broker runs and accepts TCP connections, 1 if not running,
 #            2 if the process runs but the port does not answer (yet)
 #   logs     tail the broker log (default `tail -n 200`; e.g. `logs -f`)
@@ -205,6 +208,7 @@ new_cluster_id() {
 }
 
 cmd_start() {
+  local keep_data=${1:-}
   check_port_number KAFKA_PORT "$KAFKA_PORT"
   check_port_number KAFKA_CONTROLLER_PORT "$KAFKA_CONTROLLER_PORT"
   mkdir -p -- "$STATE_DIR"
@@ -236,18 +240,26 @@ cmd_start() {
   local version
   version=$(pinned_version)
   log "starting Kafka $version on $HOST:$KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT), state in $STATE_DIR"
-  [[ -n $STATE_DIR && -n $DATA_DIR && $DATA_DIR == "$STATE_DIR/data" ]] || die "refusing to wipe '$DATA_DIR'"
-  rm -rf -- "$DATA_DIR"
-  mkdir -p -- "$DATA_DIR" "$LOG_DIR"
-  if [[ -f $SERVER_LOG ]]; then mv -f -- "$SERVER_LOG" "$SERVER_LOG.prev"; fi
-  rm -f -- "$PID_FILE" # stale (broker_pid said not running); the child writes the new one
-  render_config
+  if [[ -n $keep_data ]]; then
+    [[ -f $DATA_DIR/meta.properties ]] || die "resume: no formatted data dir at $DATA_DIR (use start)"
+    mkdir -p -- "$LOG_DIR"
+    if [[ -f $SERVER_LOG ]]; then mv -f -- "$SERVER_LOG" "$SERVER_LOG.prev"; fi
+    rm -f -- "$PID_FILE"
+    render_config
+  else
+    [[ -n $STATE_DIR && -n $DATA_DIR && $DATA_DIR == "$STATE_DIR/data" ]] || die "refusing to wipe '$DATA_DIR'"
+    rm -rf -- "$DATA_DIR"
+    mkdir -p -- "$DATA_DIR" "$LOG_DIR"
+    if [[ -f $SERVER_LOG ]]; then mv -f -- "$SERVER_LOG" "$SERVER_LOG.prev"; fi
+    rm -f -- "$PID_FILE" # stale (broker_pid said not running); the child writes the new one
+    render_config
 
-  local cluster_id
-  cluster_id=$(new_cluster_id)
-  "$JAVA" -Xmx256m -Dlog4j2.configurationFile="$CONF_DIR/tools-log4j2.yaml" -cp "$LIBS_DIR/*" \
-    kafka.tools.StorageTool format --cluster-id="$cluster_id" -c "$RENDERED_CONF" >&2 \
-    || die "formatting $DATA_DIR failed"
+    local cluster_id
+    cluster_id=$(new_cluster_id)
+    "$JAVA" -Xmx256m -Dlog4j2.configurationFile="$CONF_DIR/tools-log4j2.yaml" -cp "$LIBS_DIR/*" \
+      kafka.tools.StorageTool format --cluster-id="$cluster_id" -c "$RENDERED_CONF" >&2 \
+      || die "formatting $DATA_DIR failed"
+  fi
 
   local -a jvm_opts heap_opts
   read -r -a heap_opts <<<"$KAFKA_HEAP_OPTS"
@@ -311,6 +323,19 @@ cmd_stop() {
   log "broker stopped"
 }
 
+cmd_kill() {
+  local pid
+  if ! pid=$(broker_pid); then
+    log "broker not running"
+    rm -f -- "$PID_FILE"
+    return 0
+  fi
+  log "killing broker (pid $pid) with SIGKILL"
+  kill -KILL "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  rm -f -- "$PID_FILE"
+}
+
 cmd_status() {
   local pid port
   if ! pid=$(broker_pid); then
@@ -346,7 +371,9 @@ main() {
   case $cmd in
     fetch) take_lock && cmd_fetch ;;
     start) take_lock && cmd_start ;;
+    resume) take_lock && cmd_start keep ;;
     stop) take_lock && cmd_stop ;;
+    kill) take_lock && cmd_kill ;;
     status) cmd_status ;;
     logs) cmd_logs "$@" ;;
     version) pinned_version ;;
