@@ -256,10 +256,9 @@ def dead_letters(bootstrap: str, topic: str, timeout_s: float = 30.0) -> list[tu
         consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
         await consumer.start()
         try:
+            if topic not in await consumer.topics():  # never created: nothing was dead-lettered
+                return []
             partitions = consumer.partitions_for_topic(topic) or set()
-            if not partitions:
-                await consumer.force_metadata_update()
-                partitions = consumer.partitions_for_topic(topic) or set()
             tps = [TopicPartition(topic, p) for p in sorted(partitions)]
             if not tps:
                 return []
