@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import reprlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,8 +23,20 @@ class DecodedEvent:
     production: Output | None
 
 
+_DESCRIBE = reprlib.Repr()  # bounded: 6 levels, a few items per container (keyword options need 3.12)
+_DESCRIBE.maxstring = _DESCRIBE.maxother = 50
+
+
 def _describe_input(value: Any) -> str:
-    text = orjson.dumps(value).decode() if not isinstance(value, str) else repr(value)
+    """The rejected input, quoted in at most 60 characters. As JSON when orjson writes it (it writes
+    254 levels of nesting where it reads 1,024, and refuses some values); else a bounded repr."""
+    if isinstance(value, str):
+        text = repr(value)
+    else:
+        try:
+            text = orjson.dumps(value).decode()
+        except (TypeError, orjson.JSONEncodeError):
+            text = _DESCRIBE.repr(value)
     if len(text) > 60:
         text = text[:57] + "..."
     return f"{type(value).__name__} {text}"

@@ -267,7 +267,7 @@ def dead_letters(bootstrap: str, topic: str, timeout_s: float = 30.0) -> list[tu
             ends = await consumer.end_offsets(tps)
             out: list[tuple[bytes | None, dict[str, bytes]]] = []
             deadline = time.monotonic() + timeout_s
-            while any(await consumer.position(tp) < ends[tp] for tp in tps):
+            while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:
                 assert time.monotonic() < deadline, f"could not read {topic} to its end"
                 batch = await consumer.getmany(*tps, timeout_ms=500)
                 for records in batch.values():

@@ -9,10 +9,10 @@ valid events around it are stored as if it were not there. At a SIGTERM it stops
 Besides the poison, the stream holds *hostile but valid* events (nesting deeper than orjson writes,
 NUL characters, unknown fields, a latency of 1e308…): they must be stored, not dead-lettered.
 
-Known bug (kept in the corpus, marked ``bug=``): a JSON value nested deeper than orjson writes
-(255 levels) in a field that fails validation makes ``decode_event`` raise orjson's ``TypeError``
-("Recursion limit reached") from ``_describe_input`` instead of a ``DecodeError``; the worker then
-dead-letters it as ``internal_error`` with a traceback in its log and a reason that names no field.
+A value nested deeper than orjson writes (255 levels) in a field that fails validation used to make
+``decode_event`` raise orjson's ``TypeError`` while quoting the input in the reason (an
+``internal_error`` letter naming no field, with a traceback in the log); the corpus keeps the case and
+``test_a_deep_value_in_a_failing_field_is_named`` pins the fix.
 """
 
 from __future__ import annotations
@@ -20,10 +20,8 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import re
 import signal
 import time
-import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,10 +58,6 @@ PARTITIONS = 3
 GRACE_S = 5.0
 MAX_EVENT_BYTES = 256 * 1024  # pipeline.max_event_bytes of the worker (events past 16 KiB decode off the loop)
 SEED = 20261214
-KNOWN_BUG_DEEP_FIELD = (
-    "shadow/events/decode.py _describe_input: orjson.dumps of a field's input nested deeper than 254 levels "
-    "raises TypeError 'Recursion limit reached', which escapes decode_event (not a DecodeError)"
-)
 
 
 # --- the corpus ------------------------------------------------------------------------------------
@@ -79,7 +73,6 @@ class Poison:
     dlq_kind: str  # shadow.dlq.kind
     key: bytes | None = b"poison"
     headers: tuple[tuple[str, bytes], ...] = ()
-    bug: str = ""  # a known bug: ``reason`` and ``dlq_kind`` then state today's behaviour
 
 
 def _event(**changes: Any) -> dict[str, Any]:
@@ -187,13 +180,7 @@ def corpus() -> list[Poison]:
         ),
         Poison("8 KiB key", b"{", "not valid JSON", "invalid_json", key=b"k" * 8192),
         Poison("empty key", b"[]", "got list", "invalid_event", key=b""),
-        Poison(
-            "value nested 300 levels in a typed field",
-            _raw("tags", _nested(300)),
-            "Recursion limit reached",
-            "internal_error",
-            bug=KNOWN_BUG_DEEP_FIELD,
-        ),
+        Poison("value nested 300 levels in a typed field", _raw("tags", _nested(300)), "field 'tags'", "invalid_event"),
     ]
 
 
@@ -365,7 +352,6 @@ def test_poison_corpus_is_dead_lettered_with_reasons_and_sigterm_commits_only_fi
     logs = "\n".join(w.log_path.read_text(errors="replace") for w in lives)
     ids = list(valid)
     total_letters = sum(len(v) for v in letters.values())
-    bugs = {pos for pos, m in poison_at.items() if m.poison is not None and m.poison.bug}
     figures = Figures(
         scenario=f"poison corpus ({len(poisons)} kinds) + SIGTERM",
         runs=len(lives),
@@ -378,7 +364,7 @@ def test_poison_corpus_is_dead_lettered_with_reasons_and_sigterm_commits_only_fi
         faults=len(poison_at) + 1,
         note=(
             f"{len(poison_at)} poison messages ({len(poisons)} kinds x {COPIES}) among {len(valid)} valid events; "
-            f"SIGTERM stop {stop_s:.1f} s (grace {GRACE_S:g} s); known bug: {len(bugs)} letters are internal_error"
+            f"SIGTERM stop {stop_s:.1f} s (grace {GRACE_S:g} s)"
         ),
         extra={
             "seed": SEED,
@@ -428,12 +414,8 @@ def test_poison_corpus_is_dead_lettered_with_reasons_and_sigterm_commits_only_fi
         end_offsets(kafka_bootstrap, topic, PARTITIONS)
     )
 
-    # The worker never crashed; the only tracebacks are the known bug's, one log record per letter it made.
-    entries = re.split(r"\n(?=\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} )", logs)
-    traced = [entry for entry in entries if "Traceback" in entry]
-    internal = re.compile(rf"internal error on {re.escape(topic)}/(\d+)@(\d+);")
-    traced_at = [(int(m[1]), int(m[2])) if m else (-1, -1) for m in map(internal.search, traced)]
-    assert sorted(traced_at) == sorted(bugs), "\n---\n".join(traced)[-3000:]
+    # The worker never crashed and never logged a traceback.
+    assert "Traceback" not in logs, logs[-3000:]
 
 
 # --- the decoder, fuzzed -----------------------------------------------------------------------------
@@ -443,28 +425,13 @@ KINDS = {"invalid_json", "invalid_event", "invalid_body", "oversized"}
 FUZZ_MAX_BYTES = 64 * 1024
 
 
-def is_known_bug(exc: BaseException) -> bool:
-    frames = traceback.extract_tb(exc.__traceback__)
-    return (
-        isinstance(exc, TypeError)
-        and "Recursion limit reached" in str(exc)
-        and bool(frames)
-        and frames[-1].name == "_describe_input"
-    )
-
-
-def check_decoder(value: bytes, *, known_bug_passes: bool = False) -> DecodedEvent | None:
-    """Decode ``value``; a DecodedEvent, or None after a DecodeError with a reason; anything else fails
-    (the known bug too, unless ``known_bug_passes``: it is pinned by its own test)."""
+def check_decoder(value: bytes) -> DecodedEvent | None:
+    """Decode ``value``; a DecodedEvent, or None after a DecodeError with a reason; anything else fails."""
     try:
         decoded = decode_event(value, max_bytes=FUZZ_MAX_BYTES)
     except DecodeError as exc:
         assert exc.reason.strip(), f"empty reason for {value[:80]!r}"
         assert exc.kind in KINDS, exc.kind
-        return None
-    except TypeError as exc:
-        if not (known_bug_passes and is_known_bug(exc)):
-            raise
         return None
     assert isinstance(decoded, DecodedEvent)
     return decoded
@@ -564,20 +531,15 @@ def test_fuzz_deep_nesting_is_an_event_or_a_decode_error(field: str, depth: int,
         target = target[parent]
     target[name] = "__deep__"
     value = event_bytes(event).replace(b'"__deep__"', opening * depth + b"0" + closing * depth)
-    check_decoder(value, known_bug_passes=True)
+    check_decoder(value)
 
 
-def test_known_bug_deep_value_in_a_failing_field_escapes_decode_event() -> None:
-    """The known bug, reduced and pinned: ``tags`` nested 300 levels (valid JSON: orjson reads 1,024
-    levels) fails validation, and describing the bad input for the reason raises orjson's TypeError.
-
-    This test states today's behaviour so that CI passes while the bug stands and fails once it is
-    fixed: then ``decode_event`` raises a DecodeError naming ``tags``; assert that here, drop
-    ``bug=`` from the corpus case (expect ``invalid_event`` and "tags") and ``known_bug_passes``.
-    """
-    with pytest.raises(TypeError, match="Recursion limit reached") as caught:
+def test_a_deep_value_in_a_failing_field_is_named() -> None:
+    """``tags`` nested 300 levels (valid JSON: orjson reads 1,024 levels but writes 254) fails validation;
+    quoting the bad input in the reason must not fail too (it raised orjson's TypeError before the fix)."""
+    with pytest.raises(DecodeError) as caught:
         decode_event(_raw("tags", _nested(300)), max_bytes=FUZZ_MAX_BYTES)
-    assert is_known_bug(caught.value)
+    assert caught.value.kind == "invalid_event" and "field 'tags'" in caught.value.reason
 
 
 def test_oversized_is_refused_before_parsing() -> None:
@@ -591,8 +553,6 @@ def test_corpus_reasons_in_process() -> None:
     """Each poison kind fails in the decoder as the Kafka scenario expects (fast, no broker)."""
     problems = []
     for poison in corpus():
-        if poison.bug:
-            continue  # pinned by test_known_bug_deep_value_in_a_failing_field_escapes_decode_event
         try:
             decode_event(poison.value or b"", max_bytes=MAX_EVENT_BYTES)
         except DecodeError as exc:

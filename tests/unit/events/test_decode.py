@@ -10,7 +10,7 @@ import pytest
 from shadow.errors import DecodeError, OversizedEventError
 from shadow.events.decode import decode_event
 from shadow.events.output import Usage
-from tests.factories import anthropic_request, anthropic_response, openai_request, openai_response
+from tests.factories import anthropic_request, anthropic_response, make_event, openai_request, openai_response
 from tests.unit.events.values import event_with
 
 MAX_BYTES = 1_048_576
@@ -130,3 +130,15 @@ def test_decode_reports_at_most_three_problems() -> None:
     with pytest.raises(DecodeError) as info:
         decode_event(raw, max_bytes=MAX_BYTES)
     assert "and 2 more" in info.value.reason
+
+
+@pytest.mark.parametrize("depth", [255, 300, 1000])
+def test_a_rejected_value_nested_deeper_than_orjson_writes_is_still_named(depth: int) -> None:
+    """orjson reads 1,024 levels but writes 254: quoting such a value in the reason must not fail
+    (it raised orjson's TypeError, an internal error naming no field)."""
+    event = make_event()
+    raw = orjson.dumps({**event, "tags": "__deep__"}).replace(b'"__deep__"', b"[" * depth + b"]" * depth)
+    with pytest.raises(DecodeError) as caught:
+        decode_event(raw, max_bytes=1 << 20)
+    assert caught.value.kind == "invalid_event"
+    assert "field 'tags'" in caught.value.reason and "got list" in caught.value.reason

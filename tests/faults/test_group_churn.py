@@ -1,0 +1,122 @@
+"""Three workers in one consumer group on a 6-partition topic; one is killed with SIGKILL mid-stream and
+a fourth joins later: every partition keeps being consumed, nothing is lost, nothing is counted twice.
+
+Each worker process has its own embedded chDB store (chDB allows one process per directory); the
+stores are unioned and deduplicated as one ClickHouse table's FINAL would (``harness.stored``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from shadow.demo.server import Answer, serve_in_thread
+from tests.conftest import unique
+from tests.factories import event_bytes, make_event
+from tests.faults.harness import (
+    CANDIDATES,
+    HEAVY,
+    Figures,
+    WorkerProcess,
+    committed_offsets,
+    create_topic,
+    dead_letters,
+    end_offsets,
+    publish,
+    record,
+    stored,
+    wait_until,
+    worker_config,
+)
+
+pytestmark = [pytest.mark.kafka, pytest.mark.clickhouse, pytest.mark.e2e]
+
+EVENTS = 6_000 if HEAVY else 1_800
+PARTITIONS = 6
+SESSION_TIMEOUT_MS = 6_000
+
+
+def answer(api, body) -> Answer:
+    return Answer.text_answer("Your refund was issued today.", latency_ms=40)
+
+
+@pytest.mark.timeout(1200 if HEAVY else 420)
+def test_three_workers_one_killed_one_added_every_partition_consumed_nothing_lost(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    topic, group, database = unique("faults"), unique("shadow"), unique("churn")
+    asyncio.run(create_topic(kafka_bootstrap, topic, partitions=PARTITIONS))
+    events = [make_event(event_id=f"evt_{i:05d}", text=f"refund {i}") for i in range(EVENTS)]
+    asyncio.run(publish(kafka_bootstrap, topic, [(e["event_id"].encode(), event_bytes(e)) for e in events]))
+    ends = asyncio.run(end_offsets(kafka_bootstrap, topic, PARTITIONS))
+    assert all(ends[p] > 0 for p in range(PARTITIONS)), f"every partition gets events: {ends}"
+
+    def committed() -> dict[int, int]:
+        found = asyncio.run(committed_offsets(kafka_bootstrap, group, topic, PARTITIONS))
+        return {p: found[p] or 0 for p in range(PARTITIONS)}
+
+    workers: list[WorkerProcess] = []
+    with serve_in_thread(answer) as server:
+
+        def start(name: str) -> WorkerProcess:
+            store = tmp_path / f"store-{name}"
+            config = worker_config(
+                tmp_path / f"{name}.yaml",
+                bootstrap=kafka_bootstrap,
+                topic=topic,
+                group=group,
+                store=store,
+                database=database,
+                base_url=server.base_url,
+                kafka={"session_timeout_ms": SESSION_TIMEOUT_MS},
+                max_in_flight=8,
+            )
+            worker = WorkerProcess(config, store, tmp_path / f"{name}.log", "--stop-after-idle", "8")
+            workers.append(worker)
+            return worker
+
+        a, b, c = start("a"), start("b"), start("c")
+        total = EVENTS * len(CANDIDATES)
+        wait_until(lambda: len(server.received) >= total // 4, 300, a, b, c, what="a quarter of the stream")
+        c.kill(signal.SIGKILL)
+        assert c.wait(30) == -signal.SIGKILL
+        killed_at, at_kill = time.monotonic(), committed()
+
+        # Every partition keeps being consumed: each one's committed offset moves past where it stood at
+        # the kill (the killed worker's partitions once the group notices it is gone) or is at its end.
+        def all_moving() -> bool:
+            now = committed()
+            return all(now[p] > at_kill[p] or now[p] == ends[p] for p in range(PARTITIONS))
+
+        recovery_s = wait_until(all_moving, 120, a, b, what="every partition to move on after the kill")
+        assert time.monotonic() - killed_at < 120
+
+        wait_until(lambda: len(server.received) >= total // 2, 300, a, b, what="half of the stream")
+        d = start("d")  # joins mid-stream: the group rebalances the partitions over a, b and d
+        for worker in (a, b, d):
+            assert worker.wait(600) == 0, worker.tail()
+
+    tally = stored([w.store for w in workers], database)
+    letters = dead_letters(kafka_bootstrap, f"{topic}.dlq")
+    figures = Figures(
+        scenario="3 workers, 6 partitions: one kill -9, one joins",
+        runs=len(workers),
+        events=EVENTS,
+        lost=tally.lost(e["event_id"] for e in events),
+        duplicates_after_final=tally.duplicates_after_final,
+        dead_letters=len(letters),
+        max_rss_mib=round(max(w.max_rss_mib for w in workers), 1),
+        recovery_s=round(recovery_s, 2),
+        faults=2,
+        note=f"each worker its own chDB store, unioned as FINAL would; session timeout {SESSION_TIMEOUT_MS} ms",
+        extra={"rows_per_store": tally.per_store},
+    )
+    record(figures)
+    assert figures.lost == 0 and figures.duplicates_after_final == 0 and figures.dead_letters == 0
+    assert committed() == ends
+    assert len(tally.pairs) == total
+    assert all(tally.per_store[w.store.name] > 0 for w in (a, b, c)), tally.per_store  # each did a share
