@@ -98,10 +98,16 @@ class Checkpoint:
 
     # --- what the pipeline hands over ----------------------------------------------------------
 
-    def track(self, record: SourceRecord) -> SourceRecord:
-        """Note a consumed record as in flight (in arrival order); its position gains the partition's generation."""
+    def track(self, record: SourceRecord) -> SourceRecord | None:
+        """Note a consumed record as in flight (in arrival order); its position gains the partition's
+        generation. None for a record of a partition revoked since it was fetched: its new owner reads it,
+        and its offset must not be committed here (the group refuses it, and the refusal would hold back
+        the commits of the partitions still owned)."""
         tp = (record.position.source, record.position.partition)
-        position = replace(record.position, generation=self.tracker.generation(tp))
+        generation = self.tracker.generation(tp)
+        if generation is None:
+            return None
+        position = replace(record.position, generation=generation)
         self.tracker.track(position)
         return replace(record, position=position)
 

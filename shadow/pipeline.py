@@ -227,6 +227,9 @@ class Pipeline:
                 if not await self._slots.acquire(self._stop):
                     return
                 tracked = self.checkpoint.track(record)
+                if tracked is None:  # its partition was revoked while this worker waited for room
+                    self._slots.release()
+                    continue
                 self.stats.consumed += 1
                 task = asyncio.create_task(self._process(tracked))
                 self._tasks.add(task)

@@ -27,22 +27,28 @@ class OffsetTracker:
 
     def __init__(self) -> None:
         self._partitions: dict[PartitionId, _Partition] = {}
+        self._revoked: set[PartitionId] = set()
         self._generation = 0
 
     def assign(self, tp: PartitionId) -> int:
         """Start tracking a newly assigned partition; returns its generation."""
         self._generation += 1
         self._partitions[tp] = _Partition(self._generation)
+        self._revoked.discard(tp)
         return self._generation
 
     def revoke(self, tp: PartitionId) -> None:
-        """Forget a partition; late completions of its events are ignored."""
+        """Forget a partition; late completions of its events are ignored, and its records are no longer
+        tracked until it is assigned again (they belong to its new owner)."""
         self._partitions.pop(tp, None)
+        self._revoked.add(tp)
 
-    def generation(self, tp: PartitionId) -> int:
+    def generation(self, tp: PartitionId) -> int | None:
+        """The partition's generation; a partition never assigned (a source without a group) starts one;
+        None for a partition revoked and not assigned again."""
         part = self._partitions.get(tp)
         if part is None:
-            return self.assign(tp)
+            return None if tp in self._revoked else self.assign(tp)
         return part.generation
 
     def track(self, position: Position) -> None:

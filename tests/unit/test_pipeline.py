@@ -295,3 +295,26 @@ async def test_disabled_redaction_is_said_at_start(caplog: pytest.LogCaptureFixt
     pipeline, _, _ = build(config, ListSource(events(1)))
     await pipeline.run()
     assert any("redaction is disabled" in r.getMessage() and r.levelname == "WARNING" for r in caplog.records)
+
+
+async def test_records_of_a_partition_revoked_while_they_wait_for_a_slot_are_left_to_the_new_owner() -> None:
+    """Found by the fault suite (three workers, one killed): records fetched before a rebalance and
+    still waiting for a slot when their partition moved must not be replayed here, nor their offsets
+    committed (the group refuses them, and a refused commit held back the owned partitions' commits)."""
+    gate = Gate({"evt_0_0"})
+    source = ListSource(events(1, 0) + events(3, 1), end_when_empty=False)
+    pipeline, sink, _ = build(settings(max_in_flight=1), source, gate.handler)
+    run = asyncio.create_task(pipeline.run())
+    await until(lambda: "evt_0_0" in gate.waiting)  # the only slot is taken; evt_1_0 waits for it
+
+    await source.revoke([("memory", 1)])
+    commits_before = len(source.commits)
+    gate.opened.set()
+    await until(lambda: source.committed.get(("memory", 0)) == 1)
+    await asyncio.sleep(0.2)
+
+    assert {row["event_id"] for row in sink.comparisons} == {"evt_0_0"}
+    assert all(("memory", 1) not in commit for commit in source.commits[commits_before:])
+    pipeline.stop()
+    stats = await run
+    assert stats.consumed == 1

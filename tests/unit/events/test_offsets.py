@@ -114,9 +114,7 @@ def test_reassigned_partition_ignores_completions_of_the_old_generation(tracker:
 def test_generation_assigns_unknown_partitions() -> None:
     offsets = OffsetTracker()
     first = offsets.generation(TP)
-    assert offsets.generation(TP) == first
-    offsets.revoke(TP)
-    assert offsets.generation(TP) > first
+    assert first is not None and offsets.generation(TP) == first
 
 
 def test_mark_committed_ignores_unknown_partitions(tracker: tuple[OffsetTracker, int]) -> None:
@@ -124,3 +122,12 @@ def test_mark_committed_ignores_unknown_partitions(tracker: tuple[OffsetTracker,
     offsets.mark_committed({("other.topic", 3): 99})
     offsets.finish(at(10, generation))
     assert offsets.to_commit() == {TP: 11}
+
+
+def test_a_revoked_partition_is_not_tracked_again_until_it_is_assigned() -> None:
+    offsets = OffsetTracker()
+    assert offsets.generation(TP) == 1  # never assigned (a source without a group): tracked at once
+    offsets.revoke(TP)
+    assert offsets.generation(TP) is None  # its records now belong to another worker
+    assert offsets.to_commit() == {}
+    assert offsets.assign(TP) == 2 and offsets.generation(TP) == 2
