@@ -164,7 +164,15 @@ class RowBatcher:
                         backoff,
                         len(batch),
                     )
-                    await asyncio.sleep(backoff)
+                    if stop is None:
+                        await asyncio.sleep(backoff)
+                    else:  # a stop ends the wait: shutdown_grace_s must hold while the store is down
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(stop.wait(), backoff)
+                        if stop.is_set():
+                            log.error("giving up on %d buffered events at shutdown: %s", len(batch), exc)
+                            self._settle(batch)
+                            return None
                     backoff = min(backoff * 2, self._max_backoff_s)
             self.rows_written += len(comparisons)
             ROWS.inc(len(comparisons))

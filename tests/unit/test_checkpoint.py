@@ -118,6 +118,24 @@ async def test_a_store_that_never_answers_is_given_up_on_at_close() -> None:
     assert checkpoint.tracker.to_commit() == {} and checkpoint.batcher.pending_rows == 0
 
 
+async def test_a_stop_during_the_stores_backoff_ends_the_flush_at_once() -> None:
+    """Found by the fault suite: SIGTERM while inserts failed waited out the retry backoff (up to 30 s),
+    past ``shutdown_grace_s``. The flush now gives up as soon as the stop comes."""
+    source = ListSource([b"{}"])
+    sink = MemorySink(fail_times=100)
+    checkpoint = await started(source, sink)
+    await finish(checkpoint, 0)
+    halt = asyncio.Event()
+    flushing = asyncio.create_task(checkpoint.checkpoint(halt))
+    await asyncio.sleep(2.0)  # the first retries (0.5 s, then 1 s); the next waits 2 s
+    failures = sink.failures
+    halt.set()
+    await asyncio.wait_for(flushing, 0.5)  # not the rest of the backoff
+
+    assert sink.failures == failures and source.commits == []
+    assert checkpoint.tracker.to_commit() == {} and checkpoint.batcher.pending_rows == 0
+
+
 async def test_slots_wait_for_room_and_give_up_on_stop() -> None:
     slots, stop = InFlightSlots(1), asyncio.Event()
     assert await slots.acquire(stop)
