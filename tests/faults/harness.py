@@ -13,6 +13,7 @@ the (event, candidate) pairs that would still be there twice: rows whose sorting
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -274,6 +275,7 @@ def dead_letters(bootstrap: str, topic: str, timeout_s: float = 30.0) -> list[tu
                     out.extend((r.key, dict(r.headers)) for r in records)
             return out
         finally:
-            await consumer.stop()
+            with contextlib.suppress(asyncio.CancelledError):  # aiokafka's stop, seen once cancelling itself
+                await consumer.stop()
 
     return asyncio.run(read())
