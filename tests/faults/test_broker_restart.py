@@ -1,0 +1,168 @@
+"""The Kafka broker stopped and restarted mid-stream, then killed with SIGKILL and restarted: the worker
+rides both outages out and reconnects by itself; nothing is lost, nothing is counted twice.
+
+The scenario runs its own broker (``scripts/kafka-local.sh`` on free ports, its own data directory),
+so stopping it touches no other test. ``resume`` restarts it on the same data, as a production broker
+comes back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from shadow.demo.server import Answer, serve_in_thread
+from tests.conftest import ROOT, unique
+from tests.factories import event_bytes, make_event
+from tests.faults.harness import (
+    CANDIDATES,
+    HEAVY,
+    Figures,
+    WorkerProcess,
+    committed_offsets,
+    create_topic,
+    end_offsets,
+    publish,
+    record,
+    stored,
+    wait_until,
+    worker_config,
+)
+
+pytestmark = [pytest.mark.kafka, pytest.mark.clickhouse, pytest.mark.e2e]
+
+EVENTS = 5_000 if HEAVY else 1_500
+PARTITIONS = 3
+OUTAGE_S = 8.0
+SCRIPT = ROOT / "scripts" / "kafka-local.sh"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Broker:
+    """A broker of this scenario's own."""
+
+    def __init__(self, home: Path) -> None:
+        self.env = {
+            **os.environ,
+            "SHADOW_KAFKA_HOME": str(home),
+            "KAFKA_PORT": str(_free_port()),
+            "KAFKA_CONTROLLER_PORT": str(_free_port()),
+            "KAFKA_STOP_TIMEOUT": "60",
+        }
+        self.bootstrap = f"127.0.0.1:{self.env['KAFKA_PORT']}"
+
+    def run(self, command: str) -> float:
+        """``kafka-local.sh command``; the seconds it took."""
+        start = time.monotonic()
+        done = subprocess.run([str(SCRIPT), command], env=self.env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, f"kafka-local.sh {command} failed:\n{done.stderr[-3000:]}"
+        return time.monotonic() - start
+
+
+@pytest.fixture
+def broker(tmp_path: Path, kafka_bootstrap: str) -> Iterator[Broker]:
+    """Its own broker (``kafka_bootstrap`` only makes sure Java and the jars are there, as for every test)."""
+    own = Broker(tmp_path / "kafka")
+    own.run("start")
+    try:
+        yield own
+    finally:
+        own.run("stop")
+
+
+def answer(api, body) -> Answer:
+    return Answer.text_answer("Your order ships tomorrow.", latency_ms=20)
+
+
+@pytest.mark.timeout(1500 if HEAVY else 480)
+def test_broker_stopped_and_killed_mid_stream_the_worker_reconnects_and_loses_nothing(
+    broker: Broker, tmp_path: Path
+) -> None:
+    bootstrap = broker.bootstrap
+    topic, group, database = unique("faults"), unique("shadow"), unique("broker")
+    asyncio.run(create_topic(bootstrap, topic, partitions=PARTITIONS))
+    events = [make_event(event_id=f"evt_{i:05d}", text=f"order {i}") for i in range(EVENTS)]
+    asyncio.run(publish(bootstrap, topic, [(e["event_id"].encode(), event_bytes(e)) for e in events]))
+    total = EVENTS * len(CANDIDATES)
+    store = tmp_path / "store"
+    recoveries: list[float] = []
+
+    def committed_total() -> int:
+        try:
+            found = asyncio.run(asyncio.wait_for(committed_offsets(bootstrap, group, topic, PARTITIONS), 10))
+        except Exception:  # the broker is still coming back
+            return -1
+        return sum(v or 0 for v in found.values())
+
+    with serve_in_thread(answer) as server:
+        config = worker_config(
+            tmp_path / "shadow.yaml",
+            bootstrap=bootstrap,
+            topic=topic,
+            group=group,
+            store=store,
+            database=database,
+            base_url=server.base_url,
+            max_in_flight=16,
+        )
+        worker = WorkerProcess(config, store, tmp_path / "worker.log", "--stop-after-idle", "15")
+        for fraction, how in ((0.25, "stop"), (0.6, "kill")):
+            wait_until(lambda f=fraction: len(server.received) >= total * f, 300, worker, what=f"{fraction:.0%}")
+            before = committed_total()
+            broker.run(how)
+            time.sleep(OUTAGE_S)
+            worker.check_alive()  # it waits for the broker; it does not give up
+            resumed_in = broker.run("resume")
+            back = time.monotonic()
+            # Recovery: from the broker answering again to the group's committed offsets moving on.
+            wait_until(lambda b=before: committed_total() > b, 180, worker, what=f"commits after the {how}")
+            recoveries.append(time.monotonic() - back)
+            print(f"broker {how}: resumed in {resumed_in:.1f} s, commits moved {recoveries[-1]:.1f} s later")
+        code = worker.wait(900)
+        assert code == 0, worker.tail()
+
+    tally = stored([store], database)
+    figures = Figures(
+        scenario="Kafka broker stopped, then SIGKILLed, mid-stream",
+        runs=1,
+        events=EVENTS,
+        lost=tally.lost(e["event_id"] for e in events),
+        duplicates_after_final=tally.duplicates_after_final,
+        dead_letters=0,  # checked below: the dead-letter topic was never created
+        max_rss_mib=round(worker.max_rss_mib, 1),
+        recovery_s=round(max(recoveries), 2),
+        faults=2,
+        note=f"outages of {OUTAGE_S:g} s plus the broker's restart; one worker process throughout",
+    )
+    record(figures)
+    assert figures.lost == 0 and figures.duplicates_after_final == 0
+    assert len(tally.pairs) == total
+    offsets = asyncio.run(committed_offsets(bootstrap, group, topic, PARTITIONS))
+    assert offsets == asyncio.run(end_offsets(bootstrap, topic, PARTITIONS))
+    assert f"{topic}.dlq" not in _topics(bootstrap)
+
+
+def _topics(bootstrap: str) -> set[str]:
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    async def names() -> set[str]:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await admin.start()
+        try:
+            return set(await admin.list_topics())
+        finally:
+            await admin.close()
+
+    return asyncio.run(names())
