@@ -44,6 +44,9 @@ kafka-start: ## start the local single-node Kafka (scripts/kafka-local.sh)
 kafka-stop: ## stop the local Kafka
 	scripts/kafka-local.sh stop
 
+faults: $(STAMP) ## the fault suite at the figures' sizes: tests/faults/figures.json and the README's table (about 30 min; run it alone)
+	$(BIN)/python -m tests.faults --readme
+
 bench: $(STAMP) ## the throughput suite: every goal of benchmarks/README.md in one table (about 10 min; run it alone)
 	$(BIN)/python benchmarks/run_all.py
 
@@ -58,4 +61,4 @@ bench-guards: $(STAMP) ## the robustness benchmarks: response guards, hostile in
 clean: ## remove .venv and local state (.shadow/)
 	rm -rf $(VENV) .shadow .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: help install demo test lint format schemas readme kafka-start kafka-stop bench bench-quick bench-guards clean
+.PHONY: help install demo test lint format schemas readme kafka-start kafka-stop faults bench bench-quick bench-guards clean

@@ -27,11 +27,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from shadow.storage.store import ClickHouseStore
 from tests.conftest import ClickHouseTarget
 from tests.e2e.test_worker_process import env_for, write_config
+from tests.factories import event_bytes
 from tests.integration.test_kafka_pipeline import committed_offsets, create_topic, end_offsets, publish
 
 SHADOW = [sys.executable, "-m", "shadow"]
@@ -46,10 +47,12 @@ __all__ = [
     "Figures",
     "Tally",
     "WorkerProcess",
+    "committed_is_stored",
     "committed_offsets",
     "create_topic",
     "dead_letters",
     "end_offsets",
+    "produce",
     "publish",
     "record",
     "stored",
@@ -200,6 +203,40 @@ def wait_until(condition: Callable[[], bool], timeout_s: float, *workers: Worker
             raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}\n{logs}")
         time.sleep(0.05)
     return time.monotonic() - start
+
+
+# --- publishing, and what the group committed -------------------------------------------------------
+
+
+async def produce(bootstrap: str, topic: str, events: list[dict]) -> dict[str, tuple[int, int]]:
+    """Publish the events; each event's (partition, offset)."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    await producer.start()
+    try:
+        sent = [await producer.send(topic, event_bytes(e), key=e["event_id"].encode()) for e in events]
+        metadata = await asyncio.gather(*sent)
+    finally:
+        await producer.stop()
+    return {e["event_id"]: (m.partition, m.offset) for e, m in zip(events, metadata, strict=True)}
+
+
+def committed_is_stored(
+    bootstrap: str,
+    group: str,
+    topic: str,
+    partitions: int,
+    store: Path,
+    database: str,
+    positions: dict[str, tuple[int, int]],
+) -> int:
+    """Check that every event below a committed offset has all its rows (the worker must have ended);
+    how many events are committed."""
+    committed = asyncio.run(committed_offsets(bootstrap, group, topic, partitions))
+    below = [e for e, (p, o) in positions.items() if committed[p] is not None and o < committed[p]]
+    tally = stored([store], database)
+    missing = {(e, c) for e in below for c in CANDIDATES} - tally.pairs.keys()
+    assert not missing, f"{len(missing)} committed (event, candidate) pairs have no row, e.g. {sorted(missing)[:3]}"
+    return len(below)
 
 
 # --- what the stores hold ---------------------------------------------------------------------------

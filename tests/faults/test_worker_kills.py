@@ -17,20 +17,21 @@ import time
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from shadow.demo.server import Answer, serve_in_thread
 from tests.conftest import unique
-from tests.factories import event_bytes, make_event
+from tests.factories import make_event
 from tests.faults.harness import (
     CANDIDATES,
     HEAVY,
     Figures,
     WorkerProcess,
+    committed_is_stored,
     committed_offsets,
     create_topic,
     dead_letters,
     end_offsets,
+    produce,
     record,
     stored,
     wait_until,
@@ -48,30 +49,6 @@ SEED = 20261201
 
 def answer(api, body) -> Answer:
     return Answer.text_answer("Thanks for waiting, your parcel is on its way.", latency_ms=15)
-
-
-async def produce(bootstrap: str, topic: str, events: list[dict]) -> dict[str, tuple[int, int]]:
-    """Publish the events; each event's (partition, offset)."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
-    await producer.start()
-    try:
-        sent = [await producer.send(topic, event_bytes(e), key=e["event_id"].encode()) for e in events]
-        metadata = await asyncio.gather(*sent)
-    finally:
-        await producer.stop()
-    return {e["event_id"]: (m.partition, m.offset) for e, m in zip(events, metadata, strict=True)}
-
-
-def committed_is_stored(
-    bootstrap: str, group: str, topic: str, store: Path, database: str, positions: dict[str, tuple[int, int]]
-) -> int:
-    """Check that every event below a committed offset has all its rows; how many events are committed."""
-    committed = asyncio.run(committed_offsets(bootstrap, group, topic, PARTITIONS))
-    below = [e for e, (p, o) in positions.items() if committed[p] is not None and o < committed[p]]
-    tally = stored([store], database)
-    missing = {(e, c) for e in below for c in CANDIDATES} - tally.pairs.keys()
-    assert not missing, f"{len(missing)} committed (event, candidate) pairs have no row, e.g. {sorted(missing)[:3]}"
-    return len(below)
 
 
 @pytest.mark.timeout(1800 if HEAVY else 420)
@@ -121,7 +98,9 @@ def test_kill_9_at_random_moments_then_sigterm_loses_nothing_and_counts_nothing_
             wait_until(reached(max(moment, before + 1)), 300, worker, what=f"request {moment}")
             worker.kill(signal.SIGKILL)
             assert worker.wait(30) == -signal.SIGKILL
-            committed_at_stops.append(committed_is_stored(kafka_bootstrap, group, topic, store, database, positions))
+            committed_at_stops.append(
+                committed_is_stored(kafka_bootstrap, group, topic, PARTITIONS, store, database, positions)
+            )
 
         # SIGTERM mid-stream: a clean stop within the grace period; only stored work is committed.
         worker = life(len(moments))
@@ -135,7 +114,9 @@ def test_kill_9_at_random_moments_then_sigterm_loses_nothing_and_counts_nothing_
         assert code == 0, worker.tail()
         assert stop_s < GRACE_S + 10, f"SIGTERM took {stop_s:.1f} s (grace {GRACE_S} s)"
         assert "Traceback" not in worker.tail(100_000)
-        committed_at_stops.append(committed_is_stored(kafka_bootstrap, group, topic, store, database, positions))
+        committed_at_stops.append(
+            committed_is_stored(kafka_bootstrap, group, topic, PARTITIONS, store, database, positions)
+        )
 
         # The last life drains the rest.
         final = life(len(moments) + 1, "--stop-after-idle", "4")
