@@ -1,5 +1,7 @@
 """The Kafka broker stopped and restarted mid-stream, then killed with SIGKILL and restarted: the worker
-rides both outages out and reconnects by itself; nothing is lost, nothing is counted twice.
+rides both outages out and reconnects by itself. Between them SIGTERM stops it cleanly with only stored
+work committed, and the restarted worker rides out the crash and drains the rest; nothing is lost,
+nothing is counted twice.
 
 The scenario runs its own broker (``scripts/kafka-local.sh`` on free ports, its own data directory),
 so stopping it touches no other test. ``resume`` restarts it on the same data, as a production broker
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -20,16 +23,17 @@ import pytest
 
 from shadow.demo.server import Answer, serve_in_thread
 from tests.conftest import ROOT, unique
-from tests.factories import event_bytes, make_event
+from tests.factories import make_event
 from tests.faults.harness import (
     CANDIDATES,
     HEAVY,
     Figures,
     WorkerProcess,
+    committed_is_stored,
     committed_offsets,
     create_topic,
     end_offsets,
-    publish,
+    produce,
     record,
     stored,
     wait_until,
@@ -38,9 +42,10 @@ from tests.faults.harness import (
 
 pytestmark = [pytest.mark.kafka, pytest.mark.clickhouse, pytest.mark.e2e]
 
-EVENTS = 5_000 if HEAVY else 1_500
+EVENTS = 3_000 if HEAVY else 600  # about 20 a second (2 in flight, 100 ms answers): the stream outlasts an outage
 PARTITIONS = 3
 OUTAGE_S = 8.0
+GRACE_S = 5.0
 SCRIPT = ROOT / "scripts" / "kafka-local.sh"
 
 
@@ -83,7 +88,7 @@ def broker(tmp_path: Path, kafka_bootstrap: str) -> Iterator[Broker]:
 
 
 def answer(api, body) -> Answer:
-    return Answer.text_answer("Your order ships tomorrow.", latency_ms=20)
+    return Answer.text_answer("Your order ships tomorrow.", latency_ms=100)
 
 
 @pytest.mark.timeout(1500 if HEAVY else 480)
@@ -94,7 +99,7 @@ def test_broker_stopped_and_killed_mid_stream_the_worker_reconnects_and_loses_no
     topic, group, database = unique("faults"), unique("shadow"), unique("broker")
     asyncio.run(create_topic(bootstrap, topic, partitions=PARTITIONS))
     events = [make_event(event_id=f"evt_{i:05d}", text=f"order {i}") for i in range(EVENTS)]
-    asyncio.run(publish(bootstrap, topic, [(e["event_id"].encode(), event_bytes(e)) for e in events]))
+    positions = asyncio.run(produce(bootstrap, topic, events))
     total = EVENTS * len(CANDIDATES)
     store = tmp_path / "store"
     recoveries: list[float] = []
@@ -115,11 +120,14 @@ def test_broker_stopped_and_killed_mid_stream_the_worker_reconnects_and_loses_no
             store=store,
             database=database,
             base_url=server.base_url,
-            max_in_flight=16,
+            max_in_flight=2,
+            shutdown_grace_s=GRACE_S,
         )
-        worker = WorkerProcess(config, store, tmp_path / "worker.log", "--stop-after-idle", "15")
-        for fraction, how in ((0.25, "stop"), (0.6, "kill")):
-            wait_until(lambda f=fraction: len(server.received) >= total * f, 300, worker, what=f"{fraction:.0%}")
+        lives: list[WorkerProcess] = []
+
+        def outage(worker: WorkerProcess, fraction: float, how: str) -> None:
+            """At ``fraction`` of the stream, the broker goes down (``how``) for OUTAGE_S and comes back."""
+            wait_until(lambda: len(server.received) >= total * fraction, 300, worker, what=f"{fraction:.0%}")
             before = committed_total()
             broker.run(how)
             time.sleep(OUTAGE_S)
@@ -127,24 +135,45 @@ def test_broker_stopped_and_killed_mid_stream_the_worker_reconnects_and_loses_no
             resumed_in = broker.run("resume")
             back = time.monotonic()
             # Recovery: from the broker answering again to the group's committed offsets moving on.
-            wait_until(lambda b=before: committed_total() > b, 180, worker, what=f"commits after the {how}")
+            wait_until(lambda: committed_total() > before, 180, worker, what=f"commits after the {how}")
             recoveries.append(time.monotonic() - back)
             print(f"broker {how}: resumed in {resumed_in:.1f} s, commits moved {recoveries[-1]:.1f} s later")
-        code = worker.wait(900)
-        assert code == 0, worker.tail()
+
+        first = WorkerProcess(config, store, tmp_path / "first.log")
+        lives.append(first)
+        outage(first, 0.25, "stop")
+
+        # SIGTERM mid-stream: a clean stop within the grace period, only stored work committed.
+        stop_sent = time.monotonic()
+        first.kill(signal.SIGTERM)
+        assert first.wait(GRACE_S + 30) == 0, first.tail()
+        stop_s = time.monotonic() - stop_sent
+        assert stop_s < GRACE_S + 10, f"SIGTERM took {stop_s:.1f} s (grace {GRACE_S} s)"
+        committed_at_stop = committed_is_stored(bootstrap, group, topic, PARTITIONS, store, database, positions)
+        assert committed_at_stop < EVENTS, "the SIGTERM must land mid-stream"
+
+        # The next life rides out a broker crash and drains the rest (idle only once the stream is done:
+        # the outage and the broker's restart take less than the idle limit).
+        second = WorkerProcess(config, store, tmp_path / "second.log", "--stop-after-idle", "30")
+        lives.append(second)
+        outage(second, 0.8, "kill")
+        assert second.wait(900) == 0, second.tail()
 
     tally = stored([store], database)
     figures = Figures(
-        scenario="Kafka broker stopped, then SIGKILLed, mid-stream",
-        runs=1,
+        scenario="Kafka broker stopped, then SIGKILLed, mid-stream (+ SIGTERM)",
+        runs=2,
         events=EVENTS,
         lost=tally.lost(e["event_id"] for e in events),
         duplicates_after_final=tally.duplicates_after_final,
         dead_letters=0,  # checked below: the dead-letter topic was never created
-        max_rss_mib=round(worker.max_rss_mib, 1),
+        max_rss_mib=round(max(w.max_rss_mib for w in lives), 1),
         recovery_s=round(max(recoveries), 2),
-        faults=2,
-        note=f"outages of {OUTAGE_S:g} s plus the broker's restart; one worker process throughout",
+        faults=3,
+        note=(
+            f"outages of {OUTAGE_S:g} s plus the broker's restart; between them SIGTERM (stopped in "
+            f"{stop_s:.1f} s, grace {GRACE_S:g} s, {committed_at_stop} events committed) and a restart"
+        ),
     )
     record(figures)
     assert figures.lost == 0 and figures.duplicates_after_final == 0
