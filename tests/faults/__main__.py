@@ -78,7 +78,9 @@ def write_readme(document: dict[str, Any]) -> None:
     body = (
         f"\n{table(document['scenarios'])}\n\n"
         f"_{document['mode']} run of {document['date'][:10]} at commit {document['commit']}, "
-        f"{document['machine']}; `tests/faults/figures.json` has every field._\n"
+        f"{document['machine']}; `tests/faults/figures.json` has every field"
+        + (f"; {document['note']}" if document.get("note") else "")
+        + "._\n"
     )
     README.write_text(head + START + body + END + tail, encoding="utf-8")
 

@@ -128,6 +128,17 @@ def worker_config(
 class WorkerProcess:
     """``shadow run`` as a subprocess, its log in a file, its resident memory sampled every 100 ms."""
 
+    _started: list[WorkerProcess] = []  # noqa: RUF012 - every process started, for kill_leftovers()
+
+    @classmethod
+    def kill_leftovers(cls) -> None:
+        """SIGKILL every worker still running (a failed scenario leaves its workers behind otherwise)."""
+        while cls._started:
+            worker = cls._started.pop()
+            if worker.alive():
+                worker.process.kill()
+                worker.process.wait(30)
+
     def __init__(
         self,
         config: Path,
@@ -151,6 +162,7 @@ class WorkerProcess:
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
+        WorkerProcess._started.append(self)
         self.max_rss_kib = 0
         self._sampler = threading.Thread(target=self._sample, daemon=True)
         self._sampler.start()

@@ -156,7 +156,10 @@ def test_broker_stopped_and_killed_mid_stream_the_worker_reconnects_and_loses_no
         # the outage and the broker's restart take less than the idle limit).
         second = WorkerProcess(config, store, tmp_path / "second.log", "--stop-after-idle", "30")
         lives.append(second)
-        outage(second, 0.8, "kill")
+        restarted = len(server.received)
+        # Running first (a worker that cannot reach Kafka while it starts exits, for its supervisor to retry).
+        wait_until(lambda: len(server.received) > restarted, 120, second, what="the restarted worker's first replay")
+        outage(second, min(max(0.8, (len(server.received) + 20) / total), 0.98), "kill")
         assert second.wait(900) == 0, second.tail()
 
     tally = stored([store], database)
