@@ -28,6 +28,7 @@ from typing import Any
 
 import yaml
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from shadow.storage.store import ClickHouseStore
 from tests.conftest import ClickHouseTarget
@@ -56,6 +57,7 @@ __all__ = [
     "publish",
     "record",
     "stored",
+    "topics",
     "wait_until",
     "worker_config",
 ]
@@ -297,6 +299,20 @@ def stored(stores: Iterable[Path], database: str) -> Tally:
                 newest[pair] = (version, status, kind)
     duplicates = sum(len(k) - 1 for k in keys.values())
     return Tally({p: (s, k) for p, (_, s, k) in newest.items()}, duplicates, ingested, per_store)
+
+
+def topics(bootstrap: str) -> set[str]:
+    """The broker's topics (a dead-letter topic exists only once a letter was sent)."""
+
+    async def names() -> set[str]:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await admin.start()
+        try:
+            return set(await admin.list_topics())
+        finally:
+            await admin.close()
+
+    return asyncio.run(names())
 
 
 def dead_letters(bootstrap: str, topic: str, timeout_s: float = 30.0) -> list[tuple[bytes | None, dict[str, bytes]]]:

@@ -36,6 +36,7 @@ from tests.faults.harness import (
     produce,
     record,
     stored,
+    topics,
     wait_until,
     worker_config,
 )
@@ -183,18 +184,4 @@ def test_broker_stopped_and_killed_mid_stream_the_worker_reconnects_and_loses_no
     assert len(tally.pairs) == total
     offsets = asyncio.run(committed_offsets(bootstrap, group, topic, PARTITIONS))
     assert offsets == asyncio.run(end_offsets(bootstrap, topic, PARTITIONS))
-    assert f"{topic}.dlq" not in _topics(bootstrap)
-
-
-def _topics(bootstrap: str) -> set[str]:
-    from aiokafka.admin import AIOKafkaAdminClient
-
-    async def names() -> set[str]:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-        await admin.start()
-        try:
-            return set(await admin.list_topics())
-        finally:
-            await admin.close()
-
-    return asyncio.run(names())
+    assert f"{topic}.dlq" not in topics(bootstrap)

@@ -51,13 +51,12 @@ import orjson
 import pytest
 import yaml
 from aiohttp import web
-from aiokafka import AIOKafkaProducer
 
 from shadow.replay.result import ErrorKind
 from shadow.storage.store import ClickHouseStore
 from tests.conftest import ClickHouseTarget, unique
 from tests.e2e.hostile import Reply, openai_body
-from tests.factories import event_bytes, make_event
+from tests.factories import make_event
 from tests.faults.harness import (
     HEAVY,
     Figures,
@@ -66,6 +65,7 @@ from tests.faults.harness import (
     create_topic,
     dead_letters,
     end_offsets,
+    produce,
     record,
     stored,
     wait_until,
@@ -329,18 +329,6 @@ def write_config(
     }
     path.write_text(yaml.safe_dump(config))
     return path
-
-
-async def produce(bootstrap: str, topic: str, events: list[dict]) -> dict[str, tuple[int, int]]:
-    """Publish the events; each event's (partition, offset)."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
-    await producer.start()
-    try:
-        sent = [await producer.send(topic, event_bytes(e), key=e["event_id"].encode()) for e in events]
-        metadata = await asyncio.gather(*sent)
-    finally:
-        await producer.stop()
-    return {e["event_id"]: (m.partition, m.offset) for e, m in zip(events, metadata, strict=True)}
 
 
 def attempts_and_status(stores: list[Path], database: str) -> dict[tuple[str, str], tuple[int, int]]:
