@@ -12,10 +12,12 @@ the (event, candidate) pairs that would still be there twice: rows whose sorting
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -48,11 +50,15 @@ __all__ = [
     "Figures",
     "Tally",
     "WorkerProcess",
+    "assigned_partitions",
+    "committed_are_stored",
     "committed_is_stored",
     "committed_offsets",
     "create_topic",
     "dead_letters",
     "end_offsets",
+    "partitions_by_store",
+    "positions",
     "produce",
     "publish",
     "record",
@@ -245,12 +251,89 @@ def committed_is_stored(
 ) -> int:
     """Check that every event below a committed offset has all its rows (the worker must have ended);
     how many events are committed."""
+    return committed_are_stored(bootstrap, group, topic, partitions, [store], database, positions)
+
+
+def committed_are_stored(
+    bootstrap: str,
+    group: str,
+    topic: str,
+    partitions: int,
+    stores: Iterable[Path],
+    database: str,
+    positions: dict[str, tuple[int, int]],
+) -> int:
+    """:func:`committed_is_stored` over the union of several workers' stores (their processes must have
+    ended): every event below the group's committed offset of its partition has all its rows in one of
+    them; how many events are committed."""
     committed = asyncio.run(committed_offsets(bootstrap, group, topic, partitions))
     below = [e for e, (p, o) in positions.items() if committed[p] is not None and o < committed[p]]
-    tally = stored([store], database)
+    tally = stored(stores, database)
     missing = {(e, c) for e in below for c in CANDIDATES} - tally.pairs.keys()
     assert not missing, f"{len(missing)} committed (event, candidate) pairs have no row, e.g. {sorted(missing)[:3]}"
     return len(below)
+
+
+def positions(bootstrap: str, topic: str, partitions: int, timeout_s: float = 60.0) -> dict[str, tuple[int, int]]:
+    """Every message of ``topic`` read from the start to its end: its key (the event id) → (partition, offset).
+
+    For a stream published by a producer that does not report where each event went (a live producer).
+    """
+
+    async def read() -> dict[str, tuple[int, int]]:
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            tps = [TopicPartition(topic, p) for p in range(partitions)]
+            consumer.assign(tps)
+            await consumer.seek_to_beginning(*tps)
+            ends = await consumer.end_offsets(tps)
+            out: dict[str, tuple[int, int]] = {}
+            deadline = time.monotonic() + timeout_s
+            while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:
+                assert time.monotonic() < deadline, f"could not read {topic} to its end"
+                batch = await consumer.getmany(*tps, timeout_ms=500)
+                for tp, records in batch.items():
+                    out.update((r.key.decode(), (tp.partition, r.offset)) for r in records if r.key is not None)
+            return out
+        finally:
+            with contextlib.suppress(asyncio.CancelledError):  # as in dead_letters()
+                await consumer.stop()
+
+    return asyncio.run(read())
+
+
+_ASSIGNED = re.compile(r"assigned partitions (\[.*?\])\s*$", re.MULTILINE)
+
+
+def assigned_partitions(worker: WorkerProcess, topic: str) -> list[int] | None:
+    """The partitions of ``topic`` the worker's last assignment gave it, from its log (``--log-level INFO``);
+    None before its first one. aiokafka rebalances eagerly (every partition revoked, then the whole new
+    assignment given), so the last ``assigned partitions`` line is the worker's assignment until the
+    group rebalances again."""
+    found = _ASSIGNED.findall(worker.tail(1_000_000))
+    if not found:
+        return None
+    return sorted(p for t, p in ast.literal_eval(found[-1]) if t == topic)
+
+
+def partitions_by_store(stores: Iterable[Path], database: str) -> dict[str, set[int]]:
+    """The Kafka partitions each store's ``ingest_log`` holds events of (the worker processes must have
+    ended): which partitions each worker stored work from over the run, by store directory name."""
+    out: dict[str, set[int]] = {}
+    for path in stores:
+        out[path.name] = set()
+        if not path.exists():
+            continue
+        with ClickHouseStore(ClickHouseTarget(f"chdb:///{path}").settings(database)) as store:
+            tables = {
+                row[0] for row in store.query_rows(f"SELECT name FROM system.tables WHERE database = '{database}'")
+            }
+            if "ingest_log" in tables:
+                out[path.name] = {
+                    int(row[0]) for row in store.query_rows(f"SELECT DISTINCT partition FROM {database}.ingest_log")
+                }
+    return out
 
 
 # --- what the stores hold ---------------------------------------------------------------------------
