@@ -111,6 +111,24 @@ class ClickHouseSettings(_Section):
         default=72, gt=0, description="how many recent hours each rollup refresh recomputes (set at migrate time)"
     )
     settings: dict[str, str | int | float] = Field(default_factory=dict, description="ClickHouse session settings")
+    cluster: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_-]{0,127}$",
+        description="a cluster of the servers' remote_servers: shadow migrate makes ON CLUSTER DDL, Replicated*MergeTree "
+        "<table>_local tables and Distributed <table> tables over them, and inserts wait until rows are on their "
+        "shard; null: one server (servers only)",
+    )
+    replica_path: str = Field(
+        default="/clickhouse/tables/{shard}/{database}/{table}",
+        pattern=r"^[^'\\]+$",
+        description="cluster mode: the Keeper path of each Replicated*MergeTree table; the {shard} and {replica} "
+        "macros must be defined on every server ({database} and {table} are filled in by ClickHouse)",
+    )
+    replica_name: str = Field(
+        default="{replica}",
+        pattern=r"^[^'\\]+$",
+        description="cluster mode: the replica name of each Replicated*MergeTree table (unique within a shard)",
+    )
 
     @field_validator("database")
     @classmethod

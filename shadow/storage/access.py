@@ -17,7 +17,10 @@ A missing password leaves that user as it is (``shadow migrate`` says so). The p
 this process: the server receives its salted SHA-256 (``IDENTIFIED WITH sha256_hash BY ... SALT ...``),
 so it never shows in a query log, and shorter than 16 characters it is refused, since the server cannot
 apply its own password rules to a hash. ``SHADOW_CLICKHOUSE_MANAGE_ACCESS=0`` leaves roles and users to
-an administrator. The embedded chDB store has no SQL access control at all (no writable user directory:
+an administrator. With ``clickhouse.cluster`` set, every statement runs ``ON CLUSTER`` (roles and users are
+made on every node; the user statements carry only the password's salted hash through Keeper's DDL queue),
+and the writer and gate roles may also insert into the ``_local`` tables under the Distributed ones
+(``shadow.storage.cluster``). The embedded chDB store has no SQL access control at all (no writable user directory:
 ``CREATE ROLE`` and ``CREATE USER`` are refused), so nothing is done there and ``shadow migrate`` says why.
 """
 
@@ -33,6 +36,7 @@ from pathlib import Path
 from string import Template
 
 from shadow.errors import ConfigError, MigrationError, StoreError
+from shadow.storage.cluster import ClusterLayout, access_statement
 from shadow.storage.migrate import schemas_dir, split_statements
 from shadow.storage.store import ClickHouseStore
 
@@ -71,10 +75,14 @@ def roles_file() -> Path:
     return schemas_dir() / "access" / "roles.sql"
 
 
-def role_statements(database: str) -> list[str]:
-    """The statements of ``schemas/access/roles.sql`` for ``database``."""
+def role_statements(database: str, layout: ClusterLayout | None = None) -> list[str]:
+    """The statements of ``schemas/access/roles.sql`` for ``database``, rendered for ``layout``'s cluster if given."""
     text = roles_file().read_text(encoding="utf-8")
-    return split_statements(Template(text).substitute(database=database))
+    return _for_cluster(split_statements(Template(text).substitute(database=database)), layout)
+
+
+def _for_cluster(statements: list[str], layout: ClusterLayout | None) -> list[str]:
+    return statements if layout is None else [access_statement(s, layout) for s in statements]
 
 
 def password_hash(password: str, salt: str) -> str:
@@ -82,7 +90,9 @@ def password_hash(password: str, salt: str) -> str:
     return hashlib.sha256((password + salt).encode()).hexdigest()
 
 
-def user_statements(principal: Principal, database: str, password: str, salt: str | None = None) -> list[str]:
+def user_statements(
+    principal: Principal, database: str, password: str, salt: str | None = None, layout: ClusterLayout | None = None
+) -> list[str]:
     """Create the principal's user if missing, then set its password, its only role and nothing else.
 
     ClickHouse syntax relied on (docs, SQL reference, CREATE USER / ALTER USER / REVOKE / GRANT)::
@@ -95,18 +105,19 @@ def user_statements(principal: Principal, database: str, password: str, salt: st
 
     Every statement converges when run again: the ``ALTER USER`` rotates the password (a new salt
     each run), ``REVOKE ALL`` drops privileges granted to the user directly, and ``WITH REPLACE
-    OPTION`` leaves it its one role.
+    OPTION`` leaves it its one role. With ``layout``, each statement runs ``ON CLUSTER``.
     """
     salt = salt or secrets.token_hex(16)
     identified = f"IDENTIFIED WITH sha256_hash BY '{password_hash(password, salt)}' SALT '{salt}'"
     user, role = principal.user(database), principal.role(database)
-    return [
+    statements = [
         f"CREATE USER IF NOT EXISTS {user} {identified} DEFAULT DATABASE {database}",
         f"ALTER USER {user} {identified} DEFAULT DATABASE {database}",
         f"REVOKE ALL ON *.* FROM {user}",
         f"GRANT {role} TO {user} WITH REPLACE OPTION",
         f"ALTER USER {user} DEFAULT ROLE {role}",
     ]
+    return _for_cluster(statements, layout)
 
 
 def password_from_env(principal: Principal, environ: Mapping[str, str]) -> tuple[str, str] | None:
@@ -155,6 +166,7 @@ def provision_access(store: ClickHouseStore, environ: Mapping[str, str]) -> list
         MigrationError: the server refused a statement (e.g. the connecting user may not manage access).
     """
     db = store.database
+    layout = ClusterLayout.of(store.settings)
     # Step 1.
     if store.embedded:
         return [
@@ -168,9 +180,10 @@ def provision_access(store: ClickHouseStore, environ: Mapping[str, str]) -> list
             f"makes them, see {roles_file().name}"
         ]
     # Step 2.
-    for statement in role_statements(db):
+    for statement in role_statements(db, layout):
         _apply(store, statement, "applying schemas/access/roles.sql")
-    lines = [f"access: roles {', '.join(p.role(db) for p in PRINCIPALS)} set from schemas/access/roles.sql"]
+    where = f" on cluster {layout.cluster}" if layout else ""
+    lines = [f"access: roles {', '.join(p.role(db) for p in PRINCIPALS)} set from schemas/access/roles.sql{where}"]
     # Step 3.
     for principal in PRINCIPALS:
         user, role = principal.user(db), principal.role(db)
@@ -187,7 +200,7 @@ def provision_access(store: ClickHouseStore, environ: Mapping[str, str]) -> list
                 "connect as an administrator"
             )
         password, source = found
-        for statement in user_statements(principal, db, password):
+        for statement in user_statements(principal, db, password, layout=layout):
             _apply(store, statement, f"making user {user}")
         lines.append(f"access: user {user} has the password of {source} and only role {role} ({principal.used_by})")
     for line in lines:

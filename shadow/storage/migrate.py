@@ -5,6 +5,10 @@ Files are named ``NNNN_name.sql`` and applied in order, once: the
 written ``IF NOT EXISTS`` so a migration interrupted half-way can run again.
 ``${database}``, ``${ttl_days}``, ``${rollup_refresh_minutes}`` and ``${rollup_lookback_hours}``
 are substituted from the ``clickhouse`` settings.
+
+With ``clickhouse.cluster`` set, every statement is rendered for that cluster at this point
+(``shadow.storage.cluster``: ``ON CLUSTER``, Replicated local tables, Distributed tables over them);
+the files and their checksums are the same for both layouts.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from string import Template
 
 from shadow.config import ClickHouseSettings
 from shadow.errors import MigrationError
+from shadow.storage.cluster import ClusterLayout, cluster_statements, ledger_statement
 from shadow.storage.store import ClickHouseStore
 
 log = logging.getLogger(__name__)
@@ -45,13 +50,25 @@ class Migration:
         return hashlib.sha256(self.sql.encode()).hexdigest()[:16]
 
     def statements(self, settings: ClickHouseSettings) -> list[str]:
+        """The migration's statements for ``settings``: as written for one server, or rendered for its cluster.
+
+        Raises:
+            MigrationError: cluster mode, and a statement has no cluster rule (``shadow.storage.cluster``).
+        """
         text = Template(self.sql).substitute(
             database=settings.database,
             ttl_days=settings.ttl_days,
             rollup_refresh_minutes=settings.rollup_refresh_minutes,
             rollup_lookback_hours=settings.rollup_lookback_hours,
         )
-        return split_statements(text)
+        statements = split_statements(text)
+        layout = ClusterLayout.of(settings)
+        if layout is None:
+            return statements
+        try:
+            return [rendered for statement in statements for rendered in cluster_statements(statement, layout)]
+        except MigrationError as exc:
+            raise MigrationError(f"migration {self.version:04d}_{self.name}: {exc}") from exc
 
 
 def split_statements(text: str) -> list[str]:
@@ -85,16 +102,18 @@ def migrate(store: ClickHouseStore) -> list[Migration]:
 
     A schema that is up to date costs two reads and no DDL, so a user without DDL privileges (the
     writer role of ``schemas/access/roles.sql``) can start ``shadow run`` without ``--no-migrate``.
+
+    On a cluster (``clickhouse.cluster``) the database and the ledger are made ``ON CLUSTER`` and the
+    ledger is replicated to every node, so running this against any node (or against two nodes, one
+    after the other) applies each migration once; two runs at the same moment may both apply one,
+    which the ``IF NOT EXISTS`` statements make harmless (the ledger then holds the version twice).
     """
     db = store.database
+    layout = ClusterLayout.of(store.settings)
     # Step 1.
     if not _ledger_exists(store):
-        store.command(f"CREATE DATABASE IF NOT EXISTS {db}")
-        store.command(
-            f"CREATE TABLE IF NOT EXISTS {db}.schema_migrations "
-            "(version UInt32, name String, checksum String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)) "
-            "ENGINE = MergeTree ORDER BY version"
-        )
+        store.command(f"CREATE DATABASE IF NOT EXISTS {db}" + (f" {layout.on_cluster}" if layout else ""))
+        store.command(ledger_statement(db, layout))
     # Step 2.
     applied = {int(r[0]): str(r[1]) for r in store.query_rows(f"SELECT version, checksum FROM {db}.schema_migrations")}
     done = []

@@ -11,6 +11,13 @@ clickhouse-connect's client is synchronous: every call runs on one dedicated
 thread so the event loop never blocks and the client is never shared across threads.
 Inserts reuse one insert context per (table, columns): the column types are read from
 the table (``DESCRIBE``) at the first insert only, not before every batch.
+
+With ``clickhouse.cluster`` set the tables written are ``Distributed`` ones, and every query of the
+session runs with ``distributed_foreground_insert = 1`` (``insert_distributed_sync`` before ClickHouse
+23.x, still its alias): an insert returns only once each row is stored on its shard, not queued on the
+node that received it, so the worker commits Kafka offsets only for rows that are on their shard.
+Reads need nothing: ``FINAL`` on a ``Distributed`` table collapses each shard's rows on that shard,
+which is correct because every version of a row lands on the same shard (see ``shadow.storage.cluster``).
 """
 
 from __future__ import annotations
@@ -43,6 +50,9 @@ _LOCK_NAME = ".shadow.lock"
 
 # A batch may span many months of occurred_at; never refuse it for that.
 _INSERT_SETTINGS = {"max_partitions_per_insert_block": 0}
+
+# Cluster mode: inserts into Distributed tables return once the rows are on their shards.
+CLUSTER_SESSION_SETTINGS = {"distributed_foreground_insert": 1}
 
 RowInsert = tuple[str, Sequence[Mapping[str, Any]], Sequence[str]]
 """(table, rows as mappings from column name to value, the columns to write in order)."""
@@ -156,9 +166,19 @@ class ClickHouseStore:
     """A clickhouse-connect client for the configured DSN, used from one thread."""
 
     def __init__(self, settings: ClickHouseSettings) -> None:
+        """Resolve the DSN; nothing connects before the first call.
+
+        Raises:
+            ConfigError: the DSN is malformed, or ``clickhouse.cluster`` is set with an embedded chDB DSN.
+        """
         self.settings = settings
         self.database = settings.database
         self.target = parse_dsn(settings.dsn)
+        if settings.cluster is not None and self.target.embedded_path is not None:
+            raise ConfigError(
+                f"clickhouse.cluster {settings.cluster!r} needs ClickHouse servers: the embedded chDB store "
+                f"{self.target} is one process on one directory; set clickhouse.dsn to a server's http(s):// URL"
+            )
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shadow-clickhouse")
         self._client: Client | None = None
         self._insert_contexts: dict[tuple[str, tuple[str, ...]], InsertContext] = {}
@@ -172,6 +192,8 @@ class ClickHouseStore:
         if self._client is not None:
             return self._client
         session_settings = dict(self.settings.settings)
+        if self.settings.cluster is not None:
+            session_settings.update(CLUSTER_SESSION_SETTINGS)
         if self.target.embedded_path is not None:
             path = self.target.embedded_path
             # chDB has no read-only users: the insert settings go on the session once, sparing every
