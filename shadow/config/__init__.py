@@ -114,9 +114,9 @@ class ClickHouseSettings(_Section):
     cluster: str | None = Field(
         default=None,
         pattern=r"^[A-Za-z_][A-Za-z0-9_-]{0,127}$",
-        description="a cluster of the servers' remote_servers: shadow migrate makes ON CLUSTER DDL, Replicated*MergeTree "
-        "<table>_local tables and Distributed <table> tables over them, and inserts wait until rows are on their "
-        "shard; null: one server (servers only)",
+        description="a cluster of the servers' remote_servers: shadow migrate makes ON CLUSTER DDL, "
+        "Replicated*MergeTree <table>_local tables and Distributed <table> tables over them, and inserts wait "
+        "until rows are on their shard; null: one server (servers only)",
     )
     replica_path: str = Field(
         default="/clickhouse/tables/{shard}/{database}/{table}",

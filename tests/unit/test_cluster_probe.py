@@ -60,7 +60,10 @@ def run_main(*args: str, docker_host: str) -> subprocess.CompletedProcess[str]:
 def test_a_missing_engine_is_named_with_the_error(tmp_path: Path) -> None:
     status = probe_docker(f"unix://{tmp_path}/absent.sock")
     assert not status.ok
-    assert status.reason == f"no Docker engine answers at unix://{tmp_path}/absent.sock: [Errno 2] No such file or directory"
+    assert (
+        status.reason
+        == f"no Docker engine answers at unix://{tmp_path}/absent.sock: [Errno 2] No such file or directory"
+    )
 
 
 def test_an_unknown_scheme_is_not_probed() -> None:
