@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import random
 import statistics
 import subprocess
 import sys
@@ -274,6 +275,23 @@ def p99(values: list[float]) -> float:
     return statistics.quantiles(values, n=100)[98]
 
 
+def interval(rounds: list[dict[str, list[float]]], resamples: int = 400, seed: int = 13) -> tuple[float, float]:
+    """A 95% bootstrap interval of the added median (with p50 − without p50): every round's calls resampled
+    with replacement within the round (a round is a process, with its own offsets), pooled, 2.5th and
+    97.5th percentiles of the resampled differences. It says how far the figure could move on rerunning."""
+    rng = random.Random(seed)
+    differences = []
+    for _ in range(resamples):
+        without: list[float] = []
+        with_: list[float] = []
+        for r in rounds:
+            without += rng.choices(r["without"], k=len(r["without"]))
+            with_ += rng.choices(r["with"], k=len(r["with"]))
+        differences.append(statistics.median(with_) - statistics.median(without))
+    cuts = statistics.quantiles(differences, n=40)
+    return cuts[0], cuts[-1]
+
+
 def publisher_cpu_us(redact: bool, repeat: int) -> dict[str, float]:
     """CPU of building one event in the publisher (µs, median), for an unstreamed and a streamed capture."""
     captured: list[Exchange] = []
@@ -367,7 +385,8 @@ def run_rounds(table: str, rounds: int, calls: int, bootstrap: str | None) -> di
 
 def print_table(table: str, pooled: dict[str, list[dict[str, list[float]]]], goals: list[GoalRow] | None) -> None:
     print("\n" + TABLES[table].format(gap=f"{GAP_S * 1e3:g}"))
-    header = f"{'variant':32} {'timed':21} {'without p50':>11} {'with p50':>9} {'added p50':>9} {'rounds':>15} "
+    header = f"{'variant':32} {'timed':21} {'without p50':>11} {'with p50':>9} {'added p50':>9} {'95% interval':>13} "
+    header += f"{'rounds':>13} "
     header += f"{'without p99':>11} {'with p99':>9}"
     print(header)
     print("-" * len(header))
@@ -378,9 +397,10 @@ def print_table(table: str, pooled: dict[str, list[dict[str, list[float]]]], goa
         base50, fig50 = statistics.median(without), statistics.median(with_)
         each = [statistics.median(r["with"]) - statistics.median(r["without"]) for r in rounds]
         spread = f"{min(each):.0f}..{max(each):.0f}"
+        low, high = interval(rounds)
         print(
-            f"{name:32} {label:21} {base50:9.1f}µs {fig50:7.1f}µs {fig50 - base50:7.1f}µs {spread:>15} "
-            f"{p99(without):9.1f}µs {p99(with_):7.1f}µs"
+            f"{name:32} {label:21} {base50:9.1f}µs {fig50:7.1f}µs {fig50 - base50:7.1f}µs {low:6.0f}..{high:<5.0f} "
+            f"{spread:>13} {p99(without):9.1f}µs {p99(with_):7.1f}µs"
         )
         if goals is not None:
             goals.append(
@@ -398,8 +418,8 @@ def print_table(table: str, pooled: dict[str, list[dict[str, list[float]]]], goa
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--calls", type=int, default=150, help="pairs of calls per variant and round")
-    parser.add_argument("--rounds", type=int, default=6, help="rounds per table, each in a fresh process")
+    parser.add_argument("--calls", type=int, default=300, help="pairs of calls per variant and round")
+    parser.add_argument("--rounds", type=int, default=8, help="rounds per table, each in a fresh process")
     parser.add_argument("--bootstrap", help="a Kafka broker to publish to (default: an in-memory producer)")
     parser.add_argument("--quick", action="store_true", help="3 rounds of 100 pairs")
     parser.add_argument("--round", choices=sorted(TABLES), help=argparse.SUPPRESS)  # one round, in a child
@@ -414,7 +434,8 @@ def main() -> None:
     producer = f"Kafka at {args.bootstrap}" if args.bootstrap else "in memory"
     print(
         f"{args.rounds} rounds (fresh processes) of {args.calls} interleaved pairs per variant and table; "
-        f"producer: {producer}; redaction on; 'rounds' is the spread of the rounds' own added p50"
+        f"producer: {producer}; redaction on;\n'95% interval': a bootstrap interval of the added p50; "
+        "'rounds': the spread of the rounds' own added p50"
     )
     rows: list[GoalRow] = []
     for table in TABLES:

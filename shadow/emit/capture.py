@@ -25,7 +25,7 @@ from typing import Any
 from shadow.emit.context import CallContext
 from shadow.events.models import Api
 
-__all__ = ["Exchange", "async_tee", "sync_tee"]
+__all__ = ["ASYNC_TEES", "SYNC_TEES", "Exchange", "async_tee_class", "sync_tee_class"]
 
 # How the response body ended, as the tee saw it.
 OPEN = "open"
@@ -154,8 +154,12 @@ class _SyncTee:
 
     def _end(self, outcome: str, failure: str = "") -> None:
         try:
-            if self._exchange.end(outcome, failure):
-                self._deliver(self._exchange)
+            exchange = self._exchange
+            if exchange.outcome == OPEN:  # Exchange.end, inlined (it runs once per sampled call)
+                exchange.ended = perf_counter()
+                exchange.outcome = outcome
+                exchange.failure = failure
+                self._deliver(exchange)
         except Exception as exc:  # noqa: BLE001 - the emitter's fault must never reach the caller
             self._fault(exc)
 
@@ -215,14 +219,20 @@ class _AsyncTee:
 
     def _end(self, outcome: str, failure: str = "") -> None:
         try:
-            if self._exchange.end(outcome, failure):
-                self._deliver(self._exchange)
+            exchange = self._exchange
+            if exchange.outcome == OPEN:  # Exchange.end, inlined (it runs once per sampled call)
+                exchange.ended = perf_counter()
+                exchange.outcome = outcome
+                exchange.failure = failure
+                self._deliver(exchange)
         except Exception as exc:  # noqa: BLE001 - the emitter's fault must never reach the caller
             self._fault(exc)
 
 
-_SYNC_TEES: dict[type, type] = {}
-_ASYNC_TEES: dict[type, type] = {}
+SYNC_TEES: dict[type, type] = {}
+"""The sync tee class for each response type seen (see :func:`sync_tee_class`)."""
+ASYNC_TEES: dict[type, type] = {}
+"""The async tee class for each response type seen (see :func:`async_tee_class`)."""
 
 
 def _stream_base(response: Any, name: str) -> type:
@@ -235,19 +245,16 @@ def _stream_base(response: Any, name: str) -> type:
     raise TypeError(f"{type(response).__name__} is not an httpx response")
 
 
-def sync_tee(response: Any, exchange: Exchange, deliver: Deliver, fault: Fault) -> Any:
-    """A tee over ``response.stream`` of the response's own httpx flavour."""
-    kind = type(response)
-    cls = _SYNC_TEES.get(kind)
-    if cls is None:
-        cls = _SYNC_TEES[kind] = type("ShadowSyncTee", (_SyncTee, _stream_base(response, "SyncByteStream")), {})
-    return cls(response.stream, exchange, deliver, fault)
+def sync_tee_class(response: Any) -> type:
+    """The tee class for ``response``'s own httpx flavour (made once per response type, kept in
+    :data:`SYNC_TEES`); an instance is ``cls(response.stream, exchange, deliver, fault)``."""
+    cls = SYNC_TEES[type(response)] = type("ShadowSyncTee", (_SyncTee, _stream_base(response, "SyncByteStream")), {})
+    return cls
 
 
-def async_tee(response: Any, exchange: Exchange, deliver: Deliver, fault: Fault) -> Any:
-    """The async twin of :func:`sync_tee`."""
-    kind = type(response)
-    cls = _ASYNC_TEES.get(kind)
-    if cls is None:
-        cls = _ASYNC_TEES[kind] = type("ShadowAsyncTee", (_AsyncTee, _stream_base(response, "AsyncByteStream")), {})
-    return cls(response.stream, exchange, deliver, fault)
+def async_tee_class(response: Any) -> type:
+    """The async twin of :func:`sync_tee_class` (kept in :data:`ASYNC_TEES`)."""
+    cls = ASYNC_TEES[type(response)] = type(
+        "ShadowAsyncTee", (_AsyncTee, _stream_base(response, "AsyncByteStream")), {}
+    )
+    return cls

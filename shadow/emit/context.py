@@ -32,6 +32,8 @@ class CallContext(NamedTuple):
 
 
 _EMPTY = CallContext()
+_new_context = tuple.__new__
+"""Builds a CallContext from its four fields without the named tuple's own ``__new__`` (a Python frame)."""
 _CURRENT: ContextVar[CallContext] = ContextVar("shadow_emit_context", default=_EMPTY)
 
 
@@ -75,11 +77,14 @@ class context:
     def __enter__(self) -> CallContext:
         outer = _CURRENT.get()
         tags = self._tags
-        merged = CallContext(
-            outer.workflow if self._workflow is None else self._workflow,
-            outer.tenant if self._tenant is None else self._tenant,
-            outer.subject if self._subject is None else self._subject,
-            MappingProxyType({**outer.tags, **{str(k): str(v) for k, v in tags.items()}}) if tags else outer.tags,
+        merged = _new_context(
+            CallContext,
+            (
+                outer.workflow if self._workflow is None else self._workflow,
+                outer.tenant if self._tenant is None else self._tenant,
+                outer.subject if self._subject is None else self._subject,
+                MappingProxyType({**outer.tags, **{str(k): str(v) for k, v in tags.items()}}) if tags else outer.tags,
+            ),
         )
         self._token = _CURRENT.set(merged)
         return merged

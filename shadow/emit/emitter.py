@@ -36,12 +36,10 @@ from typing import Any
 
 from shadow.emit.build import EventBuilder
 from shadow.emit.capture import Exchange
-from shadow.emit.context import _CURRENT
-from shadow.emit.hooks import RETRIED_STATUSES, instrument
+from shadow.emit.hooks import instrument
 from shadow.emit.publisher import ProducerFactory, Publisher, kafka_producer
 from shadow.emit.sampling import SourceSampler
 from shadow.emit.settings import EmitterSettings
-from shadow.events.models import Api
 from shadow.redaction import KEY_ENV, Redactor, redaction_key
 
 __all__ = ["AFTER_QUEUE", "BEFORE_QUEUE", "Emitter", "EmitterStats"]
@@ -286,55 +284,6 @@ class Emitter:
         return instrument(client, self)
 
     # --- the hooks' side (request path: cheap, never raises) --------------------------------------
-
-    def _open(self, response: Any, started: float) -> Exchange | None:
-        """The exchange to record for an answered POST, or None (another path, a redirect, a retried
-        attempt, sampled out, too large).
-
-        This runs on the service's request path (in the response hook), so it only notes what it must
-        then (the status, the context, the sampling decision) and keeps references to the rest: the
-        publisher reads the request's bytes and headers and the response's headers, and gives the event
-        its id."""
-        request = response.request
-        path = request.url.path
-        if path.endswith("/chat/completions"):
-            api = Api.OPENAI_CHAT
-        elif path.endswith("/messages"):
-            api = Api.ANTHROPIC_MESSAGES
-        elif path.endswith("/responses"):
-            api = Api.OPENAI_RESPONSES
-        else:
-            return None
-        outbox = self._outbox
-        next(outbox.seen)
-        status = response.status_code
-        if 300 <= status < 400:
-            return None  # a redirect: the request that follows it is the attempt
-        if (status in RETRIED_STATUSES or status >= 500) and not self._emit_retried:
-            outbox.count("retried")
-            return None
-        ctx = _CURRENT.get()
-        workflow = ctx.workflow or self._workflow
-        subject = ctx.subject
-        if subject and self._redact_subject:
-            subject = self._subject_token(subject)
-        event_id = ""
-        if self.sampler.rate(workflow) < 1.0:
-            if not subject:
-                event_id = self._ids.next()
-            if not self.sampler.sampled(workflow, subject or event_id):
-                next(outbox.sampled_out)
-                return None
-        size = len(request.content)
-        if size > self._capture_limit:
-            outbox.count("too_large")
-            return None
-        exchange = Exchange(
-            api, ctx, workflow, subject, started, request, self._capture_limit, size, status, response.headers
-        )
-        if event_id:
-            exchange.event_id = event_id
-        return exchange
 
     def _submit(self, exchange: Exchange) -> None:
         if self._outbox.put(exchange):

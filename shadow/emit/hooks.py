@@ -29,10 +29,12 @@ caller, whose request and response pass exactly as they would without the emitte
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
-from shadow.emit.capture import COMPLETE, Exchange, async_tee, sync_tee
+from shadow.emit.capture import ASYNC_TEES, COMPLETE, SYNC_TEES, Exchange, async_tee_class, sync_tee_class
+from shadow.emit.context import _CURRENT
 from shadow.events.models import Api
 
 if TYPE_CHECKING:
@@ -58,8 +60,8 @@ def api_for_path(path: str) -> Api | None:
     return None
 
 
-def _on_request(request: Any) -> None:
-    """Note when a POST starts; everything else waits for its answer (one attribute, one store)."""
+def _note_start(request: Any) -> None:
+    """The sync request hook: note when a POST starts; everything else waits for its answer."""
     try:
         if request.method == "POST":
             request.extensions[STARTED_KEY] = perf_counter()
@@ -67,27 +69,89 @@ def _on_request(request: Any) -> None:
         pass
 
 
-def _read_already(emitter: Emitter, exchange: Exchange, response: Any) -> bool:
-    """A response whose body was read before the hooks (a transport answering from memory, e.g.
-    ``MockTransport``): recorded and handed over at once; True when it was."""
-    if not getattr(response, "is_stream_consumed", False):
-        return False
-    exchange.record(response.content)
-    if exchange.end(COMPLETE):
-        emitter._submit(exchange)
-    return True
-
-
-def _on_response(emitter: Emitter, response: Any, tee: Any) -> None:
+async def _note_start_async(request: Any) -> None:
+    """The async request hook (httpx awaits an async client's hooks): :func:`_note_start`'s body."""
     try:
-        started = response.request.extensions.pop(STARTED_KEY, None)
-        if started is None:
-            return
-        exchange = emitter._open(response, started)
-        if exchange is not None and not _read_already(emitter, exchange, response):
-            response.stream = tee(response, exchange, emitter._submit, emitter._fault)
-    except Exception as exc:  # noqa: BLE001 - the emitter's fault must never reach the caller
-        emitter._fault(exc)
+        if request.method == "POST":
+            request.extensions[STARTED_KEY] = perf_counter()
+    except Exception:  # noqa: BLE001 - as in _note_start
+        pass
+
+
+_note_start.__shadow_emit__ = True  # type: ignore[attr-defined]
+_note_start_async.__shadow_emit__ = True  # type: ignore[attr-defined]
+
+
+def _response_hook(
+    emitter: Emitter, tees: dict[type, type], make_tee_class: Callable[[Any], type]
+) -> Callable[[Any], None]:
+    """The response hook's work as one function: for an answered POST on a mirrored path, count it, take
+    the context, sample, and for a sampled exchange record it (an :class:`Exchange`, and a tee of the
+    tee class ``tees`` holds for the response's type in place of ``response.stream``).
+
+    Written inline, in one frame, rather than as a chain of small functions: it runs cold on the
+    service's request path, where every Python call costs microseconds (``benchmarks/emitter_overhead.py``).
+    It reads the emitter's parts at each call (a forked child gets new ones)."""
+    context_var = _CURRENT
+
+    def on_response(response: Any) -> None:
+        try:
+            request = response.request
+            started = request.extensions.pop(STARTED_KEY, None)
+            if started is None:
+                return
+            path = request.url.path
+            if path.endswith("/chat/completions"):
+                api = Api.OPENAI_CHAT
+            elif path.endswith("/messages"):
+                api = Api.ANTHROPIC_MESSAGES
+            elif path.endswith("/responses"):
+                api = Api.OPENAI_RESPONSES
+            else:
+                return
+            outbox = emitter._outbox
+            next(outbox.seen)
+            status = response.status_code
+            if 300 <= status < 400:
+                return  # a redirect: the request that follows it is the attempt
+            if (status in RETRIED_STATUSES or status >= 500) and not emitter._emit_retried:
+                outbox.count("retried")
+                return
+            ctx = context_var.get()
+            workflow = ctx.workflow or emitter._workflow
+            subject = ctx.subject
+            if subject and emitter._redact_subject:
+                subject = emitter._subject_token(subject)
+            event_id = ""
+            sampler = emitter.sampler
+            if sampler.rates.get(workflow, sampler.default_rate) < 1.0:
+                if not subject:
+                    event_id = emitter._ids.next()
+                if not sampler.sampled(workflow, subject or event_id):
+                    next(outbox.sampled_out)
+                    return
+            size = len(request.content)
+            limit = emitter._capture_limit
+            if size > limit:
+                outbox.count("too_large")
+                return
+            exchange = Exchange(api, ctx, workflow, subject, started, request, limit, size, status, response.headers)
+            if event_id:
+                exchange.event_id = event_id
+            if getattr(response, "is_stream_consumed", False):
+                # Read before the hooks (a transport answering from memory, e.g. MockTransport):
+                # recorded and handed over at once.
+                exchange.record(response.content)
+                if exchange.end(COMPLETE):
+                    emitter._submit(exchange)
+                return
+            kind = type(response)
+            tee = tees.get(kind) or make_tee_class(response)
+            response.stream = tee(response.stream, exchange, emitter._submit, emitter._fault)
+        except Exception as exc:  # noqa: BLE001 - the emitter's fault must never reach the caller
+            emitter._fault(exc)
+
+    return on_response
 
 
 def httpx_hooks(emitter: Emitter) -> dict[str, list[Any]]:
@@ -96,28 +160,17 @@ def httpx_hooks(emitter: Emitter) -> dict[str, list[Any]]:
     Example: ``httpx.Client(event_hooks=httpx_hooks(emitter))``; to add them to an existing client,
     extend its ``client.event_hooks["request"]`` and ``["response"]`` lists.
     """
-
-    def request_hook(request: Any) -> None:
-        _on_request(request)
-
-    def response_hook(response: Any) -> None:
-        _on_response(emitter, response, sync_tee)
-
-    request_hook.__shadow_emit__ = True  # type: ignore[attr-defined]
-    return {"request": [request_hook], "response": [response_hook]}
+    return {"request": [_note_start], "response": [_response_hook(emitter, SYNC_TEES, sync_tee_class)]}
 
 
 def async_httpx_hooks(emitter: Emitter) -> dict[str, list[Any]]:
     """``event_hooks`` for an ``httpx.AsyncClient`` (its hooks must be coroutine functions)."""
-
-    async def request_hook(request: Any) -> None:
-        _on_request(request)
+    on_response = _response_hook(emitter, ASYNC_TEES, async_tee_class)
 
     async def response_hook(response: Any) -> None:
-        _on_response(emitter, response, async_tee)
+        on_response(response)
 
-    request_hook.__shadow_emit__ = True  # type: ignore[attr-defined]
-    return {"request": [request_hook], "response": [response_hook]}
+    return {"request": [_note_start_async], "response": [response_hook]}
 
 
 def instrument(client: Any, emitter: Emitter) -> Any:

@@ -6,10 +6,11 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from shadow.emit import Emitter, capture, instrument
+from shadow.emit import capture, hooks, instrument
 from shadow.emit.build import EventBuilder
 from shadow.emit.capture import Exchange
 from shadow.emit.emitter import Outbox
+from shadow.emit.sampling import SourceSampler
 from tests.unit.emit.fakes import FakeProvider, chunks_of
 
 CHAT = {"model": "gpt-test", "messages": [{"role": "user", "content": "Where is order 1042?"}]}
@@ -23,12 +24,22 @@ def _boom(*args, **kwargs):
     raise Broken("emitter bug")
 
 
+class _BrokenRates(dict):
+    def get(self, *args, **kwargs):
+        raise Broken("emitter bug")
+
+
+def _broken_end() -> property:
+    """``Exchange.ended`` that cannot be set: marking a body's end fails (in the tee and in Exchange.end)."""
+    return property(lambda self: 0.0, _boom)
+
+
 BREAKAGES = {
-    "sampling": lambda emitter, mp: mp.setattr(emitter.sampler.__class__, "rate", _boom),
-    "request hook": lambda emitter, mp: mp.setattr(Emitter, "_open", _boom),
+    "sampling": lambda emitter, mp: mp.setattr(emitter, "sampler", SourceSampler(_BrokenRates(), 0.5)),
+    "response hook": lambda emitter, mp: mp.setattr(hooks, "Exchange", _boom),
     "recording a chunk": lambda emitter, mp: mp.setattr(capture, "perf_counter", _boom),
     "handing over": lambda emitter, mp: mp.setattr(Outbox, "put", _boom),
-    "marking the end": lambda emitter, mp: mp.setattr(Exchange, "end", _boom),
+    "marking the end": lambda emitter, mp: mp.setattr(Exchange, "ended", _broken_end()),
     "counting": lambda emitter, mp: mp.setattr(Outbox, "count", _boom),
 }
 
