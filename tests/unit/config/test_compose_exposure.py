@@ -75,7 +75,15 @@ CLICKHOUSE_USERS = {
     "shadow-cli": ("shadow_reader", "CLICKHOUSE_READER_PASSWORD"),
     "candidate": None,
     "producer": None,
+    # The `cluster` profile (issue 15): the same users, on the two-server cluster.
+    "cluster-migrate": ("shadow", "CLICKHOUSE_PASSWORD"),
+    "cluster-worker-1": ("shadow_writer", "CLICKHOUSE_WRITER_PASSWORD"),
+    "cluster-worker-2": ("shadow_writer", "CLICKHOUSE_WRITER_PASSWORD"),
+    "cluster-worker-3": ("shadow_writer", "CLICKHOUSE_WRITER_PASSWORD"),
+    "cluster-cli": ("shadow_reader", "CLICKHOUSE_READER_PASSWORD"),
 }
+MIGRATE_SERVICES = {"migrate", "cluster-migrate"}
+CLICKHOUSE_SERVERS = {"clickhouse", "clickhouse-1", "clickhouse-2"}
 
 
 def _variable(value: str) -> str:
@@ -104,24 +112,26 @@ def test_the_administrators_password_reaches_the_migrate_service_and_clickhouse_
         for value in environment(service).values()
         if re.fullmatch(r"\$\{CLICKHOUSE_PASSWORD:\?[^}]+\}", str(value))
     }
-    assert holders == {"migrate", "clickhouse"}
-    assert environment(SERVICES["clickhouse"])["CLICKHOUSE_USER"] == "shadow"
+    assert holders == MIGRATE_SERVICES | CLICKHOUSE_SERVERS
+    for server in CLICKHOUSE_SERVERS:
+        assert environment(SERVICES[server])["CLICKHOUSE_USER"] == "shadow"
 
 
 def test_migrate_gets_the_three_users_passwords_and_nobody_else_gets_anothers() -> None:
-    migrate = environment(SERVICES["migrate"])
-    made = {
-        key: _variable(value)
-        for key, value in migrate.items()
-        if re.fullmatch(r"SHADOW_CLICKHOUSE_[A-Z]+_PASSWORD", key)
-    }
-    assert made == {
-        "SHADOW_CLICKHOUSE_WRITER_PASSWORD": "CLICKHOUSE_WRITER_PASSWORD",
-        "SHADOW_CLICKHOUSE_GATE_PASSWORD": "CLICKHOUSE_GATE_PASSWORD",
-        "SHADOW_CLICKHOUSE_READER_PASSWORD": "CLICKHOUSE_READER_PASSWORD",
-    }
+    for name in MIGRATE_SERVICES:
+        migrate = environment(SERVICES[name])
+        made = {
+            key: _variable(value)
+            for key, value in migrate.items()
+            if re.fullmatch(r"SHADOW_CLICKHOUSE_[A-Z]+_PASSWORD", key)
+        }
+        assert made == {
+            "SHADOW_CLICKHOUSE_WRITER_PASSWORD": "CLICKHOUSE_WRITER_PASSWORD",
+            "SHADOW_CLICKHOUSE_GATE_PASSWORD": "CLICKHOUSE_GATE_PASSWORD",
+            "SHADOW_CLICKHOUSE_READER_PASSWORD": "CLICKHOUSE_READER_PASSWORD",
+        }, name
     for name, service in SERVICES.items():
-        if name != "migrate":
+        if name not in MIGRATE_SERVICES:
             assert not any(re.fullmatch(r"SHADOW_CLICKHOUSE_[A-Z]+_PASSWORD", key) for key in environment(service)), (
                 name
             )
