@@ -8,7 +8,7 @@ temporary directories, candidate servers in local processes.
 
     python benchmarks/run_all.py [--quick] [--only end_to_end,diff_speed,...] [--markdown FILE]
 
-``make bench`` runs it. The full run takes about 13 minutes on a 2-CPU machine, ``--quick`` about 6.
+``make bench`` runs it. The full run takes about 16 minutes on a 2-CPU machine, ``--quick`` about 8.
 Run it alone: other work on the machine moves the figures.
 """
 
@@ -38,6 +38,7 @@ SUITE: tuple[tuple[str, list[str], list[str]], ...] = (
     ("sink_throughput", [], ["--quick"]),
     ("end_to_end", [], ["--quick"]),
     ("emitter_overhead", [], ["--quick"]),  # issue 13: latency shadow.emit adds to a production call
+    ("worker_fleet", [], ["--quick"]),  # issue 15: 1, 2 and 3 worker processes in one consumer group
 )
 
 
