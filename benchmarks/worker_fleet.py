@@ -519,8 +519,8 @@ def goal_rows(runs: list[FleetRun]) -> list[GoalRow]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--events", type=int, default=4000, help="backlog of the instant runs (default 4,000)")
-    parser.add_argument("--slow-events", type=int, default=2400, help="backlog of the 50 ms runs (default 2,400)")
+    parser.add_argument("--events", type=int, default=6000, help="backlog of the instant runs (default 6,000)")
+    parser.add_argument("--slow-events", type=int, default=4000, help="backlog of the 50 ms runs (default 4,000)")
     parser.add_argument("--quick", action="store_true", help="1,500 and 1,000 events")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS), help=f"comma-separated, from {','.join(SCENARIOS)}")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, chDB stores)")
