@@ -105,24 +105,29 @@ class Outbox:
         with self._lock:
             self.counts[name] += 1
 
-    def put(self, exchange: Exchange) -> bool:
-        """Queue an exchange unless a bound or close() refuses it; True when the publisher must be woken."""
+    def put(self, exchange: Exchange) -> None:
+        """Queue an exchange unless a bound or close() refuses it, and wake the publisher if it sleeps (the
+        tees hand their exchange here directly: one call on the request path)."""
         with self._lock:
             counts = self.counts
             if self.closed:
                 counts["closed"] += 1
-                return False
+                return
             if exchange.overflow:
                 counts["too_large"] += 1
-                return False
+                return
             if len(self._buffer) >= self._max_events or self._bytes + exchange.size > self._max_bytes:
                 counts["buffer_full"] += 1
-                return False
+                return
             self._buffer.append(exchange)
             self._bytes += exchange.size
             counts["queued"] += 1
             wake, self._idle = self._idle, False
-            return wake
+        if wake:
+            self.wake()
+
+    def wake(self) -> None:
+        """Wake the publisher (replaced by the emitter with its publisher's ``wake``)."""
 
     def take(self, limit: int) -> list[Exchange]:
         with self._lock:
@@ -232,6 +237,7 @@ class Emitter:
         self._outbox = Outbox(settings.max_buffer_events, settings.max_buffer_bytes)
         builder = EventBuilder(settings.service, settings.environment, self.redactor, self._ids.next)
         self._publisher = Publisher(settings, self._outbox, builder, self._producer_factory)
+        self._outbox.wake = self._publisher.wake  # type: ignore[method-assign]
         self._publisher.start()
 
     def _after_fork_in_child(self) -> None:
@@ -286,8 +292,7 @@ class Emitter:
     # --- the hooks' side (request path: cheap, never raises) --------------------------------------
 
     def _submit(self, exchange: Exchange) -> None:
-        if self._outbox.put(exchange):
-            self._publisher.wake()
+        self._outbox.put(exchange)
 
     def _fault(self, exc: BaseException) -> None:
         """A fault of the emitter's own (never the caller's): counted, logged once."""

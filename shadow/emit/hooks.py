@@ -69,13 +69,27 @@ def _note_start(request: Any) -> None:
         pass
 
 
-async def _note_start_async(request: Any) -> None:
-    """The async request hook (httpx awaits an async client's hooks): :func:`_note_start`'s body."""
+class _Ready(tuple):  # type: ignore[type-arg]
+    """An awaitable that is done at once, with no coroutine: ``await`` takes its iterator, an empty tuple's
+    (C code), which ends at once. An async client's hooks return it instead of being coroutine functions
+    (httpx does ``await hook(request)``, and any awaitable will do): a coroutine object and a frame fewer per
+    hook, on the request path."""
+
+    __slots__ = ()
+    __await__ = tuple.__iter__
+
+
+_READY = _Ready()
+
+
+def _note_start_async(request: Any) -> Any:
+    """The async request hook: :func:`_note_start`'s body; returns an awaitable done at once."""
     try:
         if request.method == "POST":
             request.extensions[STARTED_KEY] = perf_counter()
     except Exception:  # noqa: BLE001 - as in _note_start
         pass
+    return _READY
 
 
 _note_start.__shadow_emit__ = True  # type: ignore[attr-defined]
@@ -83,23 +97,24 @@ _note_start_async.__shadow_emit__ = True  # type: ignore[attr-defined]
 
 
 def _response_hook(
-    emitter: Emitter, tees: dict[type, type], make_tee_class: Callable[[Any], type]
-) -> Callable[[Any], None]:
+    emitter: Emitter, tees: dict[type, type], make_tee_class: Callable[[Any], type], done: Any = None
+) -> Callable[[Any], Any]:
     """The response hook's work as one function: for an answered POST on a mirrored path, count it, take
     the context, sample, and for a sampled exchange record it (an :class:`Exchange`, and a tee of the
     tee class ``tees`` holds for the response's type in place of ``response.stream``).
 
     Written inline, in one frame, rather than as a chain of small functions: it runs cold on the
     service's request path, where every Python call costs microseconds (``benchmarks/emitter_overhead.py``).
-    It reads the emitter's parts at each call (a forked child gets new ones)."""
+    It reads the emitter's parts at each call (a forked child gets new ones), and returns ``done``: None for
+    a sync client, an awaitable done at once for an async one."""
     context_var = _CURRENT
 
-    def on_response(response: Any) -> None:
+    def on_response(response: Any) -> Any:
         try:
             request = response.request
             started = request.extensions.pop(STARTED_KEY, None)
             if started is None:
-                return
+                return done
             path = request.url.path
             if path.endswith("/chat/completions"):
                 api = Api.OPENAI_CHAT
@@ -108,15 +123,15 @@ def _response_hook(
             elif path.endswith("/responses"):
                 api = Api.OPENAI_RESPONSES
             else:
-                return
+                return done
             outbox = emitter._outbox
             next(outbox.seen)
             status = response.status_code
             if 300 <= status < 400:
-                return  # a redirect: the request that follows it is the attempt
+                return done  # a redirect: the request that follows it is the attempt
             if (status in RETRIED_STATUSES or status >= 500) and not emitter._emit_retried:
                 outbox.count("retried")
-                return
+                return done
             ctx = context_var.get()
             workflow = ctx.workflow or emitter._workflow
             subject = ctx.subject
@@ -129,12 +144,12 @@ def _response_hook(
                     event_id = emitter._ids.next()
                 if not sampler.sampled(workflow, subject or event_id):
                     next(outbox.sampled_out)
-                    return
+                    return done
             size = len(request.content)
             limit = emitter._capture_limit
             if size > limit:
                 outbox.count("too_large")
-                return
+                return done
             exchange = Exchange(api, ctx, workflow, subject, started, request, limit, size, status, response.headers)
             if event_id:
                 exchange.event_id = event_id
@@ -144,12 +159,13 @@ def _response_hook(
                 exchange.record(response.content)
                 if exchange.end(COMPLETE):
                     emitter._submit(exchange)
-                return
+                return done
             kind = type(response)
             tee = tees.get(kind) or make_tee_class(response)
-            response.stream = tee(response.stream, exchange, emitter._submit, emitter._fault)
+            response.stream = tee(response.stream, exchange, outbox.put, emitter._fault)
         except Exception as exc:  # noqa: BLE001 - the emitter's fault must never reach the caller
             emitter._fault(exc)
+        return done
 
     return on_response
 
@@ -164,13 +180,9 @@ def httpx_hooks(emitter: Emitter) -> dict[str, list[Any]]:
 
 
 def async_httpx_hooks(emitter: Emitter) -> dict[str, list[Any]]:
-    """``event_hooks`` for an ``httpx.AsyncClient`` (its hooks must be coroutine functions)."""
-    on_response = _response_hook(emitter, ASYNC_TEES, async_tee_class)
-
-    async def response_hook(response: Any) -> None:
-        on_response(response)
-
-    return {"request": [_note_start_async], "response": [response_hook]}
+    """``event_hooks`` for an ``httpx.AsyncClient`` (httpx awaits what its hooks return: these return an
+    awaitable done at once)."""
+    return {"request": [_note_start_async], "response": [_response_hook(emitter, ASYNC_TEES, async_tee_class, _READY)]}
 
 
 def instrument(client: Any, emitter: Emitter) -> Any:
