@@ -1,7 +1,9 @@
 """Latency shadow.emit adds to a production LLM call, against the same call without it, in the same run.
 
-Each variant makes the same call through two clients built alike, one with the emitter's hooks and one
-without, interleaved (plain, mirrored, mirrored, plain, …) so both see the same machine. Two tables: paced
+Each variant makes the same call through one client whose event hooks are set, untimed, before each call
+without the emitter's hooks or with them (two clients built alike can sit tens of µs apart in one
+process, more than the emitter's cost), interleaved (plain, mirrored, mirrored, plain, …) so both see the
+same machine. Two tables: paced
 (between pairs, untimed, the publisher finishes its event: the request path's own cost, each pair
 starting after a pause as a service's calls do; the goal's figures) and back to back (no pause: the
 publisher's work overlaps the calls and competes with them for the GIL, as in a busy service). The answer
@@ -17,7 +19,8 @@ the request path but in the service's process (a busy service pays it in through
 may wait for the GIL meanwhile), is measured apart: first seen (every text redacted) and repeated (the
 texts already in its cache, as a conversation's prompt and history are).
 
-    python benchmarks/emitter_overhead.py [--calls 1000] [--quick] [--bootstrap HOST:PORT] [--goals-json FILE]
+    python benchmarks/emitter_overhead.py [--calls 300] [--rounds 8] [--quick] [--tables paced,back to back]
+                                          [--bootstrap HOST:PORT] [--goals-json FILE]
 
 Prints a table; asserts nothing. Goal: the median added latency per call under 100 µs.
 """
@@ -150,69 +153,82 @@ def sdk_httpx(client_class: type) -> Any:
 # moment (perf_counter) the caller had its first piece (a streamed call) or 0.0.
 
 Call = Callable[[], float]
+Prepare = Callable[[], None]
+Arms = tuple[Prepare, Call, Prepare, Call]
+"""(set the hooks without the emitter's, the call; set them with the emitter's, the call labelled)."""
 
 
-def raw_variant(emitter: Emitter, streamed: bool, gap_s: float, arrival: Arrival) -> tuple[Call, Call]:
+def hook_switch(http: Any, emitter: Emitter) -> tuple[Prepare, Prepare]:
+    """Both arms use one client: before each call (untimed) its hooks are set without the emitter's or with
+    them. Two clients built alike can sit tens of µs apart in one process (where their objects landed in
+    memory), more than the emitter's cost; one client with its hooks switched differs only by the hooks."""
+    off = {kind: list(hooks) for kind, hooks in http.event_hooks.items()}
+    instrument(http, emitter)
+    on = {kind: list(hooks) for kind, hooks in http.event_hooks.items()}
+
+    def without() -> None:
+        http.event_hooks = off
+
+    def with_() -> None:
+        http.event_hooks = on
+
+    return without, with_
+
+
+def raw_variant(emitter: Emitter, streamed: bool, gap_s: float, arrival: Arrival) -> Arms:
     body = {**CHAT, "stream": True} if streamed else CHAT
+    client = httpx.Client(transport=httpx.MockTransport(handler(httpx, Api.OPENAI_CHAT, gap_s, arrival)))
+    without, with_ = hook_switch(client, emitter)
 
-    def client(hooks: Any) -> httpx.Client:
-        transport = httpx.MockTransport(handler(httpx, Api.OPENAI_CHAT, gap_s, arrival))
-        return httpx.Client(transport=transport, event_hooks=hooks)
-
-    plain, mirrored = client(None), client(httpx_hooks(emitter))
-
-    def call(c: httpx.Client) -> float:
+    def call() -> float:
         first = 0.0
-        with c.stream("POST", URL, json=body) as response:
+        with client.stream("POST", URL, json=body) as response:
             for _ in response.iter_raw():
                 first = first or time.perf_counter()
         return first if streamed else 0.0
 
-    return (lambda: call(plain)), _labelled(lambda: call(mirrored))
+    return without, call, with_, _labelled(call)
 
 
-def openai_variant(emitter: Emitter, streamed: bool, gap_s: float, arrival: Arrival) -> tuple[Call, Call]:
+def openai_variant(emitter: Emitter, streamed: bool, gap_s: float, arrival: Arrival) -> Arms:
     module = sdk_httpx(openai.OpenAI)
+    http = module.Client(transport=module.MockTransport(handler(module, Api.OPENAI_CHAT, gap_s, arrival)))
+    client = openai.OpenAI(api_key="k", base_url="http://provider.test/v1", http_client=http, max_retries=0)
+    without, with_ = hook_switch(http, emitter)
 
-    def client() -> openai.OpenAI:
-        http = module.Client(transport=module.MockTransport(handler(module, Api.OPENAI_CHAT, gap_s, arrival)))
-        return openai.OpenAI(api_key="k", base_url="http://provider.test/v1", http_client=http, max_retries=0)
-
-    plain, mirrored = client(), instrument(client(), emitter)
-
-    def call(c: openai.OpenAI) -> float:
+    def call() -> float:
         if not streamed:
-            c.chat.completions.create(**CHAT)  # type: ignore[call-overload]
+            client.chat.completions.create(**CHAT)  # type: ignore[call-overload]
             return 0.0
         first = 0.0
-        for _ in c.chat.completions.create(**CHAT, stream=True):  # type: ignore[call-overload]
+        for _ in client.chat.completions.create(**CHAT, stream=True):  # type: ignore[call-overload]
             first = first or time.perf_counter()
         return first
 
-    return (lambda: call(plain)), _labelled(lambda: call(mirrored))
+    return without, call, with_, _labelled(call)
 
 
-def anthropic_async_variant(emitter: Emitter, streamed: bool, gap_s: float, arrival: Arrival) -> tuple[Call, Call]:
+def anthropic_async_variant(emitter: Emitter, streamed: bool, gap_s: float, arrival: Arrival) -> Arms:
     module = sdk_httpx(anthropic.AsyncAnthropic)
     loop = asyncio.new_event_loop()
+    transport = module.MockTransport(handler(module, Api.ANTHROPIC_MESSAGES, gap_s, arrival, is_async=True))
+    http = module.AsyncClient(transport=transport)
+    client = anthropic.AsyncAnthropic(api_key="k", base_url="http://provider.test", http_client=http, max_retries=0)
+    without, with_ = hook_switch(http, emitter)
 
-    def client() -> anthropic.AsyncAnthropic:
-        transport = module.MockTransport(handler(module, Api.ANTHROPIC_MESSAGES, gap_s, arrival, is_async=True))
-        http = module.AsyncClient(transport=transport)
-        return anthropic.AsyncAnthropic(api_key="k", base_url="http://provider.test", http_client=http, max_retries=0)
-
-    plain, mirrored = client(), instrument(client(), emitter)
-
-    async def call(c: anthropic.AsyncAnthropic) -> float:
+    async def call_async() -> float:
         if not streamed:
-            await c.messages.create(**MESSAGES)  # type: ignore[call-overload]
+            await client.messages.create(**MESSAGES)  # type: ignore[call-overload]
             return 0.0
         first = 0.0
-        async for _ in await c.messages.create(**MESSAGES, stream=True):  # type: ignore[call-overload]
+        async for _ in await client.messages.create(**MESSAGES, stream=True):  # type: ignore[call-overload]
             first = first or time.perf_counter()
         return first
 
-    return (lambda: loop.run_until_complete(call(plain))), _labelled(lambda: loop.run_until_complete(call(mirrored)))
+    def call() -> float:
+        return loop.run_until_complete(call_async())
+
+    return without, call, with_, _labelled(call)
 
 
 def _labelled(call: Call) -> Call:
@@ -226,7 +242,7 @@ def _labelled(call: Call) -> Call:
     return labelled
 
 
-Build = Callable[[Emitter, bool, float, Arrival], tuple[Call, Call]]
+Build = Callable[[Emitter, bool, float, Arrival], Arms]
 VARIANTS: dict[str, tuple[Build, bool]] = {
     "httpx, unstreamed": (raw_variant, False),
     "httpx, streamed (~60 events)": (raw_variant, True),
@@ -247,20 +263,22 @@ class Samples:
         self.tail: list[float] = []
 
 
-def measure(
-    plain: Call, mirrored: Call, calls: int, settle: Callable[[], None], arrival: Arrival
-) -> tuple[Samples, Samples]:
-    """Both clients' samples, calls interleaved (plain, mirrored, mirrored, plain, …); ``settle`` runs untimed
-    before every call."""
+def measure(arms: Arms, calls: int, settle: Callable[[], None], arrival: Arrival) -> tuple[Samples, Samples]:
+    """Both arms' samples, calls interleaved (without, with, with, without, …); ``settle`` and the arm's
+    hook setting run untimed before every call."""
+    off, plain, on, mirrored = arms
     for _ in range(30):  # warm both paths
+        off()
         plain()
+        on()
         mirrored()
     without, with_ = Samples(), Samples()
     clock = time.perf_counter
+    first_arm, second_arm = (off, plain, without), (on, mirrored, with_)
     for i in range(calls):
-        pair = ((plain, without), (mirrored, with_)) if i % 2 else ((mirrored, with_), (plain, without))
-        for call, samples in pair:
+        for prepare, call, samples in (first_arm, second_arm) if i % 2 == 0 else (second_arm, first_arm):
             settle()
+            prepare()
             start = clock()
             first = call()
             end = clock()
@@ -339,9 +357,8 @@ def new_emitter(bootstrap: str | None) -> Emitter:
     return Emitter(**options)  # redaction on (the default), with a key of this process
 
 
-def one_round(table: str, calls: int, bootstrap: str | None, build_first: int) -> dict[str, dict[str, list[float]]]:
-    """One round in this process: per variant and timed part, the samples without and with the emitter.
-    ``build_first`` 1 builds the mirrored client before the plain one (rounds alternate it)."""
+def one_round(table: str, calls: int, bootstrap: str | None) -> dict[str, dict[str, list[float]]]:
+    """One round in this process: per variant and timed part, the samples without and with the emitter."""
     emitter = new_emitter(bootstrap)
     paced = table == "paced"
 
@@ -354,10 +371,7 @@ def one_round(table: str, calls: int, bootstrap: str | None, build_first: int) -
     samples: dict[str, dict[str, list[float]]] = {}
     for name, (build, streamed) in VARIANTS.items():
         arrival = Arrival()
-        plain, mirrored = build(emitter, streamed, gap_s, arrival)
-        if build_first:  # a plain client built after the mirrored one
-            plain = build(emitter, streamed, gap_s, arrival)[0]
-        without, with_ = measure(plain, mirrored, calls, settle, arrival)
+        without, with_ = measure(build(emitter, streamed, gap_s, arrival), calls, settle, arrival)
         if streamed and gap_s:
             samples[f"{name}|to the first piece"] = {"without": without.first, "with": with_.first}
             samples[f"{name}|last event to return"] = {"without": without.tail, "with": with_.tail}
@@ -374,7 +388,7 @@ def run_rounds(table: str, rounds: int, calls: int, bootstrap: str | None) -> di
     process's figures can sit tens of µs off another's for identical clients), pooled per timed part."""
     pooled: dict[str, list[dict[str, list[float]]]] = {}
     for n in range(rounds):
-        command = [sys.executable, __file__, "--round", table, "--calls", str(calls), "--build-first", str(n % 2)]
+        command = [sys.executable, __file__, "--round", table, "--calls", str(calls)]
         if bootstrap:
             command += ["--bootstrap", bootstrap]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -428,11 +442,10 @@ def main() -> None:
         "--tables", default="paced,back to back", help="the tables to measure, comma-separated (default: both)"
     )
     parser.add_argument("--round", choices=sorted(TABLES), help=argparse.SUPPRESS)  # one round, in a child
-    parser.add_argument("--build-first", type=int, default=0, help=argparse.SUPPRESS)
     add_goals_argument(parser)
     args = parser.parse_args()
     if args.round:
-        sys.stdout.write(orjson.dumps(one_round(args.round, args.calls, args.bootstrap, args.build_first)).decode())
+        sys.stdout.write(orjson.dumps(one_round(args.round, args.calls, args.bootstrap)).decode())
         return
     if args.quick:
         args.calls, args.rounds = min(args.calls, 100), min(args.rounds, 3)
