@@ -57,7 +57,10 @@ from shadow.events.models import Api  # noqa: E402
 
 GOAL_US = 100.0
 PAUSE_S = 0.002
-"""Untimed pause before each paced call (after the publisher finished the previous event)."""
+"""Untimed pause before each paced call (after the publisher finished the previous event), drawn
+uniformly in [0.5, 1.5] × this: the publisher looks for work every ``publish_interval_ms`` (20 ms) while
+events come, and a pair of calls takes about as long, so with a fixed pause its look could fall on the
+same arm's calls pair after pair (a bias of one arm for a whole round rather than noise on both)."""
 GAP_S = 0.0005
 """Time between a paced stream's events (an async client's sleep is at least 1 ms: the event loop's tick)."""
 SYSTEM = (
@@ -364,8 +367,9 @@ def one_round(table: str, calls: int, bootstrap: str | None) -> dict[str, dict[s
 
     def pause() -> None:  # the publisher done with the last event, then a pause, as between a service's calls
         emitter.flush(10)
-        time.sleep(PAUSE_S)
+        time.sleep(PAUSE_S * (0.5 + jitter.random()))
 
+    jitter = random.Random()
     settle = pause if paced else (lambda: None)
     gap_s = GAP_S if paced else 0.0
     samples: dict[str, dict[str, list[float]]] = {}
