@@ -47,10 +47,10 @@ kafka-stop: ## stop the local Kafka
 faults: $(STAMP) ## the fault suite at the figures' sizes: tests/faults/figures.json and the README's table (about 10 min; run it alone)
 	$(BIN)/python -m tests.faults --readme
 
-bench: $(STAMP) ## the throughput suite: every goal of benchmarks/README.md in one table (about 10 min; run it alone)
+bench: $(STAMP) ## the throughput suite: every goal of benchmarks/README.md in one table (about 26 min; run it alone)
 	$(BIN)/python benchmarks/run_all.py
 
-bench-quick: $(STAMP) ## the throughput suite with shorter runs (about 5 min)
+bench-quick: $(STAMP) ## the throughput suite with shorter runs (about 11 min)
 	$(BIN)/python benchmarks/run_all.py --quick
 
 bench-guards: $(STAMP) ## the robustness benchmarks: response guards, hostile inputs, circuit breaker

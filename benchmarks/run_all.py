@@ -8,7 +8,8 @@ temporary directories, candidate servers in local processes.
 
     python benchmarks/run_all.py [--quick] [--only end_to_end,diff_speed,...] [--markdown FILE]
 
-``make bench`` runs it. The full run takes about 16 minutes on a 2-CPU machine, ``--quick`` about 8.
+``make bench`` runs it. The full run takes about 26 minutes on a 2-CPU machine, ``--quick`` about 11
+(estimates from the parts: the emitter benchmark alone is about 20 and 6).
 Run it alone: other work on the machine moves the figures.
 """
 
