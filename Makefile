@@ -44,7 +44,7 @@ kafka-start: ## start the local single-node Kafka (scripts/kafka-local.sh)
 kafka-stop: ## stop the local Kafka
 	scripts/kafka-local.sh stop
 
-faults: $(STAMP) ## the fault suite at the figures' sizes: tests/faults/figures.json and the README's table (about 10 min; run it alone)
+faults: $(STAMP) ## the fault suite at the figures' sizes: tests/faults/figures.json and the README's table (about 12 min; run it alone)
 	$(BIN)/python -m tests.faults --readme
 
 bench: $(STAMP) ## the throughput suite: every goal of benchmarks/README.md in one table (about 26 min; run it alone)

@@ -1,6 +1,6 @@
 """The fault suite's figures: run every scenario at the figures' size, print the table, write the JSON.
 
-    python -m tests.faults                  # HEAVY sizes (5,000+ events, 10 kills…), about 10 minutes
+    python -m tests.faults                  # HEAVY sizes (5,000+ events, 10 kills…), about 12 minutes
     python -m tests.faults --quick          # the CI sizes, a few minutes
     python -m tests.faults --readme         # also rewrite the README's table from the figures
 
