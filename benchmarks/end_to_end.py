@@ -166,8 +166,11 @@ def make_events(n: int) -> list[bytes]:
 LATENCY_SPREAD = 0.3  # the slow candidate's latencies: the mean ± 30%, uniformly
 
 
-def _serve(port: int, latency_ms: float, ready: Any, spread: float = 0.0) -> None:
-    os.sched_setaffinity(0, {SERVER_CPU})
+def _serve(port: int, latency_ms: float, ready: Any, spread: float = 0.0, cpu: int | None = SERVER_CPU) -> None:
+    """The candidate server's process: chat completions from 1 KB answers, after ``latency_ms`` ± ``spread``;
+    pinned to ``cpu`` (None: not pinned, as ``worker_fleet.py`` runs it)."""
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})
     bodies = [orjson.dumps(chat_completion(t, "candidate-model")) for t in kilobyte_answers(64, seed=2)]
     draw = random.Random(7).uniform
 

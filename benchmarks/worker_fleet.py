@@ -46,7 +46,6 @@ import asyncio
 import json
 import multiprocessing
 import os
-import random
 import re
 import shutil
 import signal
@@ -66,15 +65,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import orjson  # noqa: E402
-from aiohttp import web  # noqa: E402
 from aiokafka import AIOKafkaProducer  # noqa: E402
 
 from benchmarks.end_to_end import (  # noqa: E402
+    _serve,
     candidate,
-    chat_completion,
     free_port,
     kafka,
-    kilobyte_answers,
     make_events,
 )
 from benchmarks.goals import (  # noqa: E402
@@ -101,34 +98,12 @@ LATENCY_MS, LATENCY_SPREAD, SLOW_IN_FLIGHT = 50.0, 0.2, 8
 # --- the candidate server (its own process, not pinned) ------------------------------------------
 
 
-def _serve(port: int, latency_ms: float, spread: float, ready: Any) -> None:
-    bodies = [orjson.dumps(chat_completion(t, "candidate-model")) for t in kilobyte_answers(64, seed=2)]
-    draw = random.Random(7).uniform
-
-    async def complete(request: web.Request) -> web.Response:
-        data = await request.read()
-        if latency_ms:
-            await asyncio.sleep(latency_ms * draw(1 - spread, 1 + spread) / 1000)
-        return web.Response(body=bodies[len(data) % len(bodies)], content_type="application/json")
-
-    async def main() -> None:
-        app = web.Application()
-        app.router.add_post("/v1/chat/completions", complete)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", port, backlog=8192).start()
-        ready.set()
-        await asyncio.Event().wait()
-
-    asyncio.run(main())
-
-
 @contextmanager
 def candidate_server(latency_ms: float, spread: float) -> Iterator[tuple[str, int]]:
     """An OpenAI-compatible server in its own process: (base URL, pid)."""
     ctx = multiprocessing.get_context("spawn")
     port, ready = free_port(), ctx.Event()
-    process = ctx.Process(target=_serve, args=(port, latency_ms, spread, ready), daemon=True)
+    process = ctx.Process(target=_serve, args=(port, latency_ms, ready, spread, None), daemon=True)
     process.start()
     if not ready.wait(30) or process.pid is None:
         process.kill()

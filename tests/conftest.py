@@ -26,6 +26,7 @@ import pytest
 from shadow.config import ClickHouseSettings
 from shadow.storage.migrate import migrate
 from shadow.storage.store import ClickHouseStore
+from tests.cluster.probe import probe_docker
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRE_SERVICES = os.environ.get("SHADOW_REQUIRE_SERVICES") == "1"
@@ -36,24 +37,7 @@ pytest_plugins = ["tests.factories"]
 @functools.cache
 def _docker_answers() -> bool:
     """Whether a Docker engine answers ``/_ping`` (a client binary alone is not enough)."""
-    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
-    try:
-        if host.startswith("unix://"):
-            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            address: object = host[len("unix://") :]
-        elif host.startswith("tcp://"):
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            name, _, port = host[len("tcp://") :].partition(":")
-            address = (name, int(port or 2375))
-        else:
-            return False
-        with sock:
-            sock.settimeout(3)
-            sock.connect(address)
-            sock.sendall(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n")
-            return b" 200 " in sock.recv(1024).split(b"\r\n", 1)[0] + b" "
-    except OSError:
-        return False
+    return probe_docker().ok
 
 
 def _free_port() -> int:

@@ -113,7 +113,26 @@ Deliver = Callable[[Exchange], None]
 Fault = Callable[[BaseException], None]
 
 
-class _SyncTee:
+class _Tee:
+    """What both tees share: the exchange they record, and handing it over once its body ended."""
+
+    _exchange: Exchange
+    _deliver: Deliver
+    _fault: Fault
+
+    def _end(self, outcome: str, failure: str = "") -> None:
+        try:
+            exchange = self._exchange
+            if exchange.outcome == OPEN:  # Exchange.end, inlined (it runs once per sampled call)
+                exchange.ended = perf_counter()
+                exchange.outcome = outcome
+                exchange.failure = failure
+                self._deliver(exchange)
+        except Exception as exc:  # noqa: BLE001 - the emitter's fault must never reach the caller
+            self._fault(exc)
+
+
+class _SyncTee(_Tee):
     """A sync byte stream that passes chunks through and records them (mixed into the stream base of the
     response's own httpx module: ``httpx`` and ``httpx2`` each check for their own class)."""
 
@@ -152,19 +171,8 @@ class _SyncTee:
         finally:
             self._end(ABANDONED)
 
-    def _end(self, outcome: str, failure: str = "") -> None:
-        try:
-            exchange = self._exchange
-            if exchange.outcome == OPEN:  # Exchange.end, inlined (it runs once per sampled call)
-                exchange.ended = perf_counter()
-                exchange.outcome = outcome
-                exchange.failure = failure
-                self._deliver(exchange)
-        except Exception as exc:  # noqa: BLE001 - the emitter's fault must never reach the caller
-            self._fault(exc)
 
-
-class _AsyncTee:
+class _AsyncTee(_Tee):
     """The async twin of :class:`_SyncTee`. Its iterator is an async generator (the cheapest async
     iteration step Python has: about half the cost of a class whose ``__anext__`` is a coroutine), closed
     by ``aclose()``: httpx closes the response's stream when the body ends or the caller closes it (the
@@ -216,17 +224,6 @@ class _AsyncTee:
                 await self._inner.aclose()
             finally:
                 self._end(ABANDONED)
-
-    def _end(self, outcome: str, failure: str = "") -> None:
-        try:
-            exchange = self._exchange
-            if exchange.outcome == OPEN:  # Exchange.end, inlined (it runs once per sampled call)
-                exchange.ended = perf_counter()
-                exchange.outcome = outcome
-                exchange.failure = failure
-                self._deliver(exchange)
-        except Exception as exc:  # noqa: BLE001 - the emitter's fault must never reach the caller
-            self._fault(exc)
 
 
 SYNC_TEES: dict[type, type] = {}
