@@ -158,12 +158,12 @@ async def test_a_stream_that_trickles_past_the_timeout_is_a_timeout(raw_server_f
         await response.prepare(request)
         for event in openai_chat_events(_chat_body("slow " * 50)):
             await response.write(event)
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.1)
         await response.write_eof()
         return response
 
     base_url = await raw_server_factory(handler)
-    result = await client_factory(base_url, stream=True, timeout_s=0.3).replay(_event())
+    result = await client_factory(base_url, stream=True, timeout_s=1.0).replay(_event())
     assert result.error_kind is ErrorKind.TIMEOUT
     assert result.ttft_ms is not None  # the first token came before the deadline
 
