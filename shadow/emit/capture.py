@@ -114,11 +114,30 @@ Fault = Callable[[BaseException], None]
 
 
 class _Tee:
-    """What both tees share: the exchange they record, and handing it over once its body ended."""
+    """What both tees share: the exchange they record, handing it over once its body ended, and the
+    wrapped stream's own attributes.
 
+    A tee stands where the response's stream stood, and code reads attributes from there: ``httpx2``'s
+    ``Response.elapsed`` is the stream's ``elapsed`` (set when it closes), and the anthropic SDK's tracing
+    finds its ``stream_observer`` on the stream. Every attribute a tee does not have is the wrapped
+    stream's, so the caller sees what it would without the emitter."""
+
+    _inner: Any
     _exchange: Exchange
     _deliver: Deliver
     _fault: Fault
+
+    @property
+    def elapsed(self) -> Any:
+        """The wrapped stream's ``elapsed`` (None until it closes, or when it has none)."""
+        return getattr(self._inner, "elapsed", None)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only for attributes the tee lacks (never on the per-chunk path). ``_inner`` itself missing (a tee
+        # not yet initialised) must not recurse.
+        if name == "_inner":
+            raise AttributeError(name)
+        return getattr(self._inner, name)
 
     def _end(self, outcome: str, failure: str = "") -> None:
         try:

@@ -188,3 +188,29 @@ async def test_async_streams_leave_no_generator_of_ours_for_the_event_loop(
         sys.set_asyncgen_hooks(*loop_hooks)
     assert len(published(emitter, producer)) == 4
     assert [name for name in finalized if "Tee" in name] == []
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["unstreamed", "streamed"])
+def test_a_raw_response_keeps_its_elapsed_and_its_streams_attributes(
+    emitter_factory, provider: FakeProvider, streamed: bool
+) -> None:
+    """The tee stands where the response's stream stood: ``httpx2``'s ``Response.elapsed`` is read from the
+    stream (once it closed), and other code finds its own attributes there (the anthropic SDK's tracing,
+    its ``stream_observer``). Both answer through the tee as without the emitter."""
+    emitter, producer = emitter_factory()
+    seen = []
+    for client in (provider.openai(), instrument(provider.openai(), emitter)):
+        raw = client.chat.completions.with_raw_response.create(**CHAT, stream=streamed)
+        if streamed:
+            chunks_of(iter(raw.parse()))
+        else:
+            raw.parse()
+        http_response = raw.http_response
+        seen.append((type(raw.elapsed).__name__, raw.elapsed.total_seconds() >= 0, http_response.is_closed))
+        inner = http_response.stream
+        while hasattr(inner, "_inner"):  # the stream the tee wraps
+            inner = inner._inner
+        inner.marker = "set by other code"
+        assert http_response.stream.marker == "set by other code"
+    assert seen[1] == seen[0] == ("timedelta", True, True)
+    assert len(published(emitter, producer)) == 1
