@@ -1,15 +1,17 @@
 """httpx event hooks that mirror LLM calls, and :func:`instrument` for the official SDK clients.
 
 The ``openai`` and ``anthropic`` SDKs send every call through an httpx client of their own (``httpx``
-or its fork ``httpx2``, which work alike); its event hooks see each HTTP exchange:
+or its fork ``httpx2``, which work alike); a response hook sees each HTTP exchange (there is no request
+hook). For an answered POST it picks the API from the URL path (``…/chat/completions``, ``…/messages``,
+``…/responses``; any other request passes untouched), takes the call's context, samples, and for a
+sampled exchange keeps references to the request and the response's headers (no parsing, no copying)
+and replaces ``response.stream`` with a tee (:mod:`shadow.emit.capture`) that passes every chunk on and
+records it; when the body ends, the exchange goes to the emitter's buffer.
 
-1. the request hook notes when a POST starts (``perf_counter``, in ``request.extensions``) and nothing
-   else;
-2. the response hook picks the API from the URL path (``…/chat/completions``, ``…/messages``,
-   ``…/responses``; any other request passes untouched), takes the call's context, samples, and for a
-   sampled exchange keeps references to the request and the response's headers (no parsing, no
-   copying) and replaces ``response.stream`` with a tee (:mod:`shadow.emit.capture`) that passes every
-   chunk on and records it; when the body ends, the exchange goes to the emitter's buffer.
+When the call started is httpx's own clock: the ``perf_counter()`` it takes just before sending the
+request, kept on the response's stream (``BoundSyncStream``/``BoundAsyncStream``, in httpx and httpx2
+alike; ``tests/unit/emit/test_httpx_hooks.py`` checks both). A client whose response stream lacks it
+(none of the SDKs') gets the moment the answer's headers arrived instead.
 
 The request path does as little as it can because it is paid cold: a service's call comes after its
 thread waited on something else, and on a shared machine every line of Python then costs microseconds
@@ -42,9 +44,6 @@ if TYPE_CHECKING:
 
 __all__ = ["api_for_path", "async_httpx_hooks", "httpx_hooks", "instrument"]
 
-STARTED_KEY = "shadow.emit.started"
-"""Where the request hook leaves a POST's start time for the response hook (``request.extensions``)."""
-
 RETRIED_STATUSES = frozenset({408, 409, 429})
 """Statuses the SDKs retry, besides every 5xx."""
 
@@ -60,40 +59,17 @@ def api_for_path(path: str) -> Api | None:
     return None
 
 
-def _note_start(request: Any) -> None:
-    """The sync request hook: note when a POST starts; everything else waits for its answer."""
-    try:
-        if request.method == "POST":
-            request.extensions[STARTED_KEY] = perf_counter()
-    except Exception:  # noqa: BLE001 - nothing here can fail on an httpx request; never the caller's problem
-        pass
-
-
 class _Ready(tuple):  # type: ignore[type-arg]
     """An awaitable that is done at once, with no coroutine: ``await`` takes its iterator, an empty tuple's
-    (C code), which ends at once. An async client's hooks return it instead of being coroutine functions
-    (httpx does ``await hook(request)``, and any awaitable will do): a coroutine object and a frame fewer per
-    hook, on the request path."""
+    (C code), which ends at once. An async client's hook returns it instead of being a coroutine function
+    (httpx does ``await hook(response)``, and any awaitable will do): a coroutine object and a frame fewer
+    per call, on the request path."""
 
     __slots__ = ()
     __await__ = tuple.__iter__
 
 
 _READY = _Ready()
-
-
-def _note_start_async(request: Any) -> Any:
-    """The async request hook: :func:`_note_start`'s body; returns an awaitable done at once."""
-    try:
-        if request.method == "POST":
-            request.extensions[STARTED_KEY] = perf_counter()
-    except Exception:  # noqa: BLE001 - as in _note_start
-        pass
-    return _READY
-
-
-_note_start.__shadow_emit__ = True  # type: ignore[attr-defined]
-_note_start_async.__shadow_emit__ = True  # type: ignore[attr-defined]
 
 
 def _response_hook(
@@ -108,22 +84,30 @@ def _response_hook(
     It reads the emitter's parts at each call (a forked child gets new ones), and returns ``done``: None for
     a sync client, an awaitable done at once for an async one."""
     context_var = _CURRENT
+    chat, messages, responses = Api.OPENAI_CHAT, Api.ANTHROPIC_MESSAGES, Api.OPENAI_RESPONSES  # locals: no enum lookup
 
     def on_response(response: Any) -> Any:
         try:
             request = response.request
-            started = request.extensions.pop(STARTED_KEY, None)
-            if started is None:
+            if request.method != "POST":
                 return done
-            path = request.url.path
+            url = request.url
+            try:  # the parsed path, still percent-encoded (the APIs' suffixes have no escapes): no unquoting
+                path = url._uri_reference.path
+            except AttributeError:
+                path = url.path
             if path.endswith("/chat/completions"):
-                api = Api.OPENAI_CHAT
+                api = chat
             elif path.endswith("/messages"):
-                api = Api.ANTHROPIC_MESSAGES
+                api = messages
             elif path.endswith("/responses"):
-                api = Api.OPENAI_RESPONSES
+                api = responses
             else:
                 return done
+            try:  # httpx's perf_counter() just before it sent the request (see the module's docstring)
+                started = response.stream._start
+            except AttributeError:
+                started = perf_counter()
             outbox = emitter._outbox
             next(outbox.seen)
             status = response.status_code
@@ -167,6 +151,7 @@ def _response_hook(
             emitter._fault(exc)
         return done
 
+    on_response.__shadow_emit__ = True  # type: ignore[attr-defined]
     return on_response
 
 
@@ -176,13 +161,13 @@ def httpx_hooks(emitter: Emitter) -> dict[str, list[Any]]:
     Example: ``httpx.Client(event_hooks=httpx_hooks(emitter))``; to add them to an existing client,
     extend its ``client.event_hooks["request"]`` and ``["response"]`` lists.
     """
-    return {"request": [_note_start], "response": [_response_hook(emitter, SYNC_TEES, sync_tee_class)]}
+    return {"request": [], "response": [_response_hook(emitter, SYNC_TEES, sync_tee_class)]}
 
 
 def async_httpx_hooks(emitter: Emitter) -> dict[str, list[Any]]:
-    """``event_hooks`` for an ``httpx.AsyncClient`` (httpx awaits what its hooks return: these return an
+    """``event_hooks`` for an ``httpx.AsyncClient`` (httpx awaits what its hook returns: this one returns an
     awaitable done at once)."""
-    return {"request": [_note_start_async], "response": [_response_hook(emitter, ASYNC_TEES, async_tee_class, _READY)]}
+    return {"request": [], "response": [_response_hook(emitter, ASYNC_TEES, async_tee_class, _READY)]}
 
 
 def instrument(client: Any, emitter: Emitter) -> Any:
@@ -201,7 +186,7 @@ def instrument(client: Any, emitter: Emitter) -> Any:
         raise TypeError(
             f"cannot instrument {type(client).__name__}: expected an openai/anthropic SDK client or an httpx client"
         )
-    if any(getattr(hook, "__shadow_emit__", False) for hook in hooks["request"]):
+    if any(getattr(hook, "__shadow_emit__", False) for hook in hooks["response"]):
         return client
     is_async = callable(getattr(http, "aclose", None))
     ours = async_httpx_hooks(emitter) if is_async else httpx_hooks(emitter)

@@ -4,6 +4,7 @@ same bytes in the same pieces; which exchanges become events (paths, methods, er
 from __future__ import annotations
 
 import asyncio
+import time
 
 import httpx
 import orjson
@@ -333,3 +334,49 @@ def test_a_compression_bomb_costs_the_cap_not_its_expansion(emitter_factory) -> 
             pass
     assert published(emitter, producer) == []
     assert emitter.stats().dropped["unusable"] == 1
+
+
+@pytest.mark.parametrize("flavour", ["httpx", "httpx2"])
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+def test_latency_starts_when_httpx_sends_the_request(emitter_factory, flavour: str, is_async: bool) -> None:
+    """There is no request hook: the call's start is the ``perf_counter()`` httpx (and its fork httpx2, the
+    SDKs') keeps on the response's stream just before sending. A provider slow to answer the headers
+    (80 ms here) is in the event's latency; were that clock gone (the hook then falls back to the moment
+    the headers arrived), the latency would be a few ms."""
+    module = __import__(flavour)
+    emitter, producer = emitter_factory()
+    body = orjson.dumps(
+        {
+            "id": "c1",
+            "object": "chat.completion",
+            "model": "m",
+            "choices": [
+                {"index": 0, "message": {"role": "assistant", "content": "On its way."}, "finish_reason": "stop"}
+            ],
+        }
+    )
+    hooks = async_httpx_hooks(emitter) if is_async else httpx_hooks(emitter)
+    if is_async:
+
+        async def chunks():
+            yield body
+
+        async def slow_async(request):
+            await asyncio.sleep(0.08)
+            return module.Response(200, headers={"content-type": "application/json"}, content=chunks())
+
+        async def call() -> None:
+            async with module.AsyncClient(transport=module.MockTransport(slow_async), event_hooks=hooks) as client:
+                (await client.post(URL, json=CHAT)).raise_for_status()
+
+        asyncio.run(call())
+    else:
+
+        def slow(request):
+            time.sleep(0.08)
+            return module.Response(200, headers={"content-type": "application/json"}, content=iter([body]))
+
+        with module.Client(transport=module.MockTransport(slow), event_hooks=hooks) as client:
+            client.post(URL, json=CHAT).raise_for_status()
+    (event,) = published(emitter, producer)
+    assert 80 <= event.event.latency_ms < 5_000
