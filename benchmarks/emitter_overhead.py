@@ -197,7 +197,8 @@ def raw_variant(emitter: Emitter, streamed: bool, gap_s: float, arrival: Arrival
                 first = first or time.perf_counter()
         return first if streamed else 0.0
 
-    return without, call, with_, _labelled(call)
+    plain, labelled = _wrapped(call)
+    return without, plain, with_, labelled
 
 
 def openai_variant(emitter: Emitter, streamed: bool, gap_s: float, arrival: Arrival) -> Arms:
@@ -215,7 +216,8 @@ def openai_variant(emitter: Emitter, streamed: bool, gap_s: float, arrival: Arri
             first = first or time.perf_counter()
         return first
 
-    return without, call, with_, _labelled(call)
+    plain, labelled = _wrapped(call)
+    return without, plain, with_, labelled
 
 
 def anthropic_async_variant(emitter: Emitter, streamed: bool, gap_s: float, arrival: Arrival) -> Arms:
@@ -238,22 +240,33 @@ def anthropic_async_variant(emitter: Emitter, streamed: bool, gap_s: float, arri
     def call() -> float:
         return loop.run_until_complete(call_async())
 
-    return without, call, with_, _labelled(call)
+    plain, labelled = _wrapped(call)
+    return without, plain, with_, labelled
 
 
 SUBJECTS = [f"conversation-{n}" for n in range(64)]
 """The conversations mirrored calls belong to (a service has its subject at hand: not formatted per call)."""
 
 
-def _labelled(call: Call) -> Call:
+def _wrapped(call: Call) -> tuple[Call, Call]:
+    """(the plain call, the labelled call): both arms go through a wrapper of the same shape (the
+    turn counted, the subject picked), and differ only by the mirrored one's ``with context(...)`` around
+    the call, as a service's code would differ."""
     turn = [0]
+
+    def plain() -> float:
+        turn[0] += 1
+        subject = SUBJECTS[turn[0] % 64]  # picked and not used: the same work as the labelled arm's
+        del subject
+        return call()
 
     def labelled() -> float:
         turn[0] += 1
-        with context(workflow="support_chat", tenant="acme", subject=SUBJECTS[turn[0] % 64]):
+        subject = SUBJECTS[turn[0] % 64]
+        with context(workflow="support_chat", tenant="acme", subject=subject):
             return call()
 
-    return labelled
+    return plain, labelled
 
 
 Build = Callable[[Emitter, bool, float, Arrival], Arms]

@@ -16,7 +16,8 @@ Steps, in order:
    redacted once and kept in a bounded cache, as calls repeat their system prompt, history and tools;
 4. validation against :class:`shadow.events.models.MirrorEvent`, then serialization.
 
-``latency_ms`` runs from the request hook to the end of the body, ``occurred_at`` is that end.
+``latency_ms`` runs from the moment httpx sent the request (its own clock, see :mod:`shadow.emit.hooks`) to the
+end of the body, ``occurred_at`` is that end.
 """
 
 from __future__ import annotations

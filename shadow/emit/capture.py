@@ -46,7 +46,7 @@ class Exchange:
     context: CallContext  # as the service set it (its workflow may be None: see ``workflow``)
     workflow: str  # the context's, or the emitter's default
     subject: str | None  # as sampled: redacted when redaction at the source is on
-    started: float  # perf_counter() when the request hook ran
+    started: float  # perf_counter() just before httpx sent the request (see shadow.emit.hooks)
     request: Any  # the httpx Request (its bytes are already built; its headers carry the SDKs' retry count)
     limit: int  # max_capture_bytes
     size: int  # bytes held: the request and the response body so far
@@ -188,7 +188,8 @@ class _SyncTee(_Tee):
         try:
             self._inner.close()
         finally:
-            self._end(ABANDONED)
+            if self._exchange.outcome == OPEN:  # a body read to its end was handed over already: no call
+                self._end(ABANDONED)
 
 
 class _AsyncTee(_Tee):
@@ -242,7 +243,8 @@ class _AsyncTee(_Tee):
             try:
                 await self._inner.aclose()
             finally:
-                self._end(ABANDONED)
+                if self._exchange.outcome == OPEN:  # as in _SyncTee.close
+                    self._end(ABANDONED)
 
 
 SYNC_TEES: dict[type, type] = {}
