@@ -127,11 +127,6 @@ class _Tee:
     _deliver: Deliver
     _fault: Fault
 
-    @property
-    def elapsed(self) -> Any:
-        """The wrapped stream's ``elapsed`` (None until it closes, or when it has none)."""
-        return getattr(self._inner, "elapsed", None)
-
     def __getattr__(self, name: str) -> Any:
         # Only for attributes the tee lacks (never on the per-chunk path). ``_inner`` itself missing (a tee
         # not yet initialised) must not recurse.
